@@ -1,0 +1,17 @@
+/* The API as http/ sees it: the route table and the authentication hook. */
+#ifndef PLANNER_API_API_H
+#define PLANNER_API_API_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "http/router.h"
+
+extern const struct http_route api_routes[];
+extern const size_t api_nroutes;
+
+/* Resolve the request's bearer token into rq->user_id, session_id and role.  PL_EAUTH (401)
+ * when it is missing, malformed, unknown, expired or its user is deactivated. */
+PL_MUST_CHECK int api_authenticate(struct http_request *rq, struct pl_error *err);
+
+#endif

@@ -1,0 +1,128 @@
+/* RFC 3339 parsing and formatting.  Written by hand because it is a few dozen lines of
+ * calendar arithmetic that must not depend on the process time zone (timegm is not POSIX). */
+#include "core/time.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Howard Hinnant's days_from_civil: exact for every proleptic Gregorian date. */
+int64_t core_time_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+void core_time_format(int64_t us, char out[CORE_TIME_TEXT_MAX])
+{
+    int64_t secs = us / CORE_TIME_US_PER_S, frac = us % CORE_TIME_US_PER_S;
+    if (frac < 0) {
+        frac += CORE_TIME_US_PER_S;
+        secs -= 1;
+    }
+    int64_t days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days -= 1;
+    }
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (y < 0)
+        y = 0;
+    if (y > 9999)
+        y = 9999;
+    int n = snprintf(out, CORE_TIME_TEXT_MAX, "%04d-%02u-%02uT%02d:%02d:%02d", (int)y, m, d,
+                     (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+    if (frac != 0)
+        n += snprintf(out + n, (size_t)(CORE_TIME_TEXT_MAX - n), ".%06d", (int)frac);
+    snprintf(out + n, (size_t)(CORE_TIME_TEXT_MAX - n), "Z");
+}
+
+/* Read exactly `n` digits at *p. */
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int core_time_parse(const char *text, const char *field, int64_t *out_us, struct pl_error *err)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = text;
+    int y, mo, d, h, mi, s, oh = 0, om = 0, sign = 0;
+    int64_t frac_us = 0;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+        digits(&p, 2, &d) || (*p != 'T' && *p != 't' && *p != ' '))
+        goto bad;
+    p++;
+    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' || digits(&p, 2, &s))
+        goto bad;
+    if (*p == '.') {
+        p++;
+        int n = 0;
+        while (isdigit((unsigned char)*p)) {
+            if (n < 6) {
+                frac_us = frac_us * 10 + (*p - '0');
+                n++;
+            }
+            p++;
+        }
+        if (n == 0)
+            goto bad;
+        while (n++ < 6)
+            frac_us *= 10;
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        sign = *p++ == '-' ? -1 : 1;
+        if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) || oh > 23 || om > 59)
+            goto bad;
+    } else {
+        goto bad;
+    }
+    if (*p != '\0')
+        goto bad;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && is_leap(y)) || h > 23 ||
+        mi > 59 || s > 60)
+        goto bad;
+    if (s == 60)
+        s = 59; /* a leap second is held at :59, as POSIX time does */
+    int64_t days = core_time_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + s - sign * (oh * 3600 + om * 60);
+    *out_us = secs * CORE_TIME_US_PER_S + frac_us;
+    return PL_OK;
+bad:
+    return pl_error_set(err, PL_EINVAL, field,
+                        "must be an RFC 3339 date-time with an offset, e.g. 2026-11-23T10:00:00+03:00");
+}

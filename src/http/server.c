@@ -1,0 +1,415 @@
+/* The libmicrohttpd wrapper: connection set-up, limits, body reading, dispatch to api/,
+ * response headers, the access log, metrics and the graceful drain.
+ *
+ * libmicrohttpd calls the access handler several times per request: first with the headers,
+ * then once per piece of body, then with *upload_data_size == 0.  The response is queued on
+ * that last call (queuing on the first one loses keep-alive), except for errors found in the
+ * headers, which answer at once and close the connection. */
+#include "http/server.h"
+
+#include "api/api.h"
+#include "arena.h"
+#include "clock.h"
+#include "config.h"
+#include "core/user.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "log.h"
+#include "metrics.h"
+#include "secret.h"
+#include "store/store.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Per-process state the signal-driven drain and the pool threads share (STYLE.md R9's
+ * allowed exceptions: the shutdown flag and counters). */
+static atomic_bool draining;
+static atomic_int in_flight;
+static pthread_key_t db_key;
+static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
+
+static void close_thread_db(void *db)
+{
+    store_close(db);
+}
+
+static void make_db_key(void)
+{
+    if (pthread_key_create(&db_key, close_thread_db) != 0)
+        abort();
+}
+
+/* This pool thread's database connection, opened on its first request. */
+static struct store *thread_db(const struct config *cfg)
+{
+    struct store *db = pthread_getspecific(db_key);
+    if (db == NULL) {
+        struct pl_error err = {0};
+        db = store_open(cfg->database, &err);
+        if (db == NULL) {
+            log_msg(LOG_ERROR, "database: %s", err.detail);
+            return NULL;
+        }
+        if (pthread_setspecific(db_key, db) != 0) {
+            store_close(db);
+            return NULL;
+        }
+    }
+    return db;
+}
+
+static const char **route_names;
+static size_t nroute_names;
+
+const char *const *http_server_route_names(size_t *n)
+{
+    if (route_names == NULL) {
+        nroute_names = api_nroutes + 1;
+        route_names = xcalloc(nroute_names, sizeof *route_names);
+        route_names[0] = "unmatched";
+        for (size_t i = 0; i < api_nroutes; i++)
+            route_names[i + 1] = api_routes[i].name;
+    }
+    *n = nroute_names;
+    return route_names;
+}
+
+static void client_address(struct http_request *rq)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(rq->client_addr, sizeof rq->client_addr, "unknown");
+    if (ci != NULL && ci->client_addr != NULL) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                      rq->client_addr, sizeof rq->client_addr);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                      rq->client_addr, sizeof rq->client_addr);
+    }
+    if (!rq->cfg->trust_proxy)
+        return;
+    /* Behind nginx ($proxy_add_x_forwarded_for) the last entry is the peer nginx saw. */
+    const char *xff = http_header(rq, "X-Forwarded-For");
+    if (xff == NULL)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    unsigned char buf[sizeof(struct in6_addr)];
+    char addr[64];
+    snprintf(addr, sizeof addr, "%s", last);
+    addr[strcspn(addr, " ")] = '\0';
+    if (inet_pton(AF_INET, addr, buf) == 1 || inet_pton(AF_INET6, addr, buf) == 1)
+        snprintf(rq->client_addr, sizeof rq->client_addr, "%s", addr);
+}
+
+/* Called by libmicrohttpd as soon as the request line is read: the request starts here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    const struct config *cfg = cls;
+    struct arena *a = arena_new(4096);
+    struct http_request *rq = arena_zalloc(a, sizeof *rq);
+    rq->arena = a;
+    rq->conn = conn;
+    rq->cfg = cfg;
+    rq->started_us = clock_mono_us();
+    rq->now_us = clock_now_us();
+    rq->uri_too_long = strlen(uri) > (size_t)cfg->max_url_bytes;
+    atomic_fetch_add(&in_flight, 1);
+    return rq;
+}
+
+struct header_sum {
+    size_t bytes;
+};
+
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    struct header_sum *s = cls;
+    s->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+/* Checks that need only the request line and headers.  Answers and returns false on a
+ * violation. */
+static bool check_headers(struct http_request *rq)
+{
+    if (rq->uri_too_long) {
+        http_fail(rq, 414, NULL, "the request target is longer than %d bytes",
+                  rq->cfg->max_url_bytes);
+        return false;
+    }
+    struct header_sum sum = {0};
+    MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, add_header_size, &sum);
+    if (sum.bytes > (size_t)rq->cfg->max_header_bytes) {
+        http_fail(rq, 431, NULL, "the request headers exceed %d bytes", rq->cfg->max_header_bytes);
+        return false;
+    }
+    const char *cl = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl != NULL) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno == 0 && *end == '\0' && n > (unsigned long long)rq->cfg->max_body_bytes) {
+            http_fail(rq, 413, NULL, "the body is larger than %ld bytes", rq->cfg->max_body_bytes);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void dispatch(struct http_request *rq, const char *method)
+{
+    const char *path = rq->path;
+    const char *allow = NULL;
+    switch (http_route_match(api_routes, api_nroutes, method, path, rq->arena, &rq->route,
+                             rq->params, &allow)) {
+    case HTTP_MATCH_NO_PATH:
+        http_fail(rq, 404, NULL, "no resource at %.200s", path);
+        return;
+    case HTTP_MATCH_NO_METHOD:
+        rq->allow = allow;
+        http_fail(rq, 405, NULL, "%.16s is not allowed here; allowed: %s", method, allow);
+        return;
+    case HTTP_MATCH_OK:
+        break;
+    }
+    rq->db = thread_db(rq->cfg);
+    if (rq->db != NULL)
+        store_stats_reset(rq->db);
+    if (rq->route->access != HTTP_PUBLIC) {
+        struct pl_error err = {0};
+        if (rq->db == NULL) {
+            http_fail(rq, 503, NULL, "the database is unavailable");
+            return;
+        }
+        if (api_authenticate(rq, &err) < 0) {
+            http_reply_error(rq, &err);
+            return;
+        }
+        if (rq->route->access == HTTP_ADMIN && rq->role != USER_ROLE_ADMIN) {
+            http_fail(rq, 403, NULL, "this needs an administrator");
+            return;
+        }
+    }
+    rq->route->handler(rq);
+    if (rq->status == 0) {
+        log_msg(LOG_ERROR, "handler for %s gave no answer", rq->route->name);
+        http_fail(rq, 500, NULL, "internal error");
+    }
+}
+
+static enum MHD_Result queue(struct http_request *rq)
+{
+    struct MHD_Response *r;
+    if (rq->resp_body != NULL) {
+        r = MHD_create_response_from_buffer(rq->resp_len, rq->resp_body, MHD_RESPMEM_MUST_FREE);
+        if (r != NULL)
+            rq->resp_body = NULL; /* libmicrohttpd frees it now */
+    } else {
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    }
+    if (r == NULL)
+        return MHD_NO;
+    if (rq->resp_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rq->resp_type);
+    MHD_add_response_header(r, "X-Request-Id", rq->request_id);
+    if (rq->etag)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, rq->etag);
+    if (rq->location)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rq->location);
+    if (rq->allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rq->allow);
+    if (rq->status == 401)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"planner\"");
+    char buf[160];
+    if (rq->retry_after_s > 0) {
+        snprintf(buf, sizeof buf, "%d", rq->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, buf);
+    }
+    unsigned queries = 0;
+    int64_t db_us = 0;
+    if (rq->db != NULL)
+        store_stats_get(rq->db, &queries, &db_us);
+    snprintf(buf, sizeof buf, "db;dur=%.3f;desc=\"%u queries\", total;dur=%.3f", db_us / 1000.0,
+             queries, (clock_mono_us() - rq->started_us) / 1000.0);
+    MHD_add_response_header(r, "Server-Timing", buf);
+    if (rq->resp_type && strncmp(rq->path ? rq->path : "", "/api/", 5) == 0)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (atomic_load(&draining))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ok = MHD_queue_response(rq->conn, (unsigned)rq->status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    (void)cls, (void)version;
+    struct http_request *rq = *con_cls;
+    if (rq == NULL)
+        return MHD_NO; /* on_uri always runs first; never here */
+    if (rq->method == NULL) {
+        rq->method = arena_strdup(rq->arena, method);
+        rq->path = arena_strndup(rq->arena, url, (size_t)rq->cfg->max_url_bytes);
+        rq->conn = conn;
+        const char *rid = http_header(rq, "X-Request-Id");
+        if (rid != NULL && http_request_id_is_valid(rid))
+            snprintf(rq->request_id, sizeof rq->request_id, "%s", rid);
+        else
+            secret_random_hex(rq->request_id, 16);
+        client_address(rq);
+        if (!check_headers(rq))
+            return queue(rq);
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        if (rq->status == 0) {
+            size_t cap = (size_t)rq->cfg->max_body_bytes;
+            if (rq->body_len + *upload_size > cap) {
+                /* A body without Content-Length that grows past the cap. */
+                http_fail(rq, 413, NULL, "the body is larger than %ld bytes", rq->cfg->max_body_bytes);
+                *upload_size = 0;
+                return queue(rq);
+            }
+            if (rq->body == NULL)
+                rq->body = arena_alloc(rq->arena, cap + 1);
+            memcpy(rq->body + rq->body_len, upload, *upload_size);
+            rq->body_len += *upload_size;
+            rq->body[rq->body_len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rq->status == 0)
+        dispatch(rq, rq->method);
+    return queue(rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    const struct config *cfg = cls;
+    struct http_request *rq = *con_cls;
+    if (rq == NULL)
+        return;
+    *con_cls = NULL;
+    int64_t dur = clock_mono_us() - rq->started_us;
+    unsigned queries = 0;
+    int64_t db_us = 0;
+    if (rq->db != NULL)
+        store_stats_get(rq->db, &queries, &db_us);
+    if (rq->method != NULL) {
+        size_t route = rq->route ? (size_t)(rq->route - api_routes) + 1 : 0;
+        metrics_record_request(route, rq->status, dur, db_us, queries);
+        if (log_access_wanted(cfg->env == CONFIG_ENV_PRODUCTION, rq->status, dur,
+                              (int64_t)cfg->slow_request_ms * 1000)) {
+            json_t *f = json_pack("{s:s, s:s, s:i, s:f, s:f, s:i, s:s, s:s}", "method",
+                                  rq->method, "path", rq->path ? rq->path : "(too long)",
+                                  "status", rq->status, "duration_ms", dur / 1000.0, "db_ms",
+                                  db_us / 1000.0, "db_queries", (int)queries, "request_id",
+                                  rq->request_id, "client", rq->client_addr);
+            if (f != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+                json_object_set_new(f, "aborted", json_true());
+            log_fields(rq->status >= 500 ? LOG_ERROR : rq->status >= 400 ? LOG_WARN : LOG_INFO,
+                       "request", f);
+        }
+    }
+    free(rq->resp_body);
+    arena_free(rq->arena);
+    atomic_fetch_sub(&in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    buf[strcspn(buf, "\n")] = '\0';
+    log_msg(LOG_WARN, "libmicrohttpd: %s", buf);
+}
+
+static struct MHD_Daemon *start(const struct config *cfg, int listen_fd)
+{
+    size_t mem = (size_t)cfg->max_header_bytes + (size_t)cfg->max_url_bytes + 32768;
+    /* Options go in one typed array (STYLE.md: no varargs option lists elsewhere). */
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL}, /* first, to catch all */
+        {MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL},
+        {MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, (void *)cfg},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, (void *)cfg},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, (void *)cfg, MHD_OPTION_ARRAY, opts,
+                            MHD_OPTION_END);
+}
+
+int http_server_run(const struct config *cfg, int listen_fd)
+{
+    if (pthread_once(&db_key_once, make_db_key) != 0)
+        return 1;
+    atomic_store(&draining, false);
+    struct MHD_Daemon *d = start(cfg, listen_fd);
+    if (d == NULL) {
+        log_msg(LOG_ERROR, "cannot start the HTTP server");
+        return 1;
+    }
+    log_msg(LOG_INFO, "worker serving with %d threads", cfg->threads);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pid_t parent = getppid();
+    struct timespec tick = {1, 0};
+    for (;;) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+        if (getppid() != parent) {
+            log_msg(LOG_WARN, "the master went away; stopping");
+            break;
+        }
+    }
+
+    /* Drain: stop accepting (the other workers and the master keep the socket open), then
+     * wait for requests already read to be answered. */
+    atomic_store(&draining, true);
+    MHD_socket fd = MHD_quiesce_daemon(d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    int64_t deadline = clock_mono_us() + (int64_t)cfg->drain_timeout_s * 1000000;
+    while (atomic_load(&in_flight) > 0 && clock_mono_us() < deadline) {
+        struct timespec ms10 = {0, 10 * 1000 * 1000};
+        nanosleep(&ms10, NULL);
+    }
+    int left = atomic_load(&in_flight);
+    if (left > 0)
+        log_msg(LOG_WARN, "drain timeout with %d requests in flight", left);
+    MHD_stop_daemon(d);
+    log_msg(LOG_INFO, "worker stopped");
+    return left > 0 ? 1 : 0;
+}

@@ -1,0 +1,19 @@
+/* One worker process's HTTP server: libmicrohttpd in thread-pool + epoll mode on a listening
+ * socket shared with the other workers, each pool thread with its own database connection. */
+#ifndef PLANNER_HTTP_SERVER_H
+#define PLANNER_HTTP_SERVER_H
+
+#include <stddef.h>
+
+struct config;
+
+/* Serve on `listen_fd` until SIGTERM or SIGINT (or the parent process going away), then
+ * drain: stop accepting, let in-flight requests finish for up to cfg->drain_timeout_s, and
+ * stop.  The caller has blocked SIGTERM, SIGINT and SIGHUP in every thread.  Returns the
+ * process exit status (0 after a clean drain). */
+int http_server_run(const struct config *cfg, int listen_fd);
+
+/* The route names for metrics, index 0 = "unmatched", then the API routes in table order. */
+const char *const *http_server_route_names(size_t *n);
+
+#endif

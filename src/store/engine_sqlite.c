@@ -1,0 +1,261 @@
+/* The SQLite engine: connection set-up, the statement cache, $N binding, error mapping and
+ * the query statistics.  The only file that calls sqlite3_*.
+ *
+ * SQLite reads "$1" as a *named* parameter whose index is its order of first appearance,
+ * so "SELECT $2, $1" would swap values bound by position.  Each statement therefore maps
+ * $N to SQLite's own index once, at prepare time, through sqlite3_bind_parameter_index. */
+#include "store/internal.h"
+#include "store/migrations.h"
+
+#include "arena.h"
+#include "clock.h"
+#include "log.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STMT_CACHE_MAX 128
+#define STMT_PARAMS_MAX 32
+
+struct store_stmt {
+    struct store *db;
+    sqlite3_stmt *st;
+    int index_of[STMT_PARAMS_MAX + 1]; /* $N -> SQLite parameter index, 0 = absent */
+    bool started;                      /* counted as a query since the last reset */
+};
+
+struct store {
+    sqlite3 *db;
+    struct {
+        const char *sql;
+        struct store_stmt *st;
+    } cache[STMT_CACHE_MAX];
+    size_t ncache;
+    unsigned queries;
+    int64_t elapsed_us;
+};
+
+const char *store_engine_name_get(const struct store *db)
+{
+    (void)db;
+    return "sqlite";
+}
+
+static int db_error(struct store *db, int rc, const char *what, struct pl_error *err)
+{
+    int base = rc & 0xff;
+    if (base == SQLITE_BUSY || base == SQLITE_LOCKED)
+        return pl_error_set(err, PL_EUNAVAIL, NULL, "the database is busy; try again");
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return pl_error_set(err, PL_ECONFLICT, NULL, "already exists");
+    log_msg(LOG_ERROR, "sqlite %s: %s (%d)", what, sqlite3_errmsg(db->db), rc);
+    return pl_error_set(err, PL_EDB, NULL, "database error");
+}
+
+struct store *store_open(const char *url, struct pl_error *err)
+{
+    if (strncmp(url, "sqlite:", 7) != 0) {
+        pl_error_set(err, PL_EINVAL, "database", "unsupported database URL");
+        return NULL;
+    }
+    const char *path = url + 7;
+    struct store *db = xcalloc(1, sizeof *db);
+    int rc = sqlite3_open_v2(path, &db->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        pl_error_set(err, PL_EUNAVAIL, "database", "cannot open %s: %s", path,
+                           db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
+        store_close(db);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(db->db, 1);
+    /* WAL lets readers run beside the one writer; NORMAL sync is durable across process
+     * crashes and loses at most the last commits on power loss, the usual WAL trade. */
+    static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+    sqlite3_busy_timeout(db->db, 5000);
+    if (store_exec(db, setup, err) < 0) {
+        store_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+void store_close(struct store *db)
+{
+    if (db == NULL)
+        return;
+    for (size_t i = 0; i < db->ncache; i++) {
+        sqlite3_finalize(db->cache[i].st->st);
+        free(db->cache[i].st);
+    }
+    sqlite3_close(db->db);
+    free(db);
+}
+
+int store_exec(struct store *db, const char *sql, struct pl_error *err)
+{
+    char *msg = NULL;
+    int64_t t0 = clock_mono_us();
+    int rc = sqlite3_exec(db->db, sql, NULL, NULL, &msg);
+    db->elapsed_us += clock_mono_us() - t0;
+    db->queries++;
+    if (rc != SQLITE_OK) {
+        log_msg(LOG_ERROR, "sqlite exec: %s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return db_error(db, rc, "exec", err);
+    }
+    return PL_OK;
+}
+
+int store_stmt(struct store *db, const char *sql, struct store_stmt **out, struct pl_error *err)
+{
+    for (size_t i = 0; i < db->ncache; i++) {
+        if (db->cache[i].sql == sql) {
+            struct store_stmt *st = db->cache[i].st;
+            sqlite3_reset(st->st);
+            sqlite3_clear_bindings(st->st);
+            st->started = false;
+            *out = st;
+            return PL_OK;
+        }
+    }
+    if (db->ncache == STMT_CACHE_MAX) {
+        log_msg(LOG_ERROR, "statement cache full; raise STMT_CACHE_MAX");
+        return pl_error_set(err, PL_EDB, NULL, "database error");
+    }
+    sqlite3_stmt *raw;
+    int rc = sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, NULL);
+    if (rc != SQLITE_OK)
+        return db_error(db, rc, "prepare", err);
+    struct store_stmt *st = xcalloc(1, sizeof *st);
+    st->db = db;
+    st->st = raw;
+    for (int n = 1; n <= STMT_PARAMS_MAX; n++) {
+        char name[8];
+        snprintf(name, sizeof name, "$%d", n);
+        st->index_of[n] = sqlite3_bind_parameter_index(raw, name);
+    }
+    db->cache[db->ncache].sql = sql;
+    db->cache[db->ncache].st = st;
+    db->ncache++;
+    *out = st;
+    return PL_OK;
+}
+
+static int index_of(struct store_stmt *st, int n)
+{
+    return n >= 1 && n <= STMT_PARAMS_MAX ? st->index_of[n] : 0;
+}
+
+/* Binding a parameter the SQL does not use is a programming error that SQLite reports as
+ * SQLITE_RANGE; with index 0 the call is simply refused, and the step then fails loudly
+ * on the NULL where the value was meant to go. */
+void store_bind_int64(struct store_stmt *st, int n, int64_t v)
+{
+    (void)sqlite3_bind_int64(st->st, index_of(st, n), v);
+}
+
+void store_bind_text(struct store_stmt *st, int n, const char *v)
+{
+    (void)sqlite3_bind_text(st->st, index_of(st, n), v, -1, SQLITE_TRANSIENT);
+}
+
+void store_bind_null(struct store_stmt *st, int n)
+{
+    (void)sqlite3_bind_null(st->st, index_of(st, n));
+}
+
+int store_step(struct store_stmt *st, struct pl_error *err)
+{
+    int64_t t0 = clock_mono_us();
+    int rc = sqlite3_step(st->st);
+    st->db->elapsed_us += clock_mono_us() - t0;
+    if (!st->started) {
+        st->started = true;
+        st->db->queries++;
+    }
+    if (rc == SQLITE_ROW)
+        return STORE_ROW;
+    if (rc == SQLITE_DONE)
+        return STORE_DONE;
+    int status = db_error(st->db, sqlite3_extended_errcode(st->db->db), "step", err);
+    sqlite3_reset(st->st);
+    return status;
+}
+
+int store_run(struct store_stmt *st, struct pl_error *err)
+{
+    int rc;
+    while ((rc = store_step(st, err)) == STORE_ROW)
+        ;
+    return rc;
+}
+
+int64_t store_col_int64(struct store_stmt *st, int col)
+{
+    return sqlite3_column_int64(st->st, col);
+}
+
+const char *store_col_text(struct store_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st->st, col);
+    return t ? (const char *)t : "";
+}
+
+bool store_col_is_null(struct store_stmt *st, int col)
+{
+    return sqlite3_column_type(st->st, col) == SQLITE_NULL;
+}
+
+int64_t store_changes(struct store *db)
+{
+    return sqlite3_changes64(db->db);
+}
+
+int store_begin(struct store *db, struct pl_error *err)
+{
+    static const char sql[] = "BEGIN IMMEDIATE";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    return rc < 0 ? rc : store_run(st, err);
+}
+
+int store_commit(struct store *db, struct pl_error *err)
+{
+    static const char sql[] = "COMMIT";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc == PL_OK)
+        rc = store_run(st, err);
+    if (rc < 0)
+        store_rollback(db);
+    return rc;
+}
+
+void store_rollback(struct store *db)
+{
+    if (!sqlite3_get_autocommit(db->db))
+        (void)sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void store_stats_reset(struct store *db)
+{
+    db->queries = 0;
+    db->elapsed_us = 0;
+}
+
+void store_stats_get(const struct store *db, unsigned *queries, int64_t *elapsed_us)
+{
+    *queries = db->queries;
+    *elapsed_us = db->elapsed_us;
+}
+
+int store_schema_latest(void)
+{
+    return store_migrations_sqlite_count
+               ? store_migrations_sqlite[store_migrations_sqlite_count - 1].version
+               : 0;
+}

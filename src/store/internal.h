@@ -1,0 +1,46 @@
+/* The engine layer that the aggregate files of store/ are written against.  No file outside
+ * store/ sees it, and only the engine files call the database library.  SQL is written once
+ * with $1, $2 ... placeholders; statements are prepared once per connection and cached by the
+ * address of their (static) SQL text. */
+#ifndef PLANNER_STORE_INTERNAL_H
+#define PLANNER_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "store/store.h"
+
+struct store_stmt;
+
+enum { STORE_DONE = 0, STORE_ROW = 1 };
+
+/* The cached statement for `sql`, reset and with its bindings cleared.  `sql` must be a
+ * string literal (its address is the cache key).  Returns PL_OK or PL_EDB. */
+PL_MUST_CHECK int store_stmt(struct store *db, const char *sql, struct store_stmt **out,
+                             struct pl_error *err);
+
+/* Bind parameter $n (1-based).  Text is copied by the engine. */
+void store_bind_int64(struct store_stmt *st, int n, int64_t v);
+void store_bind_text(struct store_stmt *st, int n, const char *v);
+void store_bind_null(struct store_stmt *st, int n);
+
+/* Run one step: STORE_ROW with a row to read, STORE_DONE, or a negative status:
+ * PL_ECONFLICT for a unique constraint, PL_EUNAVAIL when the database stays locked,
+ * PL_EDB otherwise (logged). */
+PL_MUST_CHECK int store_step(struct store_stmt *st, struct pl_error *err);
+/* Step a statement that returns no rows (or whose rows are not wanted) to completion. */
+PL_MUST_CHECK int store_run(struct store_stmt *st, struct pl_error *err);
+
+/* Columns of the current row, 0-based.  Text lives until the next step or reset. */
+int64_t store_col_int64(struct store_stmt *st, int col);
+const char *store_col_text(struct store_stmt *st, int col); /* "" for NULL */
+bool store_col_is_null(struct store_stmt *st, int col);
+
+/* Rows changed by the last completed INSERT/UPDATE/DELETE on this connection. */
+int64_t store_changes(struct store *db);
+
+/* Run SQL text with no parameters, possibly several statements (migrations). */
+PL_MUST_CHECK int store_exec(struct store *db, const char *sql, struct pl_error *err);
+
+#endif

@@ -1,0 +1,43 @@
+/* The database, as the rest of the program sees it: open a connection, migrate, run a
+ * transaction, and read the per-connection query statistics behind Server-Timing.  One
+ * `struct store` is one connection and is used by one thread at a time.  The aggregate files
+ * (users.h, sessions.h, ...) hold the queries. */
+#ifndef PLANNER_STORE_STORE_H
+#define PLANNER_STORE_STORE_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+struct store;
+
+/* Open a connection to `url` ("sqlite:PATH" or "sqlite::memory:").  SQLite connections run
+ * in WAL mode with a busy timeout and foreign keys on.  Returns NULL with `err` set. */
+struct store *store_open(const char *url, struct pl_error *err);
+/* Close the connection and its cached statements.  NULL is a no-op. */
+void store_close(struct store *db);
+/* "sqlite" (static string). */
+const char *store_engine_name_get(const struct store *db);
+
+/* Apply every migration newer than the database's version, each in its own transaction.
+ * `applied` (may be NULL) receives how many ran. */
+PL_MUST_CHECK int store_migrate(struct store *db, int *applied, struct pl_error *err);
+/* The newest migration applied to the database (0 for an empty one), and the newest this
+ * binary knows. */
+PL_MUST_CHECK int store_schema_version(struct store *db, int *version, struct pl_error *err);
+int store_schema_latest(void);
+/* A round trip to the database. */
+PL_MUST_CHECK int store_ping(struct store *db, struct pl_error *err);
+
+/* Write transactions.  store_begin takes the write lock at once (BEGIN IMMEDIATE on SQLite)
+ * so that two writers never deadlock upgrading.  store_rollback is safe to call when no
+ * transaction is open. */
+PL_MUST_CHECK int store_begin(struct store *db, struct pl_error *err);
+PL_MUST_CHECK int store_commit(struct store *db, struct pl_error *err);
+void store_rollback(struct store *db);
+
+/* Statements run and time spent in the database since the last reset: Server-Timing. */
+void store_stats_reset(struct store *db);
+void store_stats_get(const struct store *db, unsigned *queries, int64_t *elapsed_us);
+
+#endif

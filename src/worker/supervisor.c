@@ -1,0 +1,307 @@
+/* The master process.  It never serves a request and never holds a database connection once
+ * the workers run, so a worker crash costs only that worker's in-flight requests. */
+#include "worker/supervisor.h"
+
+#include "clock.h"
+#include "core/user.h"
+#include "http/server.h"
+#include "log.h"
+#include "metrics.h"
+#include "secret.h"
+#include "store/store.h"
+#include "store/users.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#define RESTART_BACKOFF_US 1000000 /* a worker that dies younger than this restarts after it */
+
+struct child {
+    pid_t pid;     /* 0 = free slot */
+    bool retiring; /* sent SIGTERM on reload or stop: its exit is expected */
+    int64_t started_us;
+};
+
+/* Slot i is metrics process slot i + 1 (slot 0 is the master). */
+static struct child children[METRICS_MAX_PROCS - 1];
+#define NSLOTS (sizeof children / sizeof children[0])
+
+static int listen_socket(const char *addr, char *bound, size_t bound_len)
+{
+    char host[128];
+    const char *colon = strrchr(addr, ':');
+    size_t hlen = (size_t)(colon - addr);
+    if (hlen >= sizeof host)
+        return -1;
+    memcpy(host, addr, hlen);
+    host[hlen] = '\0';
+    if (host[0] == '[' && hlen >= 2 && host[hlen - 1] == ']') {
+        memmove(host, host + 1, hlen - 2);
+        host[hlen - 2] = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int gai = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+    if (gai != 0) {
+        log_msg(LOG_ERROR, "listen %s: %s", addr, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+            bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0 ||
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+            log_msg(LOG_ERROR, "listen %s: %s", addr, strerror(errno));
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd >= 0) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        char h[64], p[16];
+        if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+            getnameinfo((struct sockaddr *)&ss, len, h, sizeof h, p, sizeof p,
+                        NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+            snprintf(bound, bound_len, "%s:%s", h, p);
+    }
+    return fd;
+}
+
+/* Migrate, and on a database with no administrator create one with a random password,
+ * printed once on stdout. */
+static int prepare_database(const struct config *cfg)
+{
+    struct pl_error err = {0};
+    struct store *db = store_open(cfg->database, &err);
+    int applied = 0, rc = -1;
+    int64_t admins = 0;
+    if (db == NULL) {
+        log_msg(LOG_ERROR, "database: %s", err.detail);
+        return -1;
+    }
+    if (store_migrate(db, &applied, &err) < 0 || store_users_count_admins(db, &admins, &err) < 0) {
+        log_msg(LOG_ERROR, "database: %s", err.detail);
+        goto out;
+    }
+    if (admins == 0) {
+        char password[25], hash[SECRET_PWHASH_MAX];
+        struct user u = {.email = "admin@planner.local", .name = "Administrator",
+                         .role = USER_ROLE_ADMIN, .time_zone = "UTC"};
+        secret_password_new(password);
+        if (secret_password_hash(password, cfg->pwhash, hash) < 0 ||
+            store_users_create(db, &u, hash, clock_now_us(), &err) < 0) {
+            log_msg(LOG_ERROR, "cannot create the first administrator: %s", err.detail);
+            goto out;
+        }
+        printf("planner: created the first administrator %s with password %s"
+               " (shown once: change it)\n", u.email, password);
+        fflush(stdout);
+    }
+    rc = 0;
+out:
+    store_close(db);
+    return rc;
+}
+
+static void spawn(const struct config *cfg, int fd, size_t slot)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_msg(LOG_ERROR, "fork: %s", strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        log_init(cfg->log_level, "worker");
+        exit(http_server_run(cfg, fd));
+    }
+    children[slot] = (struct child){.pid = pid, .started_us = clock_mono_us()};
+    metrics_set_process(slot + 1, pid);
+}
+
+/* Keep `want` live, non-retiring workers, in the lowest free slots; a slot whose last worker
+ * died young waits out the backoff. */
+static int64_t backoff_until[NSLOTS];
+
+static void fill(const struct config *cfg, int fd, int want)
+{
+    int live = 0;
+    for (size_t i = 0; i < NSLOTS; i++)
+        live += children[i].pid != 0 && !children[i].retiring;
+    int64_t now = clock_mono_us();
+    for (size_t i = 0; i < NSLOTS && live < want; i++) {
+        if (children[i].pid == 0 && backoff_until[i] <= now) {
+            spawn(cfg, fd, i);
+            live++;
+        }
+    }
+}
+
+static void reap(bool stopping)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (size_t i = 0; i < NSLOTS; i++) {
+            if (children[i].pid != pid)
+                continue;
+            bool expected = stopping || children[i].retiring;
+            if (!expected) {
+                if (WIFSIGNALED(status))
+                    log_msg(LOG_ERROR, "worker %d killed by signal %d; restarting", (int)pid,
+                            WTERMSIG(status));
+                else
+                    log_msg(LOG_ERROR, "worker %d exited with status %d; restarting", (int)pid,
+                            WEXITSTATUS(status));
+                metrics_count_restart();
+                if (clock_mono_us() - children[i].started_us < RESTART_BACKOFF_US)
+                    backoff_until[i] = clock_mono_us() + RESTART_BACKOFF_US;
+            }
+            children[i] = (struct child){0};
+            metrics_set_process(i + 1, 0);
+        }
+    }
+}
+
+static int live_children(void)
+{
+    int n = 0;
+    for (size_t i = 0; i < NSLOTS; i++)
+        n += children[i].pid != 0;
+    return n;
+}
+
+static void signal_all(int sig, bool mark_retiring)
+{
+    for (size_t i = 0; i < NSLOTS; i++) {
+        if (children[i].pid == 0)
+            continue;
+        if (mark_retiring)
+            children[i].retiring = true;
+        kill(children[i].pid, sig);
+    }
+}
+
+static void reload(struct config *cfg, const struct config_flags *flags)
+{
+    char why[512];
+    struct config next;
+    sd_notify(0, "RELOADING=1");
+    if (config_build(&next, flags, why, sizeof why) < 0) {
+        log_msg(LOG_ERROR, "reload refused, keeping the running configuration: %s", why);
+    } else {
+        if (strcmp(next.listen, cfg->listen) != 0 || strcmp(next.database, cfg->database) != 0) {
+            log_msg(LOG_WARN, "listen and database changes need a restart; keeping %s and %s",
+                    cfg->listen, cfg->database);
+            memcpy(next.listen, cfg->listen, sizeof next.listen);
+            memcpy(next.database, cfg->database, sizeof next.database);
+        }
+        *cfg = next;
+        log_init(cfg->log_level, "master");
+        /* Replace every worker: the old ones drain while the new ones, which share the
+         * socket, already accept. */
+        signal_all(SIGTERM, true);
+        log_msg(LOG_INFO, "configuration reloaded; replacing workers");
+    }
+    sd_notify(0, "READY=1");
+}
+
+static void stop(const struct config *cfg)
+{
+    sd_notify(0, "STOPPING=1");
+    log_msg(LOG_INFO, "stopping: draining workers");
+    signal_all(SIGTERM, true);
+    int64_t deadline = clock_mono_us() + ((int64_t)cfg->drain_timeout_s + 5) * 1000000;
+    while (live_children() > 0 && clock_mono_us() < deadline) {
+        struct timespec ms20 = {0, 20 * 1000 * 1000};
+        nanosleep(&ms20, NULL);
+        reap(true);
+    }
+    if (live_children() > 0) {
+        log_msg(LOG_WARN, "workers still running after the drain deadline; killing them");
+        signal_all(SIGKILL, true);
+        while (live_children() > 0 && waitpid(-1, NULL, 0) > 0)
+            reap(true);
+    }
+}
+
+int worker_supervisor_serve(struct config *cfg, const struct config_flags *flags)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL); /* workers inherit the mask: they sigwait too */
+    signal(SIGPIPE, SIG_IGN);
+
+    char bound[96] = "";
+    int fd = listen_socket(cfg->listen, bound, sizeof bound);
+    if (fd < 0)
+        return 1;
+    if (prepare_database(cfg) < 0 || secret_prepare_dummy(cfg->pwhash) < 0) {
+        close(fd);
+        return 1;
+    }
+    size_t nroutes;
+    const char *const *routes = http_server_route_names(&nroutes);
+    if (metrics_init(routes, nroutes) < 0) {
+        log_msg(LOG_ERROR, "cannot map the metrics segment");
+        close(fd);
+        return 1;
+    }
+    metrics_set_process(0, getpid());
+
+    int nworkers = config_worker_count(cfg);
+    /* Each worker thread owns one connection: the total is known before the first request. */
+    log_msg(LOG_INFO, "listening on %s with %d workers x %d threads = %d database connections",
+            bound, nworkers, cfg->threads, nworkers * cfg->threads);
+    fill(cfg, fd, nworkers);
+    sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", bound, (int)getpid());
+
+    uint64_t wd_usec = 0;
+    int64_t wd_every = sd_watchdog_enabled(0, &wd_usec) > 0 ? (int64_t)wd_usec / 2 : 0;
+    int64_t wd_next = clock_mono_us();
+    for (;;) {
+        int64_t wait_us = 1000000;
+        if (wd_every > 0) {
+            int64_t now = clock_mono_us();
+            if (now >= wd_next) {
+                sd_notify(0, "WATCHDOG=1");
+                wd_next = now + wd_every;
+            }
+            if (wd_next - now < wait_us)
+                wait_us = wd_next - now > 1000 ? wd_next - now : 1000;
+        }
+        struct timespec ts = {wait_us / 1000000, (wait_us % 1000000) * 1000};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+        if (sig == SIGHUP)
+            reload(cfg, flags);
+        reap(false);
+        fill(cfg, fd, config_worker_count(cfg));
+    }
+    stop(cfg);
+    close(fd);
+    log_msg(LOG_INFO, "stopped");
+    return 0;
+}
