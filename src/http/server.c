@@ -32,6 +32,9 @@
 
 /* Per-process state the signal-driven drain and the pool threads share (STYLE.md R9's
  * allowed exceptions: the shutdown flag and counters). */
+/* How long a draining worker keeps connections that have no request yet. */
+#define DRAIN_GRACE_US 2000000
+
 static atomic_bool draining;
 static atomic_int in_flight;
 static pthread_key_t db_key;
@@ -396,13 +399,24 @@ int http_server_run(const struct config *cfg, int listen_fd)
     }
 
     /* Drain: stop accepting (the other workers and the master keep the socket open), then
-     * wait for requests already read to be answered. */
+     * wait for requests already read to be answered.  A connection may also hold a request
+     * whose first line has not arrived yet, which in_flight cannot see: give open connections
+     * a short grace to become requests or close (answers now carry Connection: close), but
+     * do not wait on idle keep-alive connections beyond it. */
     atomic_store(&draining, true);
     MHD_socket fd = MHD_quiesce_daemon(d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    int64_t deadline = clock_mono_us() + (int64_t)cfg->drain_timeout_s * 1000000;
-    while (atomic_load(&in_flight) > 0 && clock_mono_us() < deadline) {
+    int64_t start = clock_mono_us();
+    int64_t deadline = start + (int64_t)cfg->drain_timeout_s * 1000000;
+    int64_t grace = start + (DRAIN_GRACE_US < deadline - start ? DRAIN_GRACE_US : deadline - start);
+    for (;;) {
+        int64_t now = clock_mono_us();
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        unsigned open_conns = info ? info->num_connections : 0;
+        if (now >= deadline || (atomic_load(&in_flight) == 0 && (open_conns == 0 || now >= grace)))
+            break;
         struct timespec ms10 = {0, 10 * 1000 * 1000};
         nanosleep(&ms10, NULL);
     }

@@ -25,7 +25,9 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#define RESTART_BACKOFF_US 1000000 /* a worker that dies younger than this restarts after it */
+/* A worker that dies younger than this is replaced only after this long: a worker that
+ * crashes at start-up (bad database, bug on the first request) must not fork-loop. */
+#define RESTART_BACKOFF_US 1000000
 
 struct child {
     pid_t pid;     /* 0 = free slot */
@@ -136,18 +138,20 @@ static void spawn(const struct config *cfg, int fd, size_t slot)
     metrics_set_process(slot + 1, pid);
 }
 
-/* Keep `want` live, non-retiring workers, in the lowest free slots; a slot whose last worker
- * died young waits out the backoff. */
-static int64_t backoff_until[NSLOTS];
+/* No replacement starts before this (monotonic us); see RESTART_BACKOFF_US. */
+static int64_t restart_not_before;
 
+/* Keep `want` live, non-retiring workers, in the lowest free slots, unless a recent early
+ * death holds replacements back. */
 static void fill(const struct config *cfg, int fd, int want)
 {
     int live = 0;
     for (size_t i = 0; i < NSLOTS; i++)
         live += children[i].pid != 0 && !children[i].retiring;
-    int64_t now = clock_mono_us();
+    if (clock_mono_us() < restart_not_before)
+        return;
     for (size_t i = 0; i < NSLOTS && live < want; i++) {
-        if (children[i].pid == 0 && backoff_until[i] <= now) {
+        if (children[i].pid == 0) {
             spawn(cfg, fd, i);
             live++;
         }
@@ -172,7 +176,7 @@ static void reap(bool stopping)
                             WEXITSTATUS(status));
                 metrics_count_restart();
                 if (clock_mono_us() - children[i].started_us < RESTART_BACKOFF_US)
-                    backoff_until[i] = clock_mono_us() + RESTART_BACKOFF_US;
+                    restart_not_before = clock_mono_us() + RESTART_BACKOFF_US;
             }
             children[i] = (struct child){0};
             metrics_set_process(i + 1, 0);

@@ -1,0 +1,592 @@
+"""The process model of `planner serve`, black-box: the access-log policy, the graceful drain on
+SIGTERM, worker restarts, sd_notify, SIGHUP reloads, the first administrator and the idle
+connection timeout.  Every process stopped here is one the test started, by its PID."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import ASAN
+
+# The sanitizer build is several times slower: every deadline below scales with this.
+SLOW = 4 if ASAN else 1
+WORKER_RE = re.compile(r'^planner_process_resident_memory_bytes\{role="worker",pid="(\d+)"\} \d+$',
+                       re.M)
+MASTER_RE = re.compile(r'^planner_process_resident_memory_bytes\{role="master",pid="(\d+)"\} \d+$',
+                       re.M)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def wait_for(pred, timeout, what, step=0.05):
+    """Poll `pred` until it returns something truthy or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout * SLOW
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout * SLOW}s waiting for {what}")
+        time.sleep(step)
+
+
+def metrics(s):
+    r = requests.get(s.url("/metrics"), timeout=5 * SLOW)
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def metric_value(text, name):
+    m = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    assert m, f"{name} missing from /metrics"
+    return float(m.group(1))
+
+
+def metrics_worker_pids(s):
+    return {int(p) for p in WORKER_RE.findall(metrics(s))}
+
+
+def metrics_worker_pids_during_reload(s):
+    """Like metrics_worker_pids, for polling while workers are replaced: a scrape the retiring
+    worker drops is retried (that loss is test_sighup_loses_no_requests' subject, not ours)."""
+    try:
+        return metrics_worker_pids(s)
+    except requests.ConnectionError:
+        return set()
+
+
+def child_pids(s):
+    """The master's live children, from the kernel (the only processes we may signal)."""
+    pid = s.proc.pid
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return {int(p) for p in f.read().split()}
+    except FileNotFoundError:
+        return set()
+
+
+def is_zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def request_lines(s):
+    return [l for l in s.log_lines() if l.get("msg") == "request"]
+
+
+def by_request_id(s):
+    return {l["request_id"]: l for l in request_lines(s)}
+
+
+def get(s, path, rid=None, **kw):
+    """One request on a fresh connection (no session: a new TCP connection every time)."""
+    headers = {"X-Request-Id": rid} if rid else {}
+    return requests.get(s.url(path), headers=headers, timeout=kw.pop("timeout", 10 * SLOW), **kw)
+
+
+def read_http_response(sock, timeout):
+    """Read one HTTP/1.1 response with a Content-Length body; returns (status, headers, body)."""
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed before the response headers: {data!r}")
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"HTTP/1\.[01] (\d{3}) ", lines[0] + " ")
+    assert m, lines[0]
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    length = int(headers["content-length"])
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed after {len(body)} of {length} body bytes")
+        body += chunk
+    return int(m.group(1)), headers, body
+
+
+def write_file(path, text):
+    """Replace a config file atomically, so a SIGHUP never reads half of it."""
+    tmp = str(path) + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+# --- the production access-log policy -------------------------------------------------------
+
+REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "db_ms", "db_queries", "request_id")
+
+
+def _mixed_traffic(s, tag):
+    """Six 200s, two 404s and two 401s, each with a known request id; returns {id: status}."""
+    sent = {}
+    for i in range(6):
+        rid = f"{tag}-ok-{i}"
+        assert get(s, "/healthz", rid).status_code == 200
+        sent[rid] = 200
+    for i in range(2):
+        rid = f"{tag}-missing-{i}"
+        assert get(s, f"/no/such/thing/{i}", rid).status_code == 404
+        sent[rid] = 404
+    for i in range(2):
+        rid = f"{tag}-anon-{i}"
+        assert get(s, "/api/v1/me", rid).status_code == 401
+        sent[rid] = 401
+    return sent
+
+
+def _assert_request_line(line, status):
+    for k in REQUEST_FIELDS:
+        assert k in line, (k, line)
+    assert line["status"] == status, line
+    assert line["method"] == "GET"
+    assert isinstance(line["duration_ms"], (int, float)) and line["duration_ms"] >= 0, line
+    assert isinstance(line["db_ms"], (int, float)) and line["db_ms"] >= 0, line
+    assert isinstance(line["db_queries"], int) and line["db_queries"] >= 0, line
+
+
+def test_production_logs_only_errors_and_slow_requests(make_server):
+    s = make_server(env={"PLANNER_ENV": "production", "PLANNER_SLOW_REQUEST_MS": "100000"})
+    sent = _mixed_traffic(s, "prod")
+    assert s.stop() == 0  # every line is written once the workers have exited
+    lines = request_lines(s)
+    # Exactly the four 4xx requests: no 200 at all (not even the readiness probes).
+    assert sorted(l["status"] for l in lines) == [401, 401, 404, 404], lines
+    assert {l["request_id"] for l in lines} == {r for r, st in sent.items() if st >= 400}
+    for l in lines:
+        _assert_request_line(l, sent[l["request_id"]])
+        assert l["level"] == "warn"
+    assert lines[0]["path"].startswith(("/no/such/thing/", "/api/v1/me"))
+
+
+def test_production_slow_threshold_zero_logs_everything(make_server):
+    s = make_server(env={"PLANNER_ENV": "production", "PLANNER_SLOW_REQUEST_MS": "0"})
+    sent = _mixed_traffic(s, "slow")
+    assert s.stop() == 0
+    logged = by_request_id(s)
+    for rid, status in sent.items():
+        assert rid in logged, f"request {rid} ({status}) not logged with slow_request_ms=0"
+        _assert_request_line(logged[rid], status)
+    assert logged["slow-ok-0"]["path"] == "/healthz"
+
+
+def test_development_logs_every_request(make_server):
+    s = make_server()  # env defaults to development
+    sent = _mixed_traffic(s, "dev")
+    assert s.stop() == 0
+    logged = by_request_id(s)
+    assert set(sent) <= set(logged), set(sent) - set(logged)
+    for rid, status in sent.items():
+        _assert_request_line(logged[rid], status)
+        assert logged[rid]["level"] == ("info" if status < 400 else "warn")
+    # The readiness probes of the fixture were logged too.
+    assert len(request_lines(s)) > len(sent)
+
+
+# --- graceful drain --------------------------------------------------------------------------
+
+def test_sigterm_drains_in_flight_request(make_server):
+    s = make_server(workers=1)
+    body = json.dumps({"email": "admin@planner.local", "password": s.admin_password}).encode()
+    head = ("POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    half = len(body) // 2
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=10 * SLOW)
+    late = None
+    try:
+        c.sendall(head + body[:half])
+        time.sleep(0.3 * SLOW)  # the worker has read the request line and started the request
+        s.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert s.proc.poll() is None, "the master exited with a request still in flight"
+
+        # A connection opened during the drain must not be served by the draining worker.
+        try:
+            late = socket.create_connection(("127.0.0.1", s.port), timeout=5 * SLOW)
+            late.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        except OSError:
+            late = None  # refused: fine
+
+        c.sendall(body[half:])
+        status, headers, resp = read_http_response(c, 15 * SLOW)
+        assert status == 200, (status, resp)
+        assert "token" in json.loads(resp), resp
+        assert headers.get("connection", "").lower() == "close", headers
+        c.settimeout(10 * SLOW)
+        try:
+            assert c.recv(1) == b""  # the worker closes the connection after the answer
+        except ConnectionResetError:
+            pass
+    finally:
+        c.close()
+
+    rc = s.proc.wait(timeout=20 * SLOW)
+    assert rc == 0, s.stderr()[-3000:]
+    if late is not None:
+        late.settimeout(5 * SLOW)
+        try:
+            got = late.recv(4096)
+        except (ConnectionResetError, socket.timeout) as e:
+            got = repr(e).encode()
+        finally:
+            late.close()
+        assert not got.startswith(b"HTTP/"), f"a connection made after SIGTERM was served: {got!r}"
+    # After the master is gone nothing listens.
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", s.port), timeout=2).close()
+    lines = request_lines(s)
+    login = [l for l in lines if l["path"] == "/api/v1/auth/login"]
+    assert len(login) == 1 and login[0]["status"] == 200 and not login[0].get("aborted"), login
+
+
+# --- worker restart ---------------------------------------------------------------------------
+
+def test_killed_worker_is_restarted_while_others_serve(make_server):
+    s = make_server(workers=2)
+    text = metrics(s)
+    workers = {int(p) for p in WORKER_RE.findall(text)}
+    # /metrics lists the master and one resident-memory series per live worker.
+    assert MASTER_RE.findall(text) == [str(s.proc.pid)]
+    assert workers == child_pids(s) and len(workers) == 2, (workers, child_pids(s))
+    assert metric_value(text, "planner_processes") == 3
+    assert metric_value(text, "planner_worker_restarts_total") == 0
+    victim = min(workers)
+
+    results = []
+    for i in range(50):
+        if i == 10:
+            os.kill(victim, signal.SIGKILL)  # only this pid: a child of our own master
+        try:
+            results.append(get(s, "/healthz", timeout=5 * SLOW).status_code)
+        except requests.RequestException as e:
+            results.append(repr(e))
+    failed = [r for r in results if r != 200]
+    assert len(failed) <= 1, failed
+
+    def restarted():
+        pids = metrics_worker_pids(s)
+        return pids if len(pids) == 2 and victim not in pids else None
+
+    pids = wait_for(restarted, 10, "a replacement worker")
+    assert len(pids - workers) == 1
+    assert pids == {p for p in child_pids(s) if not is_zombie(p)}
+    text = metrics(s)
+    assert metric_value(text, "planner_processes") == 3
+    assert metric_value(text, "planner_worker_restarts_total") == 1
+    for _ in range(10):
+        assert get(s, "/healthz").status_code == 200
+    errors = [l for l in s.log_lines() if l["level"] == "error" and l["role"] == "master"
+              and str(victim) in l["msg"]]
+    assert errors, s.stderr()[-3000:]
+    assert "signal 9" in errors[0]["msg"], errors
+
+    assert s.stop() == 0
+
+
+def process_age(pid):
+    """Seconds since `pid` started, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as f:
+        uptime = float(f.read().split()[0])
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def test_worker_dying_young_is_restarted_after_backoff(make_server):
+    s = make_server(workers=2)
+    first = metrics_worker_pids(s)
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+    pids = wait_for(lambda: (lambda p: p if len(p) == 2 and victim not in p else None)(
+        metrics_worker_pids(s)), 10, "a replacement worker", step=0.02)
+    (young,) = pids - first
+
+    # The replacement dies at once, well before it is 1 s old: its successor waits out the 1 s
+    # backoff (meanwhile the other worker serves alone).
+    age = process_age(young)
+    os.kill(young, signal.SIGKILL)
+    t0 = time.monotonic()
+    assert age < 0.7, f"the replacement is already {age:.2f}s old: cannot test the backoff"
+    later = wait_for(lambda: (lambda p: p if len(p) == 2 and young not in p else None)(
+        metrics_worker_pids(s)), 10, "a replacement for the young worker", step=0.02)
+    waited = time.monotonic() - t0
+    assert waited >= 0.9, \
+        f"a worker that died {age:.2f}s old was restarted after {waited:.2f}s (backoff: 1 s)"
+    assert len(later - pids) == 1
+    assert metric_value(metrics(s), "planner_worker_restarts_total") == 2
+    assert get(s, "/healthz").status_code == 200
+    assert s.stop() == 0
+
+
+# --- sd_notify ----------------------------------------------------------------------------------
+
+class Notify:
+    """A NOTIFY_SOCKET the way systemd provides one: a unix datagram socket."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="pln-notify-")  # short: sun_path is 108 bytes
+        self.path = os.path.join(self.dir, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.seen = []
+
+    def next(self, timeout):
+        self.sock.settimeout(timeout)
+        msg = self.sock.recv(4096).decode()
+        self.seen.append(msg)
+        return dict(line.split("=", 1) for line in msg.split("\n") if "=" in line)
+
+    def wait(self, key, value, timeout):
+        """Receive until a message sets key=value; returns (that message, those before it)."""
+        deadline = time.monotonic() + timeout * SLOW
+        before = []
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {key}={value} within {timeout * SLOW}s; saw {self.seen}")
+            try:
+                m = self.next(left)
+            except socket.timeout:
+                continue
+            if m.get(key) == value:
+                return m, before
+            before.append(m)
+
+    def close(self):
+        self.sock.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_sd_notify_ready_watchdog_reload_stopping(make_server):
+    n = Notify()
+    try:
+        s = make_server(env={"NOTIFY_SOCKET": n.path, "WATCHDOG_USEC": "200000"})
+        ready, _ = n.wait("READY", "1", 10)
+        assert ready.get("MAINPID") == str(s.proc.pid), ready
+        old = child_pids(s)
+
+        # WATCHDOG_USEC=200 ms: a ping every 100 ms.
+        t0 = time.monotonic()
+        pings = 0
+        while time.monotonic() - t0 < 1.0:
+            try:
+                if n.next(0.5).get("WATCHDOG") == "1":
+                    pings += 1
+            except socket.timeout:
+                pass
+        assert pings >= 4, n.seen[-20:]
+
+        s.proc.send_signal(signal.SIGHUP)
+        _, before = n.wait("RELOADING", "1", 10)
+        assert all("READY" not in m for m in before), before
+        n.wait("READY", "1", 10)
+        wait_for(lambda: len(child_pids(s)) == 2 and child_pids(s).isdisjoint(old), 10,
+                 "the workers to be replaced")
+        assert get(s, "/healthz").status_code == 200
+
+        s.proc.send_signal(signal.SIGTERM)
+        n.wait("STOPPING", "1", 10)
+        assert s.proc.wait(timeout=20 * SLOW) == 0
+    finally:
+        n.close()
+
+
+# --- SIGHUP reload -------------------------------------------------------------------------
+
+def _wait_log(s, pred, timeout, what):
+    return wait_for(lambda: [l for l in s.log_lines() if pred(l)], timeout, what)
+
+
+def test_sighup_reloads_config_file_and_replaces_workers(make_server, tmp_path):
+    conf = tmp_path / "planner.conf"
+    write_file(conf, "# test configuration\nenv = development\n")
+    s = make_server(args=["--config", str(conf)], workers=2)
+    old = metrics_worker_pids(s)
+    assert len(old) == 2
+    assert get(s, "/healthz", "before-reload").status_code == 200
+    _wait_log(s, lambda l: l.get("request_id") == "before-reload", 5, "the development log line")
+
+    write_file(conf, "env = production\nslow_request_ms = 100000\n")
+    s.proc.send_signal(signal.SIGHUP)
+
+    def replaced():
+        pids = metrics_worker_pids_during_reload(s)
+        return pids if len(pids) == 2 and not pids & old else None
+
+    new = wait_for(replaced, 10, "the workers to be replaced")
+    assert new == {p for p in child_pids(s) if not is_zombie(p)}
+    assert any(l["msg"].startswith("configuration reloaded") for l in s.log_lines())
+
+    assert get(s, "/healthz", "after-reload-ok").status_code == 200
+    assert get(s, "/nowhere", "after-reload-404").status_code == 404
+    text = metrics(s)
+    assert metric_value(text, "planner_worker_restarts_total") == 0  # retiring is not a crash
+    assert s.stop() == 0
+    logged = by_request_id(s)
+    assert "after-reload-404" in logged, "production still logs 4xx"
+    assert "after-reload-ok" not in logged, "a 200 was logged after reloading into production"
+    # No request line with status < 400 comes from a new worker.
+    assert not [l for l in request_lines(s) if l["pid"] in new and l["status"] < 400]
+
+
+def test_sighup_with_bad_value_keeps_running_configuration(make_server, tmp_path):
+    conf = tmp_path / "planner.conf"
+    write_file(conf, "env = development\n")
+    s = make_server(args=["--config", str(conf)], workers=2)
+    old = metrics_worker_pids(s)
+
+    write_file(conf, "env = production\nthreads = abc\n")
+    s.proc.send_signal(signal.SIGHUP)
+    errs = _wait_log(s, lambda l: l["level"] == "error" and l["role"] == "master"
+                     and "threads" in l["msg"], 10, "an error naming threads")
+    assert "abc" in errs[0]["msg"] and str(conf) in errs[0]["msg"], errs
+
+    time.sleep(0.3)
+    assert s.proc.poll() is None
+    assert metrics_worker_pids(s) == old, "workers were replaced by a refused reload"
+    # Still the old configuration: development logs a 200.
+    assert get(s, "/healthz", "after-bad-reload").status_code == 200
+    _wait_log(s, lambda l: l.get("request_id") == "after-bad-reload", 5,
+              "the 200 to be logged under the old (development) configuration")
+    assert s.stop() == 0
+
+
+def test_sighup_loses_no_requests(make_server):
+    """Workers are replaced while clients keep sending requests on fresh connections: the old
+    workers drain, the new ones already accept, so every request is answered."""
+    s = make_server(workers=2)
+    results, stop = [], threading.Event()
+
+    def client():
+        while not stop.is_set():
+            try:
+                results.append(get(s, "/healthz", timeout=5 * SLOW).status_code)
+            except requests.RequestException as e:
+                results.append(repr(e))
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(8):
+            time.sleep(0.2 * SLOW)
+            s.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3 * SLOW)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30 * SLOW)
+    assert s.proc.poll() is None
+    failed = [r for r in results if r != 200]
+    assert len(results) > 50
+    assert not failed, f"{len(failed)} of {len(results)} requests lost across 8 reloads: {failed[:3]}"
+    assert s.stop() == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["reload", "stop"])
+def test_drain_answers_request_with_partial_request_line(make_server, sig):
+    """A request whose first bytes have arrived is in flight even though its request line is
+    not complete yet: the draining worker must still answer it."""
+    s = make_server(workers=1)
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=10 * SLOW)
+    try:
+        c.sendall(b"GET /hea")
+        time.sleep(0.3 * SLOW)  # accepted and read by the (only) worker
+        s.proc.send_signal(sig)
+        time.sleep(0.3)
+        try:
+            c.sendall(b"lthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            status, _, body = read_http_response(c, 15 * SLOW)
+        except (AssertionError, OSError) as e:
+            pytest.fail(f"the draining worker dropped a request it had begun to read: {e!r}")
+        assert status == 200 and json.loads(body) == {"status": "ok"}
+    finally:
+        c.close()
+    assert s.stop() == 0
+
+
+def test_sighup_refuses_database_change(make_server, tmp_path):
+    """listen/database come only from the file here (not flags), so the reload sees a change."""
+    conf = tmp_path / "planner.conf"
+    s = make_server(start=False, args=["--config", str(conf)])
+    i = s.args.index("--database")
+    del s.args[i:i + 2]
+    write_file(conf, f"database = {s.db}\n")
+    s.start()
+    pw = s.admin_password
+    old = metrics_worker_pids(s)
+    other = tmp_path / "other.db"
+    write_file(conf, f"database = sqlite:{other}\n")
+    s.proc.send_signal(signal.SIGHUP)
+    warn = _wait_log(s, lambda l: l["level"] == "warn" and "restart" in l["msg"], 10,
+                     "a warning that the database change needs a restart")
+    assert s.db in warn[0]["msg"], warn
+    _wait_log(s, lambda l: l["msg"].startswith("configuration reloaded"), 10, "the reload")
+    wait_for(lambda: (lambda p: len(p) == 2 and not p & old)(metrics_worker_pids_during_reload(s)),
+             10, "the workers to be replaced")
+    # The new workers still use the first database: the administrator still logs in.
+    s.login("admin@planner.local", pw)
+    assert not other.exists()
+    assert s.stop() == 0
+
+
+# --- the first administrator ------------------------------------------------------------------
+
+def test_first_admin_created_once(make_server):
+    first = make_server()
+    out = first.stdout_path.read_text()
+    assert "created the first administrator" in out, out
+    assert first.admin_password and len(first.admin_password) >= 12
+    assert out.count(first.admin_password) == 1
+    first.login("admin@planner.local", first.admin_password)
+    assert first.stop() == 0
+
+    second = make_server(args=["--database", first.db])  # the last --database wins
+    out = second.stdout_path.read_text()
+    assert "administrator" not in out and "password" not in out, out
+    assert second.admin_password is None
+    second.login("admin@planner.local", first.admin_password)
+
+
+# --- idle connection timeout ----------------------------------------------------------------
+
+def test_idle_connection_is_closed(make_server):
+    s = make_server(args=["--connection-timeout-s", "1"], workers=1)
+    idle = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+    try:
+        t0 = time.monotonic()
+        # Others are still served while the idle connection sits there.
+        for _ in range(3):
+            assert get(s, "/healthz").status_code == 200
+        idle.settimeout(6 * SLOW)
+        try:
+            got = idle.recv(1)
+        except ConnectionResetError:
+            got = b""
+        except socket.timeout:
+            pytest.fail(f"idle connection still open after {time.monotonic() - t0:.1f}s")
+        elapsed = time.monotonic() - t0
+        assert got == b"", got
+        assert 0.5 <= elapsed <= 5 * SLOW, elapsed
+    finally:
+        idle.close()
+    assert get(s, "/healthz").status_code == 200
+    assert s.stop() == 0
