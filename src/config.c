@@ -54,6 +54,8 @@ static const struct setting settings[] = {
     S(pwhash, K_ENUM, 0, 0, pwhash_names, "interactive", "argon2id cost: interactive, moderate, min"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
+#define NSETTINGS_MAX 64
+_Static_assert(NSETTINGS <= NSETTINGS_MAX, "raise NSETTINGS_MAX");
 
 int config_cpu_count(void)
 {
@@ -84,8 +86,26 @@ bool config_is_setting(const char *flag)
     return find(flag) != NULL || strcmp(flag, "config") == 0;
 }
 
-static int set(struct config *cfg, const struct setting *s, const char *value, const char *source,
-               char *why, size_t why_len)
+/* Where each setting's value came from, for messages ("default", "PLANNER_X", "--x",
+ * "file:line"); filled as config_build goes. */
+struct sources {
+    char of[NSETTINGS_MAX][320];
+};
+
+static int set_value(struct config *cfg, const struct setting *s, const char *value,
+                     const char *source, char *why, size_t why_len);
+
+static int set(struct config *cfg, struct sources *src, const struct setting *s, const char *value,
+               const char *source, char *why, size_t why_len)
+{
+    int rc = set_value(cfg, s, value, source, why, why_len);
+    if (rc == 0 && src != NULL)
+        snprintf(src->of[s - settings], sizeof src->of[0], "%s", source);
+    return rc;
+}
+
+static int set_value(struct config *cfg, const struct setting *s, const char *value,
+                     const char *source, char *why, size_t why_len)
 {
     char *dst = (char *)cfg + s->offset;
     char *end;
@@ -156,7 +176,8 @@ static char *trim(char *s)
 }
 
 /* The file holds `key = value` lines; '#' starts a comment line. */
-static int load_file(struct config *cfg, const char *path, char *why, size_t why_len)
+static int load_file(struct config *cfg, struct sources *src, const char *path, char *why,
+                     size_t why_len)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL) {
@@ -185,33 +206,41 @@ static int load_file(struct config *cfg, const char *path, char *why, size_t why
             rc = -1;
             break;
         }
-        rc = set(cfg, s, value, source, why, why_len);
+        rc = set(cfg, src, s, value, source, why, why_len);
     }
     fclose(f);
     return rc;
 }
 
-static int validate(const struct config *cfg, char *why, size_t why_len)
+static int validate(const struct config *cfg, const struct sources *src, char *why,
+                    size_t why_len)
 {
+    const char *listen_from = src->of[find("listen") - settings];
+    const char *db_from = src->of[find("database") - settings];
     const char *colon = strrchr(cfg->listen, ':');
     char *end;
     long port = colon ? strtol(colon + 1, &end, 10) : -1;
     if (colon == NULL || colon == cfg->listen || colon[1] == '\0' || *end != '\0' || port < 0 ||
         port > 65535) {
-        snprintf(why, why_len, "invalid setting listen=%s: must be HOST:PORT", cfg->listen);
+        snprintf(why, why_len, "invalid setting listen=%s (from %s): must be HOST:PORT",
+                 cfg->listen, listen_from);
         return -1;
     }
     if (strncmp(cfg->database, "sqlite:", 7) == 0) {
         if (cfg->database[7] == '\0') {
-            snprintf(why, why_len, "invalid setting database=%s: sqlite: needs a path", cfg->database);
+            snprintf(why, why_len, "invalid setting database=%s (from %s): sqlite: needs a path",
+                     cfg->database, db_from);
             return -1;
         }
     } else if (strncmp(cfg->database, "postgres://", 11) == 0 ||
                strncmp(cfg->database, "postgresql://", 13) == 0) {
-        snprintf(why, why_len, "invalid setting database: the PostgreSQL engine is not built yet; use sqlite:PATH");
+        snprintf(why, why_len,
+                 "invalid setting database (from %s): the PostgreSQL engine is not built yet;"
+                 " use sqlite:PATH", db_from);
         return -1;
     } else {
-        snprintf(why, why_len, "invalid setting database=%.200s: must be sqlite:PATH", cfg->database);
+        snprintf(why, why_len, "invalid setting database=%.200s (from %s): must be sqlite:PATH",
+                 cfg->database, db_from);
         return -1;
     }
     return 0;
@@ -220,8 +249,9 @@ static int validate(const struct config *cfg, char *why, size_t why_len)
 int config_build(struct config *out, const struct config_flags *flags, char *why, size_t why_len)
 {
     struct config cfg = {0};
+    struct sources src;
     for (size_t i = 0; i < NSETTINGS; i++)
-        if (set(&cfg, &settings[i], settings[i].def, "default", why, why_len) < 0)
+        if (set(&cfg, &src, &settings[i], settings[i].def, "default", why, why_len) < 0)
             return -1;
 
     const char *file = getenv("PLANNER_CONFIG");
@@ -230,7 +260,7 @@ int config_build(struct config *out, const struct config_flags *flags, char *why
             file = flags->value[i];
     if (file && *file) {
         snprintf(cfg.config_file, sizeof cfg.config_file, "%s", file);
-        if (load_file(&cfg, file, why, why_len) < 0)
+        if (load_file(&cfg, &src, file, why, why_len) < 0)
             return -1;
     }
 
@@ -241,7 +271,7 @@ int config_build(struct config *out, const struct config_flags *flags, char *why
             env[j++] = (char)toupper((unsigned char)*c);
         env[j] = '\0';
         const char *v = getenv(env);
-        if (v != NULL && set(&cfg, &settings[i], v, env, why, why_len) < 0)
+        if (v != NULL && set(&cfg, &src, &settings[i], v, env, why, why_len) < 0)
             return -1;
     }
 
@@ -255,10 +285,10 @@ int config_build(struct config *out, const struct config_flags *flags, char *why
             snprintf(why, why_len, "unknown option --%.64s", flags->key[i]);
             return -1;
         }
-        if (set(&cfg, s, flags->value[i], source, why, why_len) < 0)
+        if (set(&cfg, &src, s, flags->value[i], source, why, why_len) < 0)
             return -1;
     }
-    if (validate(&cfg, why, why_len) < 0)
+    if (validate(&cfg, &src, why, why_len) < 0)
         return -1;
     *out = cfg;
     return 0;

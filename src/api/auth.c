@@ -12,13 +12,14 @@
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 int api_authenticate(struct http_request *rq, struct pl_error *err)
 {
     const char *h = http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
     if (h == NULL)
         return pl_error_set(err, PL_EAUTH, NULL, "a bearer token is required (Authorization: Bearer ...)");
-    if (strncmp(h, "Bearer ", 7) != 0)
+    if (strncasecmp(h, "Bearer ", 7) != 0) /* auth schemes are case-insensitive (RFC 9110) */
         return pl_error_set(err, PL_EAUTH, NULL, "the Authorization header must be \"Bearer <token>\"");
     const char *token = h + 7;
     size_t n = strlen(token);

@@ -18,6 +18,8 @@ int core_text_check(const char *s, const char *field, size_t max_chars, bool all
         for (size_t i = 1; i < len; i++)
             if ((p[i] & 0xC0) != 0x80)
                 return pl_error_set(err, PL_EINVAL, field, "is not valid UTF-8");
+        if (len == 2 && c == 0xC2 && p[1] <= 0x9F) /* U+0080..U+009F: C1 controls */
+            return pl_error_set(err, PL_EINVAL, field, "must not contain control characters");
         if (len == 1 && (c < 0x20 || c == 0x7F) &&
             !(allow_newlines && (c == '\n' || c == '\r' || c == '\t')))
             return pl_error_set(err, PL_EINVAL, field, "must not contain control characters");

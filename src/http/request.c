@@ -88,7 +88,9 @@ json_t *http_body_object(struct http_request *rq, struct pl_error *err)
         return NULL;
     }
     json_error_t jerr;
-    json_t *v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    /* DECODE_ANY: a well-formed scalar body is valid JSON of the wrong type (422), not a
+     * syntax error (400). */
+    json_t *v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (v == NULL) {
         pl_error_set(err, PL_EMALFORMED, NULL, "malformed JSON at line %d column %d: %s",
                            jerr.line, jerr.column, jerr.text);

@@ -34,6 +34,7 @@ struct http_request {
 
     char *body; /* NUL-terminated, capped at cfg->max_body_bytes */
     size_t body_len;
+    size_t body_seen; /* bytes of body received, kept or not */
 
     char request_id[65];
     char client_addr[64];

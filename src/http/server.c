@@ -35,6 +35,10 @@
 /* How long a draining worker keeps connections that have no request yet. */
 #define DRAIN_GRACE_US 2000000
 
+/* A chunked body is read and dropped up to this many times the body cap before the
+ * connection is closed without an answer. */
+#define BODY_DISCARD_FACTOR 4
+
 static atomic_bool draining;
 static atomic_int in_flight;
 static pthread_key_t db_key;
@@ -147,6 +151,18 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
     return MHD_YES;
 }
 
+static enum MHD_Result find_nul_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    char *bad = cls;
+    if ((value != NULL && strlen(value) != value_size) || strlen(key) != key_size) {
+        snprintf(bad, 64, "%.63s", key_size ? key : "?");
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 /* Checks that need only the request line and headers.  Answers and returns false on a
  * violation. */
 static bool check_headers(struct http_request *rq)
@@ -160,6 +176,13 @@ static bool check_headers(struct http_request *rq)
     MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, add_header_size, &sum);
     if (sum.bytes > (size_t)rq->cfg->max_header_bytes) {
         http_fail(rq, 431, NULL, "the request headers exceed %d bytes", rq->cfg->max_header_bytes);
+        return false;
+    }
+    char bad_arg[64] = "";
+    MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, find_nul_arg, bad_arg);
+    if (bad_arg[0] != '\0') {
+        /* The handlers read arguments as C strings: a %00 would silently cut the value. */
+        http_fail(rq, 422, bad_arg, "must not contain NUL characters");
         return false;
     }
     const char *cl = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -210,6 +233,8 @@ static void dispatch(struct http_request *rq, const char *method)
         }
     }
     rq->route->handler(rq);
+    if (rq->db != NULL)
+        store_release(rq->db);
     if (rq->status == 0) {
         log_msg(LOG_ERROR, "handler for %s gave no answer", rq->route->name);
         http_fail(rq, 500, NULL, "internal error");
@@ -283,14 +308,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size > 0) {
+        size_t cap = (size_t)rq->cfg->max_body_bytes;
+        rq->body_seen += *upload_size;
+        /* A body without Content-Length (chunked) that grows past the cap.  libmicrohttpd
+         * 0.9.75 will not queue a response in the middle of an upload, so the rest is read and
+         * dropped and the 413 goes out at the end; a client that keeps streaming far past the
+         * cap is cut off without an answer. */
+        if (rq->body_seen > cap * BODY_DISCARD_FACTOR)
+            return MHD_NO;
+        if (rq->status == 0 && rq->body_len + *upload_size > cap)
+            http_fail(rq, 413, NULL, "the body is larger than %ld bytes", rq->cfg->max_body_bytes);
         if (rq->status == 0) {
-            size_t cap = (size_t)rq->cfg->max_body_bytes;
-            if (rq->body_len + *upload_size > cap) {
-                /* A body without Content-Length that grows past the cap. */
-                http_fail(rq, 413, NULL, "the body is larger than %ld bytes", rq->cfg->max_body_bytes);
-                *upload_size = 0;
-                return queue(rq);
-            }
             if (rq->body == NULL)
                 rq->body = arena_alloc(rq->arena, cap + 1);
             memcpy(rq->body + rq->body_len, upload, *upload_size);

@@ -134,7 +134,7 @@ int store_stmt(struct store *db, const char *sql, struct store_stmt **out, struc
     st->db = db;
     st->st = raw;
     for (int n = 1; n <= STMT_PARAMS_MAX; n++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "$%d", n);
         st->index_of[n] = sqlite3_bind_parameter_index(raw, name);
     }
@@ -194,6 +194,11 @@ int store_run(struct store_stmt *st, struct pl_error *err)
     return rc;
 }
 
+void store_done(struct store_stmt *st)
+{
+    sqlite3_reset(st->st);
+}
+
 int64_t store_col_int64(struct store_stmt *st, int col)
 {
     return sqlite3_column_int64(st->st, col);
@@ -215,10 +220,20 @@ int64_t store_changes(struct store *db)
     return sqlite3_changes64(db->db);
 }
 
+void store_release(struct store *db)
+{
+    for (size_t i = 0; i < db->ncache; i++)
+        if (sqlite3_stmt_busy(db->cache[i].st->st))
+            sqlite3_reset(db->cache[i].st->st);
+}
+
 int store_begin(struct store *db, struct pl_error *err)
 {
     static const char sql[] = "BEGIN IMMEDIATE";
     struct store_stmt *st;
+    /* A read left open would pin an old snapshot, and BEGIN IMMEDIATE on a stale snapshot
+     * fails with SQLITE_BUSY_SNAPSHOT however long it waits. */
+    store_release(db);
     int rc = store_stmt(db, sql, &st, err);
     return rc < 0 ? rc : store_run(st, err);
 }

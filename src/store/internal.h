@@ -32,6 +32,10 @@ PL_MUST_CHECK int store_step(struct store_stmt *st, struct pl_error *err);
 /* Step a statement that returns no rows (or whose rows are not wanted) to completion. */
 PL_MUST_CHECK int store_run(struct store_stmt *st, struct pl_error *err);
 
+/* Finish with a statement before its last row: resets it so that it no longer holds the
+ * connection's read snapshot.  Single-row readers call it once they have copied the row. */
+void store_done(struct store_stmt *st);
+
 /* Columns of the current row, 0-based.  Text lives until the next step or reset. */
 int64_t store_col_int64(struct store_stmt *st, int col);
 const char *store_col_text(struct store_stmt *st, int col); /* "" for NULL */

@@ -18,6 +18,7 @@ int store_schema_version(struct store *db, int *version, struct pl_error *err)
         rc = store_stmt(db, sql, &st, err);
     if (rc == PL_OK && (rc = store_step(st, err)) == STORE_ROW) {
         *version = (int)store_col_int64(st, 0);
+        store_done(st);
         rc = PL_OK;
     }
     return rc;
@@ -28,8 +29,10 @@ int store_ping(struct store *db, struct pl_error *err)
     static const char sql[] = "SELECT 1";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
-    if (rc == PL_OK && (rc = store_step(st, err)) == STORE_ROW)
+    if (rc == PL_OK && (rc = store_step(st, err)) == STORE_ROW) {
+        store_done(st);
         rc = PL_OK;
+    }
     return rc;
 }
 

@@ -53,6 +53,7 @@ int store_sessions_lookup(struct store *db, const char *token_hash, int64_t now_
     out->session_id = store_col_int64(st, 0);
     out->user_id = store_col_int64(st, 1);
     out->role = strcmp(store_col_text(st, 2), "admin") == 0 ? USER_ROLE_ADMIN : USER_ROLE_MEMBER;
+    store_done(st);
     return PL_OK;
 }
 
@@ -82,6 +83,7 @@ int store_login_failures_nth(struct store *db, const char *key, int64_t since_us
     if ((rc = store_step(st, err)) < 0)
         return rc;
     *at_us = rc == STORE_ROW ? store_col_int64(st, 0) : 0;
+    store_done(st);
     return PL_OK;
 }
 

@@ -36,6 +36,12 @@ PL_MUST_CHECK int store_begin(struct store *db, struct pl_error *err);
 PL_MUST_CHECK int store_commit(struct store *db, struct pl_error *err);
 void store_rollback(struct store *db);
 
+/* Reset every statement of the connection that is still between steps.  A statement that
+ * returned a row and was not stepped to its end keeps SQLite's read transaction, and so an
+ * old snapshot of the database, open: callers release at the end of each unit of work (http/
+ * does it after every request) and store_begin does it before taking the write lock. */
+void store_release(struct store *db);
+
 /* Statements run and time spent in the database since the last reset: Server-Timing. */
 void store_stats_reset(struct store *db);
 void store_stats_get(const struct store *db, unsigned *queries, int64_t *elapsed_us);

@@ -85,6 +85,7 @@ int store_users_get(struct store *db, int64_t id, struct arena *a, struct user *
     if (rc == STORE_DONE)
         return pl_error_set(err, PL_ENOTFOUND, NULL, "no user with id %lld", (long long)id);
     read_user(st, a, out);
+    store_done(st);
     return PL_OK;
 }
 
@@ -104,6 +105,7 @@ int store_users_get_login(struct store *db, const char *email, struct arena *a, 
         return pl_error_set(err, PL_ENOTFOUND, NULL, "no such user");
     read_user(st, a, out);
     *password_hash = arena_strdup(a, store_col_text(st, 9));
+    store_done(st);
     return PL_OK;
 }
 
@@ -132,6 +134,10 @@ int store_users_search(struct store *db, const char *q, int64_t after_id, int li
         "   AND (email LIKE $2 ESCAPE '\\' OR name LIKE $2 ESCAPE '\\')"
         " ORDER BY id LIMIT $3";
     struct store_stmt *st;
+    if (limit <= 0) { /* SQLite reads LIMIT -1 as no limit; the array below has room for limit */
+        *n = 0;
+        return PL_OK;
+    }
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
         return rc;
@@ -142,6 +148,7 @@ int store_users_search(struct store *db, const char *q, int64_t after_id, int li
     size_t count = 0;
     while ((rc = store_step(st, err)) == STORE_ROW && count < (size_t)limit)
         read_user(st, a, &items[count++]);
+    store_done(st);
     if (rc < 0)
         return rc;
     *out = items;
@@ -210,6 +217,7 @@ int store_users_count_admins(struct store *db, int64_t *n, struct pl_error *err)
     int rc = store_stmt(db, sql, &st, err);
     if (rc == PL_OK && (rc = store_step(st, err)) == STORE_ROW) {
         *n = store_col_int64(st, 0);
+        store_done(st);
         rc = PL_OK;
     }
     return rc;

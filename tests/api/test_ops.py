@@ -1,0 +1,217 @@
+"""Operations endpoints and the headers every response carries (API.md "Operations")."""
+import re
+import time
+
+import pytest
+import requests
+
+from conftest import assert_problem
+
+SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$')
+LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+TIMING_RE = re.compile(r'(?:^|,\s*)db;dur=(\d+(?:\.\d+)?);desc="(\d+) queries"')
+
+
+def parse_metrics(text):
+    """Prometheus text format -> {(name, frozenset(labels)): value}.  Every non-comment line
+    must be a valid sample."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            if line.startswith("# TYPE"):
+                assert len(line.split()) == 4, line
+            continue
+        m = SAMPLE_RE.match(line)
+        assert m, f"not a Prometheus sample: {line!r}"
+        labels = frozenset(LABEL_RE.findall(m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def scrape(server):
+    r = server.request("GET", "/metrics")
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/plain"), r.headers
+    return r.text, parse_metrics(r.text)
+
+
+def requests_total(samples, route, status):
+    key = ("planner_http_requests_total",
+           frozenset({("route", route), ("status", str(status))}))
+    return samples.get(key, 0.0)
+
+
+def wait_for_count(server, route, status, want, timeout=5.0):
+    """Counters are bumped when a response completes, a hair after the client has it."""
+    deadline = time.time() + timeout
+    while True:
+        got = requests_total(scrape(server)[1], route, status)
+        if got >= want or time.time() > deadline:
+            return got
+        time.sleep(0.05)
+
+
+def server_timing(r):
+    h = r.headers.get("Server-Timing")
+    assert h, (r.status_code, r.headers)
+    m = TIMING_RE.search(h)
+    assert m, h
+    return float(m.group(1)), int(m.group(2))
+
+
+def test_healthz(server):
+    r = server.request("GET", "/healthz")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.json() == {"status": "ok"}
+
+
+def test_healthz_head(server):
+    r = requests.head(server.url("/healthz"), timeout=10)
+    assert r.status_code == 200
+    assert r.content == b""
+
+
+def test_readyz(server):
+    r = server.request("GET", "/readyz")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "ready"
+    assert isinstance(body["schema_version"], int) and body["schema_version"] >= 1
+    assert body.get("database") == "sqlite"
+
+
+def test_openapi_document(server):
+    r = server.request("GET", "/api/v1/openapi.json")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("application/json")
+    doc = r.json()
+    assert isinstance(doc, dict)
+    assert str(doc.get("openapi", "")).startswith("3.")
+    assert "/api/v1/auth/login" in doc["paths"]
+    assert "/api/v1/users/{id}" in doc["paths"]
+
+
+def test_metrics_is_prometheus_text(server):
+    text, samples = scrape(server)
+    assert "# TYPE planner_http_requests_total counter" in text
+    assert "# TYPE planner_http_request_duration_seconds histogram" in text
+    assert text.endswith("\n")
+    assert any(name == "planner_http_requests_total" for name, _ in samples)
+
+
+def test_request_counter_counts_exactly(server):
+    server.request("GET", "/healthz")  # the series exists from here on
+    before = wait_for_count(server, "GET /healthz", 200, 1)
+    n = 7
+    for _ in range(n):
+        assert server.request("GET", "/healthz").status_code == 200
+    after = wait_for_count(server, "GET /healthz", 200, before + n)
+    assert after == before + n
+
+
+def test_request_counter_by_status(server, admin):
+    before = requests_total(scrape(server)[1], "GET /api/v1/me", 401)
+    ok_before = requests_total(scrape(server)[1], "GET /api/v1/me", 200)
+    for _ in range(3):
+        assert server.request("GET", "/api/v1/me").status_code == 401
+    assert server.request("GET", "/api/v1/me", token=admin).status_code == 200
+    assert wait_for_count(server, "GET /api/v1/me", 401, before + 3) == before + 3
+    assert wait_for_count(server, "GET /api/v1/me", 200, ok_before + 1) == ok_before + 1
+
+
+def test_unmatched_requests_are_counted_apart(server):
+    before = requests_total(scrape(server)[1], "unmatched", 404)
+    assert server.request("GET", "/no/such/thing").status_code == 404
+    assert wait_for_count(server, "unmatched", 404, before + 1) == before + 1
+    text, _ = scrape(server)
+    assert "/no/such/thing" not in text  # paths never become label values
+
+
+def test_latency_histogram(server):
+    for _ in range(3):
+        server.request("GET", "/readyz")
+    wait_for_count(server, "GET /readyz", 200, 3)
+    text, samples = scrape(server)
+    route = ("route", "GET /readyz")
+    buckets = sorted(
+        ((float("inf") if dict(k[1])["le"] == "+Inf" else float(dict(k[1])["le"])), v)
+        for k, v in samples.items()
+        if k[0] == "planner_http_request_duration_seconds_bucket" and route in k[1])
+    assert len(buckets) >= 2 and buckets[-1][0] == float("inf")
+    counts = [v for _, v in buckets]
+    assert counts == sorted(counts), "buckets must be cumulative"
+    count = samples[("planner_http_request_duration_seconds_count", frozenset({route}))]
+    total = samples[("planner_http_request_duration_seconds_sum", frozenset({route}))]
+    assert count == buckets[-1][1] >= 3
+    assert 0 < total < 60 * count
+
+
+def test_process_metrics(server):
+    _, samples = scrape(server)
+    rss = samples[("process_resident_memory_bytes", frozenset())]
+    assert rss > 1024 * 1024
+    assert samples[("process_cpu_seconds_total", frozenset())] >= 0
+    # conftest starts --workers 2: the master and two workers.
+    assert samples[("planner_processes", frozenset())] == 3
+    per_process = [v for (name, _), v in samples.items()
+                   if name == "planner_process_resident_memory_bytes"]
+    assert len(per_process) == 3 and all(v > 0 for v in per_process)
+
+
+@pytest.mark.parametrize("method,path,auth,status", [
+    ("GET", "/healthz", False, 200),
+    ("GET", "/readyz", False, 200),
+    ("GET", "/metrics", False, 200),
+    ("GET", "/api/v1/openapi.json", False, 200),
+    ("GET", "/api/v1/me", True, 200),
+    ("GET", "/api/v1/users", True, 200),
+    ("GET", "/api/v1/me", False, 401),
+    ("GET", "/nowhere", False, 404),
+    ("DELETE", "/healthz", False, 405),
+    ("POST", "/api/v1/auth/logout", False, 401),
+], ids=lambda v: str(v).replace("/", "_") if isinstance(v, str) else None)
+def test_server_timing_on_every_response(server, admin, method, path, auth, status):
+    r = server.request(method, path, token=admin if auth else None)
+    assert r.status_code == status
+    dur, queries = server_timing(r)
+    assert dur >= 0 and queries >= 0
+    assert re.search(r'total;dur=\d+(\.\d+)?', r.headers["Server-Timing"])
+
+
+def test_server_timing_query_counts(server, admin):
+    _, q_me = server_timing(server.request("GET", "/api/v1/me", token=admin))
+    assert q_me > 0
+    dur, q_health = server_timing(server.request("GET", "/healthz"))
+    assert q_health == 0 and dur == 0
+    _, q_list = server_timing(server.request("GET", "/api/v1/users", token=admin))
+    assert q_list > 0
+
+
+def test_request_id_echoed(server):
+    r = server.request("GET", "/healthz", headers={"X-Request-Id": "abc-123"})
+    assert r.headers["X-Request-Id"] == "abc-123"
+    r = server.request("GET", "/api/v1/me", headers={"X-Request-Id": "trace.42:x_Y"})
+    assert r.status_code == 401
+    assert r.headers["X-Request-Id"] == "trace.42:x_Y"
+
+
+@pytest.mark.parametrize("bad", ["x" * 200, "a b", "semi;colon", "quote\"d", "é-accent"],
+                         ids=["200-chars", "space", "semicolon", "quote", "non-ascii"])
+def test_request_id_replaced_when_malformed(server, bad):
+    r = server.request("GET", "/healthz", headers={"X-Request-Id": bad.encode("utf-8")})
+    rid = r.headers["X-Request-Id"]
+    assert rid != bad
+    assert re.fullmatch(r"[0-9a-f]{32}", rid), rid
+
+
+def test_request_id_generated_and_unique(server):
+    ids = {server.request("GET", "/healthz").headers["X-Request-Id"] for _ in range(5)}
+    assert len(ids) == 5
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+
+
+def test_problem_responses_carry_request_id(server):
+    r = server.request("GET", "/nowhere", headers={"X-Request-Id": "find-me-1"})
+    assert_problem(r, 404, "not-found")
+    assert r.headers["X-Request-Id"] == "find-me-1"

@@ -1,0 +1,407 @@
+/* store/engine_sqlite + store/migrate: $N binding, the statement cache, error mapping,
+ * transactions, migrations and the query statistics, on SQLite :memory:. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "arena.h"
+#include "log.h"
+#include "store/internal.h"
+#include "store/migrations.h"
+#include "store/sessions.h"
+#include "store/store.h"
+#include "store/users.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct store *db;
+
+static void open_memory(void)
+{
+    log_init(LOG_WARN, "test");
+    struct pl_error err = {0};
+    db = store_open("sqlite::memory:", &err);
+    cr_assert(ne(ptr, db, NULL), "store_open: %s", err.detail);
+}
+
+static void close_db(void)
+{
+    store_close(db);
+    db = NULL;
+}
+
+TestSuite(store_engine, .init = open_memory, .fini = close_db);
+
+/* SQLite numbers "$N" by first appearance; the engine must bind by N (DESIGN.md). */
+Test(store_engine, binds_dollar_n_by_number_not_by_order)
+{
+    static const char sql[] = "SELECT $2, $1";
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_stmt(db, sql, &st, &err), PL_OK), "%s", err.detail);
+    store_bind_int64(st, 1, 10);
+    store_bind_int64(st, 2, 20);
+    cr_assert(eq(int, store_step(st, &err), STORE_ROW), "%s", err.detail);
+    cr_expect(eq(i64, store_col_int64(st, 0), 20));
+    cr_expect(eq(i64, store_col_int64(st, 1), 10));
+    cr_expect(eq(int, store_step(st, &err), STORE_DONE));
+}
+
+/* Reuse of a number, numbers out of order, text and NULL. */
+Test(store_engine, binds_repeated_and_mixed_parameters)
+{
+    static const char sql[] = "SELECT $3, $1 || '-' || $3, $2, $1, $4 IS NULL";
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_stmt(db, sql, &st, &err), PL_OK), "%s", err.detail);
+    store_bind_text(st, 1, "one");
+    store_bind_int64(st, 2, -7);
+    store_bind_text(st, 3, "three");
+    store_bind_null(st, 4);
+    cr_assert(eq(int, store_step(st, &err), STORE_ROW), "%s", err.detail);
+    cr_expect(eq(str, (char *)store_col_text(st, 0), "three"));
+    cr_expect(eq(str, (char *)store_col_text(st, 1), "one-three"));
+    cr_expect(eq(i64, store_col_int64(st, 2), -7));
+    cr_expect(eq(str, (char *)store_col_text(st, 3), "one"));
+    cr_expect(eq(i64, store_col_int64(st, 4), 1));
+}
+
+/* Text is copied at bind time: the caller's buffer may change before the step. */
+Test(store_engine, bind_text_copies)
+{
+    static const char sql[] = "SELECT $1";
+    char buf[] = "original";
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_stmt(db, sql, &st, &err), PL_OK));
+    store_bind_text(st, 1, buf);
+    memcpy(buf, "XXXXXXXX", 8);
+    cr_assert(eq(int, store_step(st, &err), STORE_ROW));
+    cr_expect(eq(str, (char *)store_col_text(st, 0), "original"));
+}
+
+Test(store_engine, null_columns)
+{
+    static const char sql[] = "SELECT NULL, '', 0";
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_stmt(db, sql, &st, &err), PL_OK));
+    cr_assert(eq(int, store_step(st, &err), STORE_ROW));
+    cr_expect(store_col_is_null(st, 0));
+    cr_expect(eq(str, (char *)store_col_text(st, 0), ""));
+    cr_expect(not(store_col_is_null(st, 1)));
+    cr_expect(not(store_col_is_null(st, 2)));
+}
+
+/* The cache hands back the same statement for the same SQL address, reset and unbound. */
+Test(store_engine, statement_cache_resets_and_clears)
+{
+    static const char sql[] =
+        "SELECT $1 IS NULL, value FROM (SELECT 1 AS value UNION ALL SELECT 2)";
+    struct pl_error err = {0};
+    struct store_stmt *st1, *st2;
+    cr_assert(eq(int, store_stmt(db, sql, &st1, &err), PL_OK));
+    store_bind_int64(st1, 1, 5);
+    cr_assert(eq(int, store_step(st1, &err), STORE_ROW)); /* left mid-way */
+    cr_expect(eq(i64, store_col_int64(st1, 0), 0));
+    cr_assert(eq(int, store_stmt(db, sql, &st2, &err), PL_OK));
+    cr_expect(eq(ptr, st1, st2));
+    cr_assert(eq(int, store_step(st2, &err), STORE_ROW));
+    cr_expect(eq(i64, store_col_int64(st2, 0), 1), "binding survived the reset");
+    cr_expect(eq(i64, store_col_int64(st2, 1), 1), "not restarted from the first row");
+}
+
+Test(store_engine, exec_and_changes)
+{
+    static const char insert[] = "INSERT INTO t (v) VALUES ($1), ($2), ($3)";
+    static const char update[] = "UPDATE t SET v = v + 1 WHERE v > $1";
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_exec(db, "CREATE TABLE t (v INTEGER NOT NULL UNIQUE);"
+                                     "CREATE INDEX t_v ON t (v);", &err),
+                 PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_stmt(db, insert, &st, &err), PL_OK));
+    store_bind_int64(st, 1, 10);
+    store_bind_int64(st, 2, 20);
+    store_bind_int64(st, 3, 30);
+    cr_assert(eq(int, store_run(st, &err), STORE_DONE), "%s", err.detail);
+    cr_expect(eq(i64, store_changes(db), 3));
+    cr_assert(eq(int, store_stmt(db, update, &st, &err), PL_OK));
+    store_bind_int64(st, 1, 15);
+    cr_assert(eq(int, store_run(st, &err), STORE_DONE), "%s", err.detail);
+    cr_expect(eq(i64, store_changes(db), 2));
+}
+
+/* Errors map onto the status vocabulary. */
+Test(store_engine, error_mapping)
+{
+    static const char dup[] = "INSERT INTO t (v) VALUES ($1)";
+    static const char null[] = "INSERT INTO t (v) VALUES (NULL)";
+    static const char bad[] = "SELEC 1";
+    log_init(LOG_ERROR + 1, "test"); /* the PL_EDB cases log; keep the output clean */
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_exec(db, "CREATE TABLE t (v INTEGER NOT NULL UNIQUE)", &err), PL_OK));
+    cr_assert(eq(int, store_stmt(db, dup, &st, &err), PL_OK));
+    store_bind_int64(st, 1, 1);
+    cr_assert(eq(int, store_run(st, &err), STORE_DONE));
+    cr_assert(eq(int, store_stmt(db, dup, &st, &err), PL_OK));
+    store_bind_int64(st, 1, 1);
+    cr_expect(eq(int, store_run(st, &err), PL_ECONFLICT));
+    cr_expect(eq(int, err.status, PL_ECONFLICT));
+
+    cr_assert(eq(int, store_stmt(db, null, &st, &err), PL_OK));
+    cr_expect(eq(int, store_run(st, &err), PL_EDB));
+    cr_expect(eq(int, err.status, PL_EDB));
+
+    cr_expect(eq(int, store_stmt(db, bad, &st, &err), PL_EDB));
+    cr_expect(eq(int, store_exec(db, "CREATE TABLE;", &err), PL_EDB));
+
+    /* The statement that failed is usable again. */
+    cr_assert(eq(int, store_stmt(db, dup, &st, &err), PL_OK));
+    store_bind_int64(st, 1, 2);
+    cr_expect(eq(int, store_run(st, &err), STORE_DONE), "%s", err.detail);
+}
+
+static int64_t count_rows(const char *table)
+{
+    static const char sql_t[] = "SELECT COUNT(*) FROM t";
+    static const char sql_users[] = "SELECT COUNT(*) FROM users";
+    const char *sql = strcmp(table, "t") == 0 ? sql_t : sql_users;
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_stmt(db, sql, &st, &err), PL_OK));
+    cr_assert(eq(int, store_step(st, &err), STORE_ROW));
+    int64_t n = store_col_int64(st, 0);
+    cr_assert(eq(int, store_step(st, &err), STORE_DONE));
+    return n;
+}
+
+Test(store_engine, transactions)
+{
+    static const char insert[] = "INSERT INTO t (v) VALUES ($1)";
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_exec(db, "CREATE TABLE t (v INTEGER)", &err), PL_OK));
+
+    store_rollback(db); /* no transaction open: harmless */
+
+    cr_assert(eq(int, store_begin(db, &err), STORE_DONE), "%s", err.detail);
+    cr_assert(eq(int, store_stmt(db, insert, &st, &err), PL_OK));
+    store_bind_int64(st, 1, 1);
+    cr_assert(eq(int, store_run(st, &err), STORE_DONE));
+    store_rollback(db);
+    cr_expect(eq(i64, count_rows("t"), 0));
+
+    cr_assert(eq(int, store_begin(db, &err), STORE_DONE), "%s", err.detail);
+    cr_assert(eq(int, store_stmt(db, insert, &st, &err), PL_OK));
+    store_bind_int64(st, 1, 2);
+    cr_assert(eq(int, store_run(st, &err), STORE_DONE));
+    cr_assert(eq(int, store_commit(db, &err), STORE_DONE), "%s", err.detail);
+    cr_expect(eq(i64, count_rows("t"), 1));
+}
+
+Test(store_engine, migrate_once)
+{
+    struct pl_error err = {0};
+    int version = -1, applied = -1;
+    cr_assert(eq(int, store_schema_version(db, &version, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(int, version, 0));
+
+    cr_assert(gt(sz, store_migrations_sqlite_count, 0));
+    cr_expect(eq(int, store_schema_latest(),
+                 store_migrations_sqlite[store_migrations_sqlite_count - 1].version));
+    for (size_t i = 1; i < store_migrations_sqlite_count; i++)
+        cr_expect(gt(int, store_migrations_sqlite[i].version,
+                     store_migrations_sqlite[i - 1].version),
+                  "migration %zu", i);
+
+    cr_assert(eq(int, store_migrate(db, &applied, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(int, applied, (int)store_migrations_sqlite_count));
+    cr_assert(eq(int, store_schema_version(db, &version, &err), PL_OK));
+    cr_expect(eq(int, version, store_schema_latest()));
+
+    applied = -1;
+    cr_assert(eq(int, store_migrate(db, &applied, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(int, applied, 0));
+    cr_assert(eq(int, store_migrate(db, NULL, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_schema_version(db, &version, &err), PL_OK));
+    cr_expect(eq(int, version, store_schema_latest()));
+    cr_expect(eq(i64, count_rows("users"), 0));
+}
+
+Test(store_engine, ping_and_name)
+{
+    struct pl_error err = {0};
+    cr_expect(eq(int, store_ping(db, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(str, (char *)store_engine_name_get(db), "sqlite"));
+}
+
+/* A statement counts once however many rows it returns: N+1 shows, big answers do not. */
+Test(store_engine, stats_count_statements)
+{
+    static const char many[] =
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)"
+        " SELECT i FROM n";
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    unsigned queries = 99;
+    int64_t elapsed = -1;
+    store_stats_reset(db);
+    store_stats_get(db, &queries, &elapsed);
+    cr_expect(eq(uint, queries, 0));
+    cr_expect(eq(i64, elapsed, 0));
+
+    for (int i = 0; i < 3; i++)
+        cr_assert(eq(int, store_ping(db, &err), PL_OK));
+    store_stats_get(db, &queries, &elapsed);
+    cr_expect(eq(uint, queries, 3));
+    cr_expect(ge(i64, elapsed, 0));
+
+    cr_assert(eq(int, store_stmt(db, many, &st, &err), PL_OK));
+    store_bind_int64(st, 1, 500);
+    int rows = 0, rc;
+    while ((rc = store_step(st, &err)) == STORE_ROW)
+        rows++;
+    cr_expect(eq(int, rc, STORE_DONE));
+    cr_expect(eq(int, rows, 500));
+    store_stats_get(db, &queries, &elapsed);
+    cr_expect(eq(uint, queries, 4));
+
+    cr_assert(eq(int, store_exec(db, "CREATE TABLE t (v INTEGER); CREATE TABLE u (v INTEGER)",
+                                 &err),
+                 PL_OK));
+    store_stats_get(db, &queries, &elapsed);
+    cr_expect(eq(uint, queries, 5));
+
+    store_stats_reset(db);
+    store_stats_get(db, &queries, &elapsed);
+    cr_expect(eq(uint, queries, 0));
+}
+
+Test(store_engine, open_failures)
+{
+    static const struct {
+        const char *url;
+        int status;
+    } cases[] = {
+        {"postgres://localhost/planner", PL_EINVAL},
+        {"planner.db", PL_EINVAL},
+        {"", PL_EINVAL},
+        {"sqlite:/nonexistent-dir-for-planner-tests/x/planner.db", PL_EUNAVAIL},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct pl_error err = {0};
+        struct store *other = store_open(cases[i].url, &err);
+        cr_expect(eq(ptr, other, NULL), "case %zu: %s", i, cases[i].url);
+        store_close(other);
+        cr_expect(eq(int, err.status, cases[i].status), "case %zu: %s", i, err.detail);
+        cr_expect(eq(str, err.field, "database"), "case %zu", i);
+    }
+    store_close(NULL);
+}
+
+/* ---- two connections to one file ---------------------------------------------------------
+ * Every thread of `planner serve` owns a connection to the same database file.  A read whose
+ * statement was left after its one row (store_users_get, store_sessions_lookup, ...) must
+ * not keep that connection's read transaction open: it would keep reading the snapshot of
+ * that moment, and its next write would fail with SQLITE_BUSY_SNAPSHOT, i.e. a 503. */
+
+static char dir[64];
+static char url[128];
+
+static void open_file_pair(struct store **a, struct store **b)
+{
+    log_init(LOG_WARN, "test");
+    snprintf(dir, sizeof dir, "/tmp/planner-store-test-XXXXXX");
+    cr_assert(ne(ptr, mkdtemp(dir), NULL));
+    snprintf(url, sizeof url, "sqlite:%s/planner.db", dir);
+    struct pl_error err = {0};
+    *a = store_open(url, &err);
+    cr_assert(ne(ptr, *a, NULL), "%s", err.detail);
+    *b = store_open(url, &err);
+    cr_assert(ne(ptr, *b, NULL), "%s", err.detail);
+    cr_assert(eq(int, store_migrate(*a, NULL, &err), PL_OK), "%s", err.detail);
+}
+
+static void remove_file_pair(void)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    char path[160];
+    for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
+        snprintf(path, sizeof path, "%s/planner.db%s", dir, suffixes[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+Test(store_engine, finished_read_does_not_pin_snapshot)
+{
+    struct store *a, *b;
+    open_file_pair(&a, &b);
+    struct pl_error err = {0};
+    struct arena *ar = arena_new(0);
+    struct user u = {.email = "pin@example.org", .name = "Before", .time_zone = "UTC"};
+    cr_assert(eq(int, store_users_create(a, &u, "hash", 1, &err), PL_OK), "%s", err.detail);
+
+    /* Connection a reads the user; connection b then renames it. */
+    struct user got;
+    cr_assert(eq(int, store_users_get(a, u.id, ar, &got, &err), PL_OK), "%s", err.detail);
+    struct store_user_patch rename = {.name = "After", .role = -1, .active = -1};
+    cr_assert(eq(int, store_users_update(b, u.id, &rename, -1, 2, ar, &got, &err), PL_OK), "%s",
+              err.detail);
+
+    /* A later read on a (through another statement) sees b's committed change... */
+    const char *hash;
+    int rc = store_users_get_login(a, "pin@example.org", ar, &got, &hash, &err);
+    cr_expect(eq(int, rc, PL_OK), "%s", err.detail);
+    if (rc == PL_OK)
+        cr_expect(eq(str, (char *)got.name, "After"), "connection a reads a stale snapshot");
+
+    /* ...and a write on a succeeds. */
+    struct store_user_patch again = {.name = "Again", .role = -1, .active = -1};
+    rc = store_users_update(a, u.id, &again, -1, 3, ar, &got, &err);
+    cr_expect(eq(int, rc, PL_OK), "write on connection a: %s", err.detail);
+
+    arena_free(ar);
+    store_close(a);
+    store_close(b);
+    remove_file_pair();
+}
+
+/* The same with the session lookup every authenticated request makes: after b deactivates
+ * the user (which ends its sessions), a must no longer accept the token. */
+Test(store_engine, deactivation_seen_by_other_connection)
+{
+    struct store *a, *b;
+    open_file_pair(&a, &b);
+    struct pl_error err = {0};
+    struct arena *ar = arena_new(0);
+    struct user u = {.email = "s@example.org", .name = "S", .time_zone = "UTC"};
+    cr_assert(eq(int, store_users_create(a, &u, "hash", 1, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_sessions_create(a, u.id, "tokenhash", 1, 1000, &err), PL_OK), "%s",
+              err.detail);
+    struct store_identity id;
+    cr_assert(eq(int, store_sessions_lookup(a, "tokenhash", 2, &id, &err), PL_OK), "%s",
+              err.detail);
+
+    struct user got;
+    struct store_user_patch off = {.role = -1, .active = 0};
+    cr_assert(eq(int, store_users_update(b, u.id, &off, -1, 3, ar, &got, &err), PL_OK), "%s",
+              err.detail);
+
+    /* Any other statement on a, then the lookup again. */
+    int64_t admins = -1;
+    cr_assert(eq(int, store_users_count_admins(a, &admins, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(int, store_sessions_lookup(a, "tokenhash", 4, &id, &err), PL_ENOTFOUND),
+              "a deactivated user's token still works on another connection");
+
+    arena_free(ar);
+    store_close(a);
+    store_close(b);
+    remove_file_pair();
+}
