@@ -13,11 +13,12 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wformat=2 -Wvla -Wnull-dereference
 CSTD    := -std=c17 -D_POSIX_C_SOURCE=200809L
 
+# OUT may be set on the command line to build side by side (make OUT=build/mine).
 ifeq ($(MODE),asan)
-  OUT      := build/asan
+  OUT      ?= build/asan
   OPTFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
-  OUT      := build
+  OUT      ?= build
   OPTFLAGS := -O2 -g
 endif
 
