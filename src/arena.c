@@ -167,3 +167,15 @@ void arena_defer(struct arena *a, arena_cleanup_fn fn, void *p)
     c->next = a->cleanups;
     a->cleanups = c;
 }
+
+void *arena_grow(struct arena *a, void *items, size_t count, size_t *cap, size_t size)
+{
+    if (items != NULL && count < *cap)
+        return items;
+    size_t ncap = *cap < 4 ? 8 : *cap * 2;
+    void *grown = arena_alloc(a, ncap * size);
+    if (count > 0)
+        memcpy(grown, items, count * size);
+    *cap = ncap;
+    return grown;
+}

@@ -28,6 +28,10 @@ char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 /* printf into arena memory. */
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Grow an array allocated from `a` holding `count` items of `size` bytes when it is full:
+ * returns `items` itself while count < *cap, else a copy with twice the room (at least 8
+ * items) and updates *cap.  The old array is simply abandoned to the arena. */
+void *arena_grow(struct arena *a, void *items, size_t count, size_t *cap, size_t size);
 /* Call fn(p) when the arena is freed (for foreign objects such as jansson values). */
 void arena_defer(struct arena *a, arena_cleanup_fn fn, void *p);
 

@@ -72,11 +72,16 @@ void secret_password_new(char out[25])
     sodium_bin2base64(out, 25, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-void secret_token_hash(const char *token, char out[SECRET_TOKEN_HASH_LEN + 1])
+void secret_hash_hex(const void *data, size_t len, char out[SECRET_TOKEN_HASH_LEN + 1])
 {
     unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, (const unsigned char *)token, strlen(token), NULL, 0);
+    crypto_generichash(digest, sizeof digest, data, len, NULL, 0);
     sodium_bin2hex(out, SECRET_TOKEN_HASH_LEN + 1, digest, sizeof digest);
+}
+
+void secret_token_hash(const char *token, char out[SECRET_TOKEN_HASH_LEN + 1])
+{
+    secret_hash_hex(token, strlen(token), out);
 }
 
 void secret_random_hex(char *out, size_t n)

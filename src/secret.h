@@ -31,6 +31,9 @@ void secret_password_new(char out[25]);
 /* The hex BLAKE2b-256 of `token`: what the database stores and looks up. */
 void secret_token_hash(const char *token, char out[SECRET_TOKEN_HASH_LEN + 1]);
 
+/* The hex BLAKE2b-256 of `len` bytes at `data`. */
+void secret_hash_hex(const void *data, size_t len, char out[SECRET_TOKEN_HASH_LEN + 1]);
+
 /* `n` random bytes as 2n hex chars + NUL into `out`. */
 void secret_random_hex(char *out, size_t n);
 

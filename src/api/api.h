@@ -2,6 +2,7 @@
 #ifndef PLANNER_API_API_H
 #define PLANNER_API_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -9,6 +10,12 @@
 
 extern const struct http_route api_routes[];
 extern const size_t api_nroutes;
+
+/* Idempotency-Key handling around POST handlers (api/idempotency.c): begin returns true when
+ * it has answered (a replayed answer or an error) and the handler must not run; end records
+ * the handler's answer, or releases the key when the request failed. */
+bool api_idempotency_begin(struct http_request *rq);
+void api_idempotency_end(struct http_request *rq);
 
 /* Resolve the request's bearer token into rq->user_id, session_id and role.  PL_EAUTH (401)
  * when it is missing, malformed, unknown, expired or its user is deactivated. */

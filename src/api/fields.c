@@ -2,6 +2,7 @@
 #include "api/internal.h"
 
 #include "arena.h"
+#include "core/event.h"
 #include "core/time.h"
 
 #include <errno.h>
@@ -48,6 +49,69 @@ int api_bool(json_t *obj, const char *key, int *out, struct pl_error *err)
         return pl_error_set(err, PL_EINVAL, key, "must be true or false");
     *out = json_is_true(v);
     return PL_OK;
+}
+
+int api_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max, int64_t *out,
+            bool *present, struct pl_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    *present = false;
+    if (v == NULL)
+        return required ? pl_error_set(err, PL_EINVAL, key, "is required") : PL_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return pl_error_set(err, PL_EINVAL, key, "must be an integer from %lld to %lld",
+                            (long long)min, (long long)max);
+    *out = json_integer_value(v);
+    *present = true;
+    return PL_OK;
+}
+
+/* 1-18 decimal digits without a leading zero, or -1. */
+static int64_t parse_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 18 || strspn(s, "0123456789") != n || s[0] == '0')
+        return -1;
+    return strtoll(s, NULL, 10);
+}
+
+int api_id_value(json_t *v, const char *field, int64_t *out, struct pl_error *err)
+{
+    int64_t id = json_is_string(v) ? parse_id(json_string_value(v)) : -1;
+    if (id < 0)
+        return pl_error_set(err, PL_EINVAL, field, "must be an id string like \"42\"");
+    *out = id;
+    return PL_OK;
+}
+
+int api_id_member(json_t *obj, const char *key, bool required, int64_t *out, struct pl_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (v == NULL || json_is_null(v))
+        return required ? pl_error_set(err, PL_EINVAL, key, "is required") : PL_OK;
+    return api_id_value(v, key, out, err);
+}
+
+int api_range(struct http_request *rq, int64_t *from_us, int64_t *to_us, struct pl_error *err)
+{
+    const char *from = http_query(rq, "from"), *to = http_query(rq, "to");
+    if (from == NULL)
+        return pl_error_set(err, PL_EINVAL, "from", "is required (RFC 3339)");
+    if (to == NULL)
+        return pl_error_set(err, PL_EINVAL, "to", "is required (RFC 3339)");
+    int rc;
+    if ((rc = core_time_parse(from, "from", from_us, err)) < 0 ||
+        (rc = core_time_parse(to, "to", to_us, err)) < 0)
+        return rc;
+    return core_event_check_range(*from_us, *to_us, err);
+}
+
+json_t *api_id_json(int64_t id)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%lld", (long long)id);
+    return json_string(text);
 }
 
 int api_id(const char *text, int64_t *out, struct pl_error *err)

@@ -24,6 +24,26 @@ PL_MUST_CHECK int api_string(json_t *obj, const char *key, bool required, const 
 /* Member `key` as a boolean: *out = -1 when absent, else 0 or 1. */
 PL_MUST_CHECK int api_bool(json_t *obj, const char *key, int *out, struct pl_error *err);
 
+/* Member `key` as an integer in [min, max]: *present = false when absent (PL_EINVAL if
+ * `required`). */
+PL_MUST_CHECK int api_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max,
+                          int64_t *out, bool *present, struct pl_error *err);
+
+/* Member `key` as an id ("42"): *out = 0 when absent or null (PL_EINVAL if `required`),
+ * PL_EINVAL naming `key` when not an id string. */
+PL_MUST_CHECK int api_id_member(json_t *obj, const char *key, bool required, int64_t *out,
+                                struct pl_error *err);
+
+/* An id given as a JSON value (an element of an id array): PL_EINVAL naming `field`. */
+PL_MUST_CHECK int api_id_value(json_t *v, const char *field, int64_t *out, struct pl_error *err);
+
+/* The required ?from=&to= (RFC 3339) of a range query, checked by core_event_check_range. */
+PL_MUST_CHECK int api_range(struct http_request *rq, int64_t *from_us, int64_t *to_us,
+                            struct pl_error *err);
+
+/* A JSON string of an id. */
+json_t *api_id_json(int64_t id);
+
 /* Parse a resource id from the path ("42"): PL_ENOTFOUND unless 1-18 decimal digits. */
 PL_MUST_CHECK int api_id(const char *text, int64_t *out, struct pl_error *err);
 
@@ -44,6 +64,12 @@ const char *api_user_etag(struct http_request *rq, const struct user *u);
 /* Fail the request with `err` unless the database is there; returns false after answering. */
 bool api_need_db(struct http_request *rq);
 
+/* Occurrence and event representations (api/events.c), shared by calendars, rooms and the
+ * agenda.  `viewer` decides how much of a private event shows. */
+struct occurrence;
+json_t *api_occurrence_json(struct http_request *rq, const struct occurrence *o);
+json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, size_t n);
+
 /* Handlers, by file. */
 void api_auth_login(struct http_request *rq);
 void api_auth_logout(struct http_request *rq);
@@ -53,6 +79,32 @@ void api_users_list(struct http_request *rq);
 void api_users_get(struct http_request *rq);
 void api_users_patch(struct http_request *rq);
 void api_users_delete(struct http_request *rq);
+void api_calendars_list(struct http_request *rq);
+void api_calendars_create(struct http_request *rq);
+void api_calendars_get(struct http_request *rq);
+void api_calendars_patch(struct http_request *rq);
+void api_calendars_delete(struct http_request *rq);
+void api_calendars_share(struct http_request *rq);
+void api_calendars_unshare(struct http_request *rq);
+void api_events_list(struct http_request *rq);
+void api_events_create(struct http_request *rq);
+void api_events_get(struct http_request *rq);
+void api_events_patch(struct http_request *rq);
+void api_events_delete(struct http_request *rq);
+void api_events_rsvp(struct http_request *rq);
+void api_events_agenda(struct http_request *rq);
+void api_rooms_list(struct http_request *rq);
+void api_rooms_available(struct http_request *rq);
+void api_rooms_create(struct http_request *rq);
+void api_rooms_get(struct http_request *rq);
+void api_rooms_patch(struct http_request *rq);
+void api_rooms_delete(struct http_request *rq);
+void api_rooms_bookings(struct http_request *rq);
+void api_schedule_freebusy(struct http_request *rq);
+void api_schedule_find_time(struct http_request *rq);
+void api_notifications_list(struct http_request *rq);
+void api_notifications_read(struct http_request *rq);
+void api_notifications_read_all(struct http_request *rq);
 void api_ops_healthz(struct http_request *rq);
 void api_ops_readyz(struct http_request *rq);
 void api_ops_metrics(struct http_request *rq);

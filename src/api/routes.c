@@ -1,5 +1,6 @@
 /* Every route the server answers.  The OpenAPI document (docs/openapi.json) lists the same
- * set; tests/api/test_openapi.py holds the two together. */
+ * set; tests/api/test_openapi.py holds the two together.  Matching is first-listed-first, so
+ * literal segments come before a {placeholder} in the same position. */
 #include "api/api.h"
 #include "api/internal.h"
 
@@ -13,11 +14,37 @@ const struct http_route api_routes[] = {
     R("POST", "/api/v1/auth/login", api_auth_login, HTTP_PUBLIC),
     R("POST", "/api/v1/auth/logout", api_auth_logout, HTTP_USER),
     R("GET", "/api/v1/me", api_auth_me, HTTP_USER),
+    R("GET", "/api/v1/me/agenda", api_events_agenda, HTTP_USER),
     R("POST", "/api/v1/users", api_users_create, HTTP_ADMIN),
     R("GET", "/api/v1/users", api_users_list, HTTP_USER),
     R("GET", "/api/v1/users/{id}", api_users_get, HTTP_USER),
     R("PATCH", "/api/v1/users/{id}", api_users_patch, HTTP_USER),
     R("DELETE", "/api/v1/users/{id}", api_users_delete, HTTP_ADMIN),
+    R("GET", "/api/v1/calendars", api_calendars_list, HTTP_USER),
+    R("POST", "/api/v1/calendars", api_calendars_create, HTTP_USER),
+    R("GET", "/api/v1/calendars/{id}", api_calendars_get, HTTP_USER),
+    R("PATCH", "/api/v1/calendars/{id}", api_calendars_patch, HTTP_USER),
+    R("DELETE", "/api/v1/calendars/{id}", api_calendars_delete, HTTP_USER),
+    R("PUT", "/api/v1/calendars/{id}/shares/{user_id}", api_calendars_share, HTTP_USER),
+    R("DELETE", "/api/v1/calendars/{id}/shares/{user_id}", api_calendars_unshare, HTTP_USER),
+    R("GET", "/api/v1/calendars/{id}/events", api_events_list, HTTP_USER),
+    R("POST", "/api/v1/calendars/{id}/events", api_events_create, HTTP_USER),
+    R("GET", "/api/v1/events/{id}", api_events_get, HTTP_USER),
+    R("PATCH", "/api/v1/events/{id}", api_events_patch, HTTP_USER),
+    R("DELETE", "/api/v1/events/{id}", api_events_delete, HTTP_USER),
+    R("POST", "/api/v1/events/{id}/rsvp", api_events_rsvp, HTTP_USER),
+    R("GET", "/api/v1/rooms", api_rooms_list, HTTP_USER),
+    R("POST", "/api/v1/rooms", api_rooms_create, HTTP_ADMIN),
+    R("GET", "/api/v1/rooms/available", api_rooms_available, HTTP_USER),
+    R("GET", "/api/v1/rooms/{id}", api_rooms_get, HTTP_USER),
+    R("PATCH", "/api/v1/rooms/{id}", api_rooms_patch, HTTP_ADMIN),
+    R("DELETE", "/api/v1/rooms/{id}", api_rooms_delete, HTTP_ADMIN),
+    R("GET", "/api/v1/rooms/{id}/bookings", api_rooms_bookings, HTTP_USER),
+    R("POST", "/api/v1/freebusy", api_schedule_freebusy, HTTP_USER),
+    R("POST", "/api/v1/find-time", api_schedule_find_time, HTTP_USER),
+    R("GET", "/api/v1/notifications", api_notifications_list, HTTP_USER),
+    R("POST", "/api/v1/notifications/read-all", api_notifications_read_all, HTTP_USER),
+    R("POST", "/api/v1/notifications/{id}/read", api_notifications_read, HTTP_USER),
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -17,7 +17,7 @@ int64_t core_time_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void core_time_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -44,7 +44,7 @@ void core_time_format(int64_t us, char out[CORE_TIME_TEXT_MAX])
     }
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    core_time_civil_from_days(days, &y, &m, &d);
     if (y < 0)
         y = 0;
     if (y > 9999)

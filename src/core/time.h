@@ -20,7 +20,8 @@ void core_time_format(int64_t us, char out[CORE_TIME_TEXT_MAX]);
 PL_MUST_CHECK int core_time_parse(const char *text, const char *field, int64_t *out_us,
                                   struct pl_error *err);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (no range checks). */
+/* Days since 1970-01-01 of a proleptic Gregorian date (no range checks), and back. */
 int64_t core_time_days_from_civil(int64_t y, unsigned m, unsigned d);
+void core_time_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #endif

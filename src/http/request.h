@@ -52,6 +52,8 @@ struct http_request {
     const char *resp_type;
     const char *etag, *location, *allow;
     int retry_after_s;
+    bool idempotency_claimed; /* an Idempotency-Key is held for this request */
+    bool replayed;            /* the answer is a stored one (Idempotent-Replayed) */
 };
 
 /* A request header by name (case-insensitive), or NULL.  Borrowed from the connection. */

@@ -232,7 +232,11 @@ static void dispatch(struct http_request *rq, const char *method)
             return;
         }
     }
+    if (rq->route->access != HTTP_PUBLIC && api_idempotency_begin(rq))
+        return;
     rq->route->handler(rq);
+    if (rq->route->access != HTTP_PUBLIC)
+        api_idempotency_end(rq);
     if (rq->db != NULL)
         store_release(rq->db);
     if (rq->status == 0) {
@@ -262,6 +266,8 @@ static enum MHD_Result queue(struct http_request *rq)
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rq->location);
     if (rq->allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rq->allow);
+    if (rq->replayed)
+        MHD_add_response_header(r, "Idempotent-Replayed", "true");
     if (rq->status == 401)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"planner\"");
     char buf[160];

@@ -168,6 +168,19 @@ void store_bind_null(struct store_stmt *st, int n)
     (void)sqlite3_bind_null(st->st, index_of(st, n));
 }
 
+void store_bind_ids(struct store_stmt *st, int n, const int64_t *ids, size_t count,
+                    struct arena *a)
+{
+    /* "[" + up to 20 digits and a comma per id + "]" */
+    char *text = arena_alloc(a, count * 21 + 3), *w = text;
+    *w++ = '[';
+    for (size_t i = 0; i < count; i++)
+        w += snprintf(w, 22, "%s%lld", i ? "," : "", (long long)ids[i]);
+    *w++ = ']';
+    *w = '\0';
+    store_bind_text(st, n, text);
+}
+
 int store_step(struct store_stmt *st, struct pl_error *err)
 {
     int64_t t0 = clock_mono_us();

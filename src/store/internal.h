@@ -6,6 +6,7 @@
 #define PLANNER_STORE_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -14,6 +15,12 @@
 struct store_stmt;
 
 enum { STORE_DONE = 0, STORE_ROW = 1 };
+
+/* The longest an occurrence may last (core/event.h CORE_EVENT_DURATION_MAX_US).  Overlap
+ * queries bound the index scan with it: an occurrence overlapping [from, to) starts after
+ * from - STORE_DURATION_MAX_US, so "starts_at > from - max" turns a half-open scan of the
+ * (x, starts_at) index into a range. */
+#define STORE_DURATION_MAX_US (INT64_C(31) * 86400 * 1000000)
 
 /* The cached statement for `sql`, reset and with its bindings cleared.  `sql` must be a
  * string literal (its address is the cache key).  Returns PL_OK or PL_EDB. */
@@ -24,6 +31,13 @@ PL_MUST_CHECK int store_stmt(struct store *db, const char *sql, struct store_stm
 void store_bind_int64(struct store_stmt *st, int n, int64_t v);
 void store_bind_text(struct store_stmt *st, int n, const char *v);
 void store_bind_null(struct store_stmt *st, int n);
+
+/* Bind parameter $n to a list of ids, for SQL written as `x IN (SELECT value FROM
+ * json_each($n))`: one statement whatever the list's length (SQLite's JSON1 table function;
+ * the PostgreSQL engine will bind an array).  The text is built in `a`. */
+struct arena;
+void store_bind_ids(struct store_stmt *st, int n, const int64_t *ids, size_t count,
+                    struct arena *a);
 
 /* Run one step: STORE_ROW with a row to read, STORE_DONE, or a negative status:
  * PL_ECONFLICT for a unique constraint, PL_EUNAVAIL when the database stays locked,

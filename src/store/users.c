@@ -222,3 +222,27 @@ int store_users_count_admins(struct store *db, int64_t *n, struct pl_error *err)
     }
     return rc;
 }
+
+int store_users_lookup(struct store *db, const int64_t *ids, size_t n, struct arena *a,
+                       struct user **out, struct pl_error *err)
+{
+    static const char sql[] = "SELECT " USER_COLUMNS " FROM users"
+                              " WHERE id IN (SELECT value FROM json_each($1)) AND is_active = 1";
+    struct user *users = arena_zalloc(a, (n ? n : 1) * sizeof *users);
+    *out = users;
+    if (n == 0)
+        return PL_OK;
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_ids(st, 1, ids, n, a);
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        struct user u;
+        read_user(st, a, &u);
+        for (size_t i = 0; i < n; i++) /* n is capped by the caller (participants <= 200) */
+            if (ids[i] == u.id)
+                users[i] = u;
+    }
+    return rc < 0 ? rc : PL_OK;
+}

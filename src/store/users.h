@@ -45,6 +45,11 @@ PL_MUST_CHECK int store_users_update(struct store *db, int64_t id,
                                      int64_t now_us, struct arena *a, struct user *out,
                                      struct pl_error *err);
 
+/* Look up `n` user ids at once: out[i] is the active user ids[i], or has id 0 when there is
+ * none.  One query.  `out` is an array from `a`. */
+PL_MUST_CHECK int store_users_lookup(struct store *db, const int64_t *ids, size_t n,
+                                     struct arena *a, struct user **out, struct pl_error *err);
+
 /* How many active admins exist. */
 PL_MUST_CHECK int store_users_count_admins(struct store *db, int64_t *n, struct pl_error *err);
 

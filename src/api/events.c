@@ -1,0 +1,769 @@
+/* Events: create, read, change, delete, RSVP, the calendar and agenda listings, and the
+ * occurrence representation the room and agenda listings share.  Every write runs in one
+ * transaction with its room check and the notifications it causes. */
+#include "api/internal.h"
+
+#include "arena.h"
+#include "core/event.h"
+#include "core/time.h"
+#include "core/tz.h"
+#include "secret.h"
+#include "store/calendars.h"
+#include "store/events.h"
+#include "store/notifications.h"
+#include "store/rooms.h"
+#include "store/store.h"
+#include "store/users.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Most occurrences one listing returns (a year of a busy calendar fits). */
+#define LIST_MAX 5000
+/* Most conflicts a 409 lists. */
+#define CONFLICTS_MAX 20
+
+/* An instant as the API shows it: RFC 3339 in UTC, or the local date for all-day events. */
+static json_t *when_json(int64_t us, bool all_day, const char *tz)
+{
+    struct core_civil c;
+    if (all_day && core_tz_from_utc(tz, us, &c, NULL, NULL) == PL_OK) {
+        char d[16];
+        snprintf(d, sizeof d, "%04d-%02d-%02d", c.year, c.month, c.day);
+        return json_string(d);
+    }
+    return api_time_json(us);
+}
+
+static json_t *participants_json(const struct participant *p, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s, s:s}", "user_id",
+                                           p[i].user_id ? api_id_json(p[i].user_id) : json_null(),
+                                           "email", p[i].email, "name", p[i].name, "role",
+                                           core_participant_role_name(p[i].role), "rsvp",
+                                           core_rsvp_name(p[i].rsvp)));
+    return a;
+}
+
+static json_t *room_json(int64_t id, const char *name)
+{
+    return id ? json_pack("{s:o, s:s}", "id", api_id_json(id), "name", name ? name : "")
+              : json_null();
+}
+
+json_t *api_occurrence_json(struct http_request *rq, const struct occurrence *o)
+{
+    (void)rq;
+    json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:s}", "event_id",
+                          api_id_json(o->event_id), "recurrence_id",
+                          o->recurrence_id ? api_time_json(o->recurrence_id) : json_null(),
+                          "calendar_id", api_id_json(o->calendar_id), "start",
+                          when_json(o->start_us, o->all_day, o->time_zone), "end",
+                          when_json(o->end_us, o->all_day, o->time_zone), "all_day", o->all_day,
+                          "status", core_event_status_name(o->status));
+    int view = core_event_view(o->access, o->visibility == EVENT_VISIBILITY_PRIVATE,
+                               o->is_participant);
+    if (view != EVENT_VIEW_FULL) {
+        /* Busy only: nothing that says what the time is for. */
+        json_object_set_new(j, "visibility", json_string("private"));
+        json_object_set_new(j, "busy", json_true());
+        return j;
+    }
+    json_object_set_new(j, "title", json_string(o->title));
+    json_object_set_new(j, "location", json_string(o->location));
+    json_object_set_new(j, "visibility", json_string(core_event_visibility_name(o->visibility)));
+    json_object_set_new(j, "organizer_id", api_id_json(o->organizer_id));
+    json_object_set_new(j, "room", room_json(o->room_id, o->room_name));
+    json_object_set_new(j, "participants", participants_json(o->participants, o->nparticipants));
+    return j;
+}
+
+json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, size_t n)
+{
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, api_occurrence_json(rq, &occ[i]));
+    return json_pack("{s:o, s:n}", "items", items, "next_cursor");
+}
+
+static const char *event_etag(struct http_request *rq, const struct event *ev)
+{
+    return arena_printf(rq->arena, "\"e%lld-%lld\"", (long long)ev->id, (long long)ev->version);
+}
+
+/* The full representation, for those who may see everything. */
+static json_t *event_json(struct http_request *rq, const struct event *ev, const char *room_name,
+                          const struct participant *p, size_t np, const int *reminders,
+                          size_t nrem)
+{
+    json_t *rem = json_array();
+    for (size_t i = 0; i < nrem; i++)
+        json_array_append_new(rem, json_pack("{s:i}", "minutes_before", reminders[i]));
+    json_t *j = json_pack(
+        "{s:o, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:o, s:o, s:o, s:s, s:s, s:o,"
+        " s:[], s:I, s:o, s:o, s:s}",
+        "id", api_id_json(ev->id), "uid", ev->uid, "calendar_id", api_id_json(ev->calendar_id),
+        "organizer_id", api_id_json(ev->organizer_id), "title", ev->title, "description",
+        ev->description, "location", ev->location, "start",
+        when_json(ev->start_us, ev->all_day, ev->time_zone), "end",
+        when_json(ev->end_us, ev->all_day, ev->time_zone), "time_zone", ev->time_zone, "all_day",
+        ev->all_day, "room_id", ev->room_id ? api_id_json(ev->room_id) : json_null(), "room",
+        room_json(ev->room_id, room_name), "participants", participants_json(p, np),
+        "visibility", core_event_visibility_name(ev->visibility), "status",
+        core_event_status_name(ev->status), "reminders", rem, "recurrence", "sequence",
+        (json_int_t)ev->sequence, "created_at", api_time_json(ev->created_us), "updated_at",
+        api_time_json(ev->updated_us), "etag", event_etag(rq, ev));
+    return j;
+}
+
+/* The busy-only representation of an event the viewer may not read. */
+static json_t *event_busy_json(struct http_request *rq, const struct event *ev)
+{
+    return json_pack("{s:o, s:o, s:o, s:o, s:b, s:s, s:s, s:b, s:s}", "id", api_id_json(ev->id),
+                     "calendar_id", api_id_json(ev->calendar_id), "start",
+                     when_json(ev->start_us, ev->all_day, ev->time_zone), "end",
+                     when_json(ev->end_us, ev->all_day, ev->time_zone), "all_day", ev->all_day,
+                     "status", core_event_status_name(ev->status), "visibility", "private",
+                     "busy", 1, "etag", event_etag(rq, ev));
+}
+
+/* ---- reading the request body ------------------------------------------------------------ */
+
+/* What a create or patch body says, parsed and checked field by field. */
+struct event_body {
+    bool has_participants, has_reminders, has_room;
+    json_t *participants; /* the array, when present */
+    int reminders[CORE_EVENT_REMINDERS_MAX];
+    size_t nreminders;
+};
+
+/* Parse start/end (dates when all_day, else RFC 3339) into `ev`.  A patch may give only one
+ * of them: a new start keeps the duration, a new end keeps the start. */
+static int parse_times(json_t *body, struct event *ev, bool create, bool all_day_changed,
+                       struct pl_error *err)
+{
+    const char *start, *end;
+    int rc;
+    if ((rc = api_string(body, "start", create || all_day_changed, &start, err)) < 0 ||
+        (rc = api_string(body, "end", create && !ev->all_day, &end, err)) < 0)
+        return rc;
+    if (start == NULL && end == NULL)
+        return PL_OK;
+    int64_t duration = ev->end_us - ev->start_us;
+    if (ev->all_day) {
+        struct core_civil d;
+        if (start) {
+            if ((rc = core_tz_parse_date(start, &d, "start", err)) < 0 ||
+                (rc = core_tz_to_utc(ev->time_zone, &d, &ev->start_us, "time_zone", err)) < 0)
+                return rc;
+        }
+        if (end) {
+            if ((rc = core_tz_parse_date(end, &d, "end", err)) < 0 ||
+                (rc = core_tz_to_utc(ev->time_zone, &d, &ev->end_us, "time_zone", err)) < 0)
+                return rc;
+        } else {
+            /* One day, or the old length in days: the next local midnight(s), DST-safe. */
+            int64_t days = create || all_day_changed ? 1 : (duration + 43200000000) / 86400000000;
+            struct core_civil s;
+            if ((rc = core_tz_from_utc(ev->time_zone, ev->start_us, &s, "time_zone", err)) < 0)
+                return rc;
+            int64_t z = core_time_days_from_civil(s.year, (unsigned)s.month, (unsigned)s.day) +
+                        (days > 0 ? days : 1);
+            int64_t y;
+            unsigned m, dd;
+            core_time_civil_from_days(z, &y, &m, &dd);
+            struct core_civil e = {.year = (int)y, .month = (int)m, .day = (int)dd};
+            if ((rc = core_tz_to_utc(ev->time_zone, &e, &ev->end_us, "time_zone", err)) < 0)
+                return rc;
+        }
+        return PL_OK;
+    }
+    if (start && (rc = core_time_parse(start, "start", &ev->start_us, err)) < 0)
+        return rc;
+    if (end)
+        rc = core_time_parse(end, "end", &ev->end_us, err);
+    else
+        ev->end_us = ev->start_us + duration;
+    return rc;
+}
+
+static int parse_reminders(json_t *body, struct event_body *b, struct pl_error *err)
+{
+    json_t *r = json_object_get(body, "reminders");
+    if (r == NULL)
+        return PL_OK;
+    if (!json_is_array(r))
+        return pl_error_set(err, PL_EINVAL, "reminders", "must be an array");
+    if (json_array_size(r) > CORE_EVENT_REMINDERS_MAX)
+        return pl_error_set(err, PL_EINVAL, "reminders", "at most %d reminders",
+                            CORE_EVENT_REMINDERS_MAX);
+    size_t i;
+    json_t *x;
+    json_array_foreach(r, i, x) {
+        static const char *const allowed[] = {"minutes_before", NULL};
+        char field[64];
+        int64_t m;
+        bool present;
+        snprintf(field, sizeof field, "reminders[%zu].minutes_before", i);
+        if (!json_is_object(x))
+            return pl_error_set(err, PL_EINVAL, "reminders", "items must be objects");
+        int rc = api_only_fields(x, allowed, err);
+        if (rc == PL_OK)
+            rc = api_int(x, "minutes_before", true, 0, CORE_EVENT_REMINDER_MAX_MIN, &m, &present,
+                         err);
+        if (rc < 0) {
+            snprintf(err->field, sizeof err->field, "%s", field);
+            return rc;
+        }
+        b->reminders[b->nreminders++] = (int)m;
+    }
+    b->has_reminders = true;
+    return PL_OK;
+}
+
+/* Apply the fields of `body` to `ev` (defaults already in it for a create). */
+static int parse_event(struct http_request *rq, json_t *body, bool create, struct event *ev,
+                       struct event_body *b, struct pl_error *err)
+{
+    static const char *const allowed[] = {"title",     "description", "location",   "start",
+                                          "end",       "time_zone",   "all_day",    "room_id",
+                                          "participants", "visibility", "status",   "reminders",
+                                          "recurrence", NULL};
+    const char *title, *description, *location, *tz, *visibility, *status;
+    int all_day, rc;
+    (void)rq;
+    if ((rc = api_only_fields(body, allowed, err)) < 0 ||
+        (rc = api_string(body, "title", create, &title, err)) < 0 ||
+        (rc = api_string(body, "description", false, &description, err)) < 0 ||
+        (rc = api_string(body, "location", false, &location, err)) < 0 ||
+        (rc = api_string(body, "time_zone", false, &tz, err)) < 0 ||
+        (rc = api_bool(body, "all_day", &all_day, err)) < 0 ||
+        (rc = api_string(body, "visibility", false, &visibility, err)) < 0 ||
+        (rc = api_string(body, "status", false, &status, err)) < 0)
+        return rc;
+    if (title)
+        ev->title = title;
+    if (description)
+        ev->description = description;
+    if (location)
+        ev->location = location;
+    if (tz) {
+        if ((rc = core_tz_check(tz, "time_zone", err)) < 0)
+            return rc;
+        ev->time_zone = tz;
+    }
+    if (visibility && (rc = core_event_visibility_parse(visibility, "visibility", &ev->visibility,
+                                                        err)) < 0)
+        return rc;
+    if (status && (rc = core_event_status_parse(status, "status", &ev->status, err)) < 0)
+        return rc;
+    if (create && ev->status == EVENT_STATUS_CANCELLED)
+        return pl_error_set(err, PL_EINVAL, "status", "a new event cannot be cancelled");
+    bool all_day_changed = all_day >= 0 && (all_day != 0) != ev->all_day;
+    if (all_day >= 0)
+        ev->all_day = all_day != 0;
+    if ((rc = parse_times(body, ev, create, all_day_changed && !create, err)) < 0)
+        return rc;
+
+    json_t *rec = json_object_get(body, "recurrence");
+    if (rec != NULL && !(json_is_array(rec) && json_array_size(rec) == 0) && !json_is_null(rec))
+        return pl_error_set(err, PL_EINVAL, "recurrence", "recurring events are not supported yet");
+
+    json_t *room = json_object_get(body, "room_id");
+    if (room != NULL) {
+        if ((rc = api_id_member(body, "room_id", false, &ev->room_id, err)) < 0)
+            return rc;
+        b->has_room = true;
+    }
+    json_t *p = json_object_get(body, "participants");
+    if (p != NULL) {
+        if (!json_is_array(p))
+            return pl_error_set(err, PL_EINVAL, "participants", "must be an array");
+        if (json_array_size(p) > CORE_EVENT_PARTICIPANTS_MAX)
+            return pl_error_set(err, PL_EINVAL, "participants", "at most %d participants",
+                                CORE_EVENT_PARTICIPANTS_MAX);
+        b->participants = p;
+        b->has_participants = true;
+    }
+    if ((rc = parse_reminders(body, b, err)) < 0)
+        return rc;
+    return core_event_check(ev, err);
+}
+
+/* Build the participant list from the request's array: the organizer first (accepted), then
+ * each {user_id} (checked to exist, in one query) or {email}; RSVPs of people already on the
+ * event (`old`) are kept. */
+static int build_participants(struct http_request *rq, json_t *arr, int64_t organizer_id,
+                              const struct participant *old, size_t nold,
+                              struct participant **out, size_t *n, struct pl_error *err)
+{
+    size_t count = arr ? json_array_size(arr) : 0;
+    struct participant *list = arena_zalloc(rq->arena, (count + 1) * sizeof *list);
+    int64_t *ids = arena_alloc(rq->arena, (count + 1) * sizeof *ids);
+    size_t nids = 0;
+    int rc;
+    ids[nids++] = organizer_id;
+    for (size_t i = 0; i < count; i++) {
+        static const char *const allowed[] = {"user_id", "email", NULL};
+        json_t *x = json_array_get(arr, i);
+        char field[48];
+        snprintf(field, sizeof field, "participants[%zu]", i);
+        if (!json_is_object(x))
+            return pl_error_set(err, PL_EINVAL, field, "must be {\"user_id\": ...} or {\"email\": ...}");
+        int64_t uid;
+        const char *email;
+        if ((rc = api_only_fields(x, allowed, err)) < 0 ||
+            (rc = api_id_member(x, "user_id", false, &uid, err)) < 0 ||
+            (rc = api_string(x, "email", false, &email, err)) < 0) {
+            char inner[sizeof err->field];
+            memcpy(inner, err->field, sizeof inner);
+            snprintf(err->field, sizeof err->field, "%.20s.%.40s", field, inner);
+            return rc;
+        }
+        if ((uid == 0) == (email == NULL))
+            return pl_error_set(err, PL_EINVAL, field, "needs exactly one of user_id and email");
+        if (uid) {
+            ids[nids++] = uid;
+        } else {
+            char *norm = arena_alloc(rq->arena, CORE_USER_EMAIL_MAX + 1);
+            if ((rc = core_user_email_normalize(email, "email", norm, CORE_USER_EMAIL_MAX + 1,
+                                                err)) < 0) {
+                snprintf(err->field, sizeof err->field, "%s.email", field);
+                return rc;
+            }
+            list[i + 1].email = norm;
+            list[i + 1].name = "";
+        }
+        list[i + 1].user_id = uid;
+        list[i + 1].role = PARTICIPANT_ATTENDEE;
+        list[i + 1].rsvp = RSVP_NEEDS_ACTION;
+    }
+    struct user *users;
+    if ((rc = store_users_lookup(rq->db, ids, nids, rq->arena, &users, err)) < 0)
+        return rc;
+    if (users[0].id == 0)
+        return pl_error_set(err, PL_EINVAL, "organizer_id", "the organizer is not an active user");
+    list[0] = (struct participant){organizer_id, users[0].email, users[0].name,
+                                   PARTICIPANT_ORGANIZER, RSVP_ACCEPTED};
+    size_t k = 1, out_n = 1;
+    for (size_t i = 0; i < count; i++) {
+        struct participant p = list[i + 1];
+        if (p.user_id) {
+            struct user *u = &users[k++];
+            if (u->id == 0)
+                return pl_error_set(err, PL_EINVAL, "participants",
+                                    "participants[%zu].user_id: no active user %lld", i,
+                                    (long long)p.user_id);
+            p.email = u->email;
+            p.name = u->name;
+        }
+        /* The organizer listed again, or anyone listed twice: keep the first. */
+        bool dup = false;
+        for (size_t j = 0; j < out_n && !dup; j++)
+            dup = p.user_id ? list[j].user_id == p.user_id
+                            : list[j].user_id == 0 && strcmp(list[j].email, p.email) == 0;
+        if (dup)
+            continue;
+        for (size_t j = 0; j < nold; j++)
+            if (p.user_id ? old[j].user_id == p.user_id
+                          : old[j].user_id == 0 && strcmp(old[j].email, p.email) == 0)
+                p.rsvp = old[j].rsvp;
+        list[out_n++] = p;
+    }
+    *out = list;
+    *n = out_n;
+    return PL_OK;
+}
+
+/* The room must exist, be active and hold everyone. */
+static int check_room(struct http_request *rq, int64_t room_id, size_t people,
+                      const char **room_name, struct pl_error *err)
+{
+    struct room r;
+    int rc = store_rooms_get(rq->db, room_id, rq->arena, &r, err);
+    if (rc == PL_ENOTFOUND || (rc == PL_OK && !r.is_active))
+        return pl_error_set(err, PL_EINVAL, "room_id", "no active room %lld", (long long)room_id);
+    if (rc < 0)
+        return rc;
+    if (people > (size_t)r.capacity)
+        return pl_error_set(err, PL_EINVAL, "room_id",
+                            "room \"%.100s\" holds %d people; the event has %zu participants",
+                            r.name, r.capacity, people);
+    *room_name = r.name;
+    return PL_OK;
+}
+
+/* Answer 409 listing the bookings that block the room, or return PL_OK when it is free.
+ * Runs inside the write transaction. */
+static int check_room_free(struct http_request *rq, const struct event *ev, json_t **conflicts,
+                           struct pl_error *err)
+{
+    struct conflict *c;
+    size_t n;
+    int rc = store_events_room_conflicts(rq->db, ev->room_id, ev->start_us, ev->end_us,
+                                         ev->id, CONFLICTS_MAX, rq->arena, &c, &n, err);
+    if (rc < 0 || n == 0)
+        return rc;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:o, s:o, s:o}", "event_id",
+                                              api_id_json(c[i].event_id), "start",
+                                              api_time_json(c[i].start_us), "end",
+                                              api_time_json(c[i].end_us)));
+    *conflicts = list;
+    return pl_error_set(err, PL_ECONFLICT, "room_id", "the room is already booked at that time");
+}
+
+static void reply_conflict(struct http_request *rq, struct pl_error *err, json_t *conflicts)
+{
+    http_reply_error(rq, err);
+    if (conflicts == NULL)
+        return;
+    /* Re-render with the conflicts list added to the problem document. */
+    json_error_t jerr;
+    json_t *p = json_loadb(rq->resp_body, rq->resp_len, 0, &jerr);
+    if (p != NULL) {
+        json_object_set_new(p, "conflicts", conflicts);
+        http_reply_json(rq, 409, p);
+        rq->resp_type = "application/problem+json";
+    } else {
+        json_decref(conflicts);
+    }
+}
+
+/* Notify each participating user but `skip` (the actor) of `type`. */
+static int notify_all(struct http_request *rq, const struct event *ev,
+                      const struct participant *p, size_t n, int type, int64_t skip,
+                      struct pl_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].user_id == 0 || p[i].user_id == skip)
+            continue;
+        struct notification x = {.user_id = p[i].user_id, .event_id = ev->id, .type = type,
+                                 .actor_id = rq->user_id, .title = ev->title,
+                                 .start_us = ev->start_us, .end_us = ev->end_us,
+                                 .created_us = rq->now_us, .scheduled_us = rq->now_us};
+        int rc = store_notifications_add(rq->db, &x, err);
+        if (rc < 0)
+            return rc;
+    }
+    return PL_OK;
+}
+
+static bool listed(const struct participant *p, size_t n, const struct participant *x)
+{
+    for (size_t i = 0; i < n; i++)
+        if (x->user_id ? p[i].user_id == x->user_id
+                       : p[i].user_id == 0 && strcmp(p[i].email, x->email) == 0)
+            return true;
+    return false;
+}
+
+/* ---- handlers ----------------------------------------------------------------------------- */
+
+void api_events_create(struct http_request *rq)
+{
+    struct pl_error err = {0};
+    struct calendar cal;
+    struct event ev = {0};
+    struct event_body b = {0};
+    struct participant *people;
+    size_t npeople;
+    const char *room_name = NULL;
+    json_t *conflicts = NULL, *body;
+    int64_t cal_id;
+    char uid[64];
+    int rc;
+    if ((rc = api_id(rq->params[0], &cal_id, &err)) < 0 ||
+        (rc = store_calendars_get(rq->db, cal_id, rq->user_id, rq->arena, &cal, &err)) < 0)
+        goto fail;
+    if (cal.access == CAL_NONE) {
+        rc = pl_error_set(&err, PL_ENOTFOUND, NULL, "no calendar with id %lld", (long long)cal_id);
+        goto fail;
+    }
+    if (!core_event_may_write(cal.access)) {
+        rc = pl_error_set(&err, PL_EFORBIDDEN, NULL, "you may not add events to this calendar");
+        goto fail;
+    }
+    if ((body = http_body_object(rq, &err)) == NULL)
+        goto fail;
+    secret_random_hex(uid, 16);
+    ev.uid = arena_printf(rq->arena, "%s@planner", uid);
+    ev.calendar_id = cal_id;
+    ev.organizer_id = rq->user_id;
+    ev.time_zone = cal.time_zone;
+    ev.description = ev.location = "";
+    if ((rc = parse_event(rq, body, true, &ev, &b, &err)) < 0 ||
+        (rc = build_participants(rq, b.participants, rq->user_id, NULL, 0, &people, &npeople,
+                                 &err)) < 0 ||
+        (ev.room_id && (rc = check_room(rq, ev.room_id, npeople, &room_name, &err)) < 0))
+        goto fail;
+
+    if ((rc = store_begin(rq->db, &err)) < 0)
+        goto fail;
+    if ((ev.room_id && (rc = check_room_free(rq, &ev, &conflicts, &err)) < 0) ||
+        (rc = store_events_insert(rq->db, &ev, rq->now_us, &err)) < 0 ||
+        (rc = store_events_set_participants(rq->db, ev.id, people, npeople, &err)) < 0 ||
+        (rc = store_events_set_reminders(rq->db, ev.id, b.reminders, b.nreminders, &err)) < 0 ||
+        (rc = store_events_reindex(rq->db, ev.id, &err)) < 0 ||
+        (rc = notify_all(rq, &ev, people, npeople, NOTIFY_INVITATION, rq->user_id, &err)) < 0 ||
+        (rc = store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err)) < 0) {
+        store_rollback(rq->db);
+        goto fail;
+    }
+    if ((rc = store_commit(rq->db, &err)) < 0)
+        goto fail;
+    rq->etag = event_etag(rq, &ev);
+    rq->location = arena_printf(rq->arena, "/api/v1/events/%lld", (long long)ev.id);
+    http_reply_json(rq, 201, event_json(rq, &ev, room_name, people, npeople, b.reminders,
+                                        b.nreminders));
+    return;
+fail:
+    reply_conflict(rq, &err, conflicts);
+}
+
+/* Read event `id` for the caller; answers 404 itself when the caller may not see it. */
+static bool load(struct http_request *rq, struct event *ev, int *access, bool *participant,
+                 int *view, struct pl_error *err)
+{
+    int64_t id;
+    if (api_id(rq->params[0], &id, err) < 0 ||
+        store_events_get(rq->db, id, rq->user_id, rq->arena, ev, access, participant, err) < 0)
+        return false;
+    *view = core_event_view(*access, ev->visibility == EVENT_VISIBILITY_PRIVATE, *participant);
+    if (*view == EVENT_VIEW_NONE) {
+        pl_error_set(err, PL_ENOTFOUND, NULL, "no event with id %lld", (long long)id);
+        return false;
+    }
+    return true;
+}
+
+void api_events_get(struct http_request *rq)
+{
+    struct pl_error err = {0};
+    struct event ev;
+    int access, view;
+    bool participant;
+    struct participant *people;
+    size_t npeople, nrem;
+    int *rem;
+    struct room room;
+    if (!load(rq, &ev, &access, &participant, &view, &err))
+        goto fail;
+    const char *etag = event_etag(rq, &ev);
+    if (http_not_modified(rq, etag))
+        return;
+    rq->etag = etag;
+    if (view == EVENT_VIEW_BUSY) {
+        http_reply_json(rq, 200, event_busy_json(rq, &ev));
+        return;
+    }
+    room.name = NULL;
+    if (store_events_participants(rq->db, ev.id, rq->arena, &people, &npeople, &err) < 0 ||
+        store_events_reminders(rq->db, ev.id, rq->arena, &rem, &nrem, &err) < 0 ||
+        (ev.room_id && store_rooms_get(rq->db, ev.room_id, rq->arena, &room, &err) < 0))
+        goto fail;
+    http_reply_json(rq, 200, event_json(rq, &ev, room.name, people, npeople, rem, nrem));
+    return;
+fail:
+    http_reply_error(rq, &err);
+}
+
+void api_events_patch(struct http_request *rq)
+{
+    struct pl_error err = {0};
+    struct event old, ev;
+    struct event_body b = {0};
+    int access, view, rc, *rem;
+    bool participant;
+    struct participant *before, *people;
+    size_t nbefore, npeople, nrem;
+    const char *room_name = NULL;
+    json_t *conflicts = NULL, *body;
+    if ((body = http_body_object(rq, &err)) == NULL)
+        goto fail;
+    /* Everything from the first read on happens under the write lock: what is checked (the
+     * version, the room) cannot change before the commit. */
+    if ((rc = store_begin(rq->db, &err)) < 0)
+        goto fail;
+    if (!load(rq, &old, &access, &participant, &view, &err))
+        goto rollback;
+    if (!core_event_may_write(access)) {
+        pl_error_set(&err, PL_EFORBIDDEN, NULL, "you may not change events of this calendar");
+        goto rollback;
+    }
+    if (http_precondition(rq, event_etag(rq, &old), &err) < 0 ||
+        store_events_participants(rq->db, old.id, rq->arena, &before, &nbefore, &err) < 0 ||
+        store_events_reminders(rq->db, old.id, rq->arena, &rem, &nrem, &err) < 0)
+        goto rollback;
+    ev = old;
+    if (parse_event(rq, body, false, &ev, &b, &err) < 0)
+        goto rollback;
+    people = before;
+    npeople = nbefore;
+    if (b.has_participants &&
+        build_participants(rq, b.participants, old.organizer_id, before, nbefore, &people,
+                           &npeople, &err) < 0)
+        goto rollback;
+    if (ev.room_id && (check_room(rq, ev.room_id, npeople, &room_name, &err) < 0 ||
+                       (ev.status != EVENT_STATUS_CANCELLED &&
+                        check_room_free(rq, &ev, &conflicts, &err) < 0)))
+        goto rollback;
+    if (store_events_update(rq->db, &ev, old.version, rq->now_us, &err) < 0 ||
+        (b.has_participants &&
+         store_events_set_participants(rq->db, ev.id, people, npeople, &err) < 0) ||
+        (b.has_reminders &&
+         store_events_set_reminders(rq->db, ev.id, b.reminders, b.nreminders, &err) < 0) ||
+        store_events_reindex(rq->db, ev.id, &err) < 0)
+        goto rollback;
+    /* Who hears what: the removed get a cancellation, the added an invitation, those who stay
+     * an update (a cancellation when the event itself was cancelled). */
+    bool cancelled = ev.status == EVENT_STATUS_CANCELLED && old.status != EVENT_STATUS_CANCELLED;
+    for (size_t i = 0; i < nbefore; i++)
+        if (!listed(people, npeople, &before[i]) &&
+            notify_all(rq, &old, &before[i], 1, NOTIFY_CANCELLATION, rq->user_id, &err) < 0)
+            goto rollback;
+    for (size_t i = 0; i < npeople; i++) {
+        int type = !listed(before, nbefore, &people[i]) ? NOTIFY_INVITATION
+                   : cancelled                          ? NOTIFY_CANCELLATION
+                                                        : NOTIFY_UPDATE;
+        if (notify_all(rq, &ev, &people[i], 1, type, rq->user_id, &err) < 0)
+            goto rollback;
+    }
+    if ((ev.status == EVENT_STATUS_CANCELLED
+             ? store_notifications_drop_reminders(rq->db, ev.id, &err)
+             : store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err)) < 0)
+        goto rollback;
+    if (store_commit(rq->db, &err) < 0)
+        goto fail;
+    if (ev.room_id && room_name == NULL)
+        room_name = "";
+    rq->etag = event_etag(rq, &ev);
+    http_reply_json(rq, 200, event_json(rq, &ev, room_name, people, npeople,
+                                        b.has_reminders ? b.reminders : rem,
+                                        b.has_reminders ? b.nreminders : nrem));
+    return;
+rollback:
+    store_rollback(rq->db);
+fail:
+    reply_conflict(rq, &err, conflicts);
+}
+
+void api_events_delete(struct http_request *rq)
+{
+    struct pl_error err = {0};
+    struct event ev;
+    int access, view;
+    bool participant;
+    struct participant *people;
+    size_t npeople;
+    if (store_begin(rq->db, &err) < 0)
+        goto fail;
+    if (!load(rq, &ev, &access, &participant, &view, &err))
+        goto rollback;
+    if (!core_event_may_write(access)) {
+        pl_error_set(&err, PL_EFORBIDDEN, NULL, "you may not delete events of this calendar");
+        goto rollback;
+    }
+    if (http_precondition(rq, event_etag(rq, &ev), &err) < 0 ||
+        store_events_participants(rq->db, ev.id, rq->arena, &people, &npeople, &err) < 0 ||
+        (ev.status != EVENT_STATUS_CANCELLED &&
+         notify_all(rq, &ev, people, npeople, NOTIFY_CANCELLATION, rq->user_id, &err) < 0) ||
+        store_notifications_drop_reminders(rq->db, ev.id, &err) < 0 ||
+        store_events_delete(rq->db, ev.id, &err) < 0)
+        goto rollback;
+    if (store_commit(rq->db, &err) < 0)
+        goto fail;
+    http_reply_empty(rq, 204);
+    return;
+rollback:
+    store_rollback(rq->db);
+fail:
+    http_reply_error(rq, &err);
+}
+
+void api_events_rsvp(struct http_request *rq)
+{
+    static const char *const allowed[] = {"status", NULL};
+    struct pl_error err = {0};
+    struct event ev;
+    int access, view, rsvp;
+    bool participant;
+    const char *status;
+    json_t *body = http_body_object(rq, &err);
+    if (body == NULL || api_only_fields(body, allowed, &err) < 0 ||
+        api_string(body, "status", true, &status, &err) < 0)
+        goto fail;
+    if (strcmp(status, "needs-action") == 0 || core_rsvp_parse(status, "status", &rsvp, &err) < 0) {
+        pl_error_set(&err, PL_EINVAL, "status", "must be accepted, declined or tentative");
+        goto fail;
+    }
+    if (store_begin(rq->db, &err) < 0)
+        goto fail;
+    if (!load(rq, &ev, &access, &participant, &view, &err))
+        goto rollback;
+    if (store_events_set_rsvp(rq->db, ev.id, rq->user_id, rsvp, &err) < 0)
+        goto rollback;
+    if (ev.organizer_id != rq->user_id) {
+        struct notification x = {.user_id = ev.organizer_id, .event_id = ev.id, .type = NOTIFY_RSVP,
+                                 .actor_id = rq->user_id, .title = ev.title,
+                                 .start_us = ev.start_us, .end_us = ev.end_us,
+                                 .detail = core_rsvp_name(rsvp), .created_us = rq->now_us,
+                                 .scheduled_us = rq->now_us};
+        if (store_notifications_add(rq->db, &x, &err) < 0)
+            goto rollback;
+    }
+    if (store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err) < 0)
+        goto rollback;
+    if (store_commit(rq->db, &err) < 0)
+        goto fail;
+    http_reply_json(rq, 200, json_pack("{s:o, s:o, s:s}", "event_id", api_id_json(ev.id),
+                                       "user_id", api_id_json(rq->user_id), "status",
+                                       core_rsvp_name(rsvp)));
+    return;
+rollback:
+    store_rollback(rq->db);
+fail:
+    http_reply_error(rq, &err);
+}
+
+void api_events_list(struct http_request *rq)
+{
+    struct pl_error err = {0};
+    struct calendar cal;
+    int64_t cal_id, from, to;
+    struct occurrence *occ;
+    size_t n;
+    if (api_id(rq->params[0], &cal_id, &err) < 0 || api_range(rq, &from, &to, &err) < 0 ||
+        store_calendars_get(rq->db, cal_id, rq->user_id, rq->arena, &cal, &err) < 0)
+        goto fail;
+    if (cal.access == CAL_NONE) {
+        pl_error_set(&err, PL_ENOTFOUND, NULL, "no calendar with id %lld", (long long)cal_id);
+        goto fail;
+    }
+    if (store_events_in_calendar(rq->db, cal_id, rq->user_id, from, to, LIST_MAX, rq->arena, &occ,
+                                 &n, &err) < 0 ||
+        store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0)
+        goto fail;
+    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n));
+    return;
+fail:
+    http_reply_error(rq, &err);
+}
+
+void api_events_agenda(struct http_request *rq)
+{
+    struct pl_error err = {0};
+    int64_t from, to;
+    struct occurrence *occ;
+    size_t n;
+    if (api_range(rq, &from, &to, &err) < 0 ||
+        store_events_agenda(rq->db, rq->user_id, from, to, LIST_MAX, rq->arena, &occ, &n, &err) < 0 ||
+        store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0) {
+        http_reply_error(rq, &err);
+        return;
+    }
+    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n));
+}

@@ -1,0 +1,111 @@
+/* Time zone conversion.  Only UTC -> offset is asked of libical, because that direction has
+ * one answer; the ambiguous local -> UTC direction is resolved here by the RFC 5545 rules. */
+#include "core/tz.h"
+
+#include "core/time.h"
+
+#include <ctype.h>
+#include <libical/ical.h>
+#include <string.h>
+
+static icaltimezone *zone_of(const char *tz)
+{
+    if (strcmp(tz, "UTC") == 0)
+        return icaltimezone_get_utc_timezone();
+    return icaltimezone_get_builtin_timezone(tz);
+}
+
+/* The zone's UTC offset, in seconds, at the UTC instant `utc_s`. */
+static int offset_at(icaltimezone *zone, int64_t utc_s)
+{
+    struct icaltimetype tt = icaltime_from_timet_with_zone((time_t)utc_s, 0,
+                                                           icaltimezone_get_utc_timezone());
+    int is_dst = 0;
+    return icaltimezone_get_utc_offset_of_utc_time(zone, &tt, &is_dst);
+}
+
+static int64_t civil_seconds(const struct core_civil *c)
+{
+    return core_time_days_from_civil(c->year, (unsigned)c->month, (unsigned)c->day) * 86400 +
+           c->hour * 3600 + c->minute * 60 + c->second;
+}
+
+int core_tz_to_utc(const char *tz, const struct core_civil *local, int64_t *utc_us,
+                   const char *field, struct pl_error *err)
+{
+    icaltimezone *zone = zone_of(tz);
+    if (zone == NULL)
+        return pl_error_set(err, PL_EINVAL, field, "unknown time zone \"%.64s\"", tz);
+    int64_t l = civil_seconds(local);
+    /* The offsets in force a day before, at, and a day after the wall-clock reading: a local
+     * time maps to UTC through one of them (no zone changes offset twice within a day). */
+    int candidates[3] = {offset_at(zone, l - 86400), offset_at(zone, l), offset_at(zone, l + 86400)};
+    int64_t best = 0;
+    int found = 0;
+    for (int i = 0; i < 3; i++) {
+        int64_t u = l - candidates[i];
+        if (offset_at(zone, u) == candidates[i] && (!found || u < best)) {
+            best = u; /* the earliest valid reading: the first of an overlap's two */
+            found = 1;
+        }
+    }
+    if (!found)
+        best = l - candidates[0]; /* in a gap: the offset from before the gap */
+    *utc_us = best * CORE_TIME_US_PER_S;
+    return PL_OK;
+}
+
+int core_tz_from_utc(const char *tz, int64_t utc_us, struct core_civil *out, const char *field,
+                     struct pl_error *err)
+{
+    icaltimezone *zone = zone_of(tz);
+    if (zone == NULL)
+        return pl_error_set(err, PL_EINVAL, field, "unknown time zone \"%.64s\"", tz);
+    int64_t s = utc_us / CORE_TIME_US_PER_S - (utc_us % CORE_TIME_US_PER_S < 0);
+    int64_t l = s + offset_at(zone, s);
+    int64_t days = l / 86400 - (l % 86400 < 0), rem = l - days * 86400;
+    int64_t y;
+    unsigned m, d;
+    core_time_civil_from_days(days, &y, &m, &d);
+    out->year = (int)y;
+    out->month = (int)m;
+    out->day = (int)d;
+    out->hour = (int)(rem / 3600);
+    out->minute = (int)(rem / 60 % 60);
+    out->second = (int)(rem % 60);
+    /* 1970-01-01 was a Thursday (ISO 4). */
+    out->weekday = (int)(((days % 7) + 7 + 3) % 7) + 1;
+    return PL_OK;
+}
+
+static int two(const char *p)
+{
+    return isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) ? (p[0] - '0') * 10 + (p[1] - '0')
+                                                                         : -1;
+}
+
+int core_tz_parse_date(const char *t, struct core_civil *out, const char *field,
+                       struct pl_error *err)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(t) != 10 || t[4] != '-' || t[7] != '-' || two(t) < 0 || two(t + 2) < 0)
+        goto bad;
+    int y = two(t) * 100 + two(t + 2), m = two(t + 5), d = two(t + 8);
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        goto bad;
+    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        goto bad;
+    *out = (struct core_civil){.year = y, .month = m, .day = d};
+    return PL_OK;
+bad:
+    return pl_error_set(err, PL_EINVAL, field, "must be a date like 2026-11-23");
+}
+
+int core_tz_parse_hhmm(const char *t, int *minutes, const char *field, struct pl_error *err)
+{
+    int h = two(t), m = strlen(t) == 5 && t[2] == ':' ? two(t + 3) : -1;
+    if (h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0))
+        return pl_error_set(err, PL_EINVAL, field, "must be a time like 09:00");
+    *minutes = h * 60 + m;
+    return PL_OK;
+}

@@ -1,0 +1,36 @@
+/* Local civil time in IANA time zones, on libical's reading of the system tz database.
+ * Local -> UTC follows RFC 5545 section 3.3.5 where libical does not: a local time in a DST gap
+ * is read with the offset in force before the gap (02:30 on a spring-forward night becomes
+ * 03:30), and an ambiguous local time in a fall-back overlap is its first occurrence. */
+#ifndef PLANNER_CORE_TZ_H
+#define PLANNER_CORE_TZ_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+struct core_civil {
+    int year, month, day;    /* 1-based month and day */
+    int hour, minute, second;
+    int weekday;             /* ISO: 1 = Monday .. 7 = Sunday (output only) */
+};
+
+/* The UTC instant of `local` in `tz` (a name core_tz_check accepts).  PL_EINVAL naming
+ * `field` for an unknown zone. */
+PL_MUST_CHECK int core_tz_to_utc(const char *tz, const struct core_civil *local, int64_t *utc_us,
+                                 const char *field, struct pl_error *err);
+
+/* The local civil time of `utc_us` in `tz`, seconds precision. */
+PL_MUST_CHECK int core_tz_from_utc(const char *tz, int64_t utc_us, struct core_civil *out,
+                                   const char *field, struct pl_error *err);
+
+/* Parse "YYYY-MM-DD" into the date fields of `out` (time fields zeroed).  PL_EINVAL naming
+ * `field`. */
+PL_MUST_CHECK int core_tz_parse_date(const char *text, struct core_civil *out, const char *field,
+                                     struct pl_error *err);
+
+/* Parse "HH:MM" into minutes after midnight (0..1440; "24:00" allowed).  PL_EINVAL. */
+PL_MUST_CHECK int core_tz_parse_hhmm(const char *text, int *minutes, const char *field,
+                                     struct pl_error *err);
+
+#endif

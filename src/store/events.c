@@ -1,0 +1,587 @@
+/* Event queries.  Occurrence reads are one statement each, bounded on both sides of the
+ * composite (x, starts_at) indexes (see STORE_DURATION_MAX_US), and participants for any
+ * number of occurrences come in one more: a list costs the same number of queries whatever
+ * its length. */
+#include "store/events.h"
+
+#include "arena.h"
+#include "store/internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ACCESS_SQL                                                                            \
+    "CASE WHEN c.owner_id = $9 THEN 4 ELSE COALESCE((SELECT CASE s.role WHEN 'write' THEN 3"  \
+    " WHEN 'read' THEN 2 ELSE 1 END FROM calendar_shares s WHERE s.calendar_id = c.id"        \
+    " AND s.user_id = $9), 0) END"
+#define PARTICIPANT_SQL                                                                       \
+    "EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = e.id AND p.user_id = $9)"
+
+/* $9 is the viewer in every occurrence query. */
+#define OCCURRENCE_COLUMNS                                                                    \
+    "i.id, i.event_id, e.calendar_id, e.organizer_id, i.recurrence_id, i.starts_at,"          \
+    " i.ends_at, e.title, e.location, e.time_zone, e.all_day, e.visibility, i.status,"        \
+    " i.room_id, r.name, " ACCESS_SQL ", " PARTICIPANT_SQL
+#define OCCURRENCE_JOINS                                                                      \
+    " JOIN events e ON e.id = i.event_id JOIN calendars c ON c.id = e.calendar_id"            \
+    " LEFT JOIN rooms r ON r.id = i.room_id"
+/* i overlaps [$2, $3); $4 is STORE_DURATION_MAX_US. */
+#define OVERLAPS_SQL(alias) \
+    alias ".starts_at < $3 AND " alias ".starts_at > $2 - $4 AND " alias ".ends_at > $2"
+
+/* Text columns the schema's CHECK constraints keep to known names. */
+static int status_of(const char *s)
+{
+    int v = EVENT_STATUS_CONFIRMED;
+    return core_event_status_parse(s, NULL, &v, NULL) == PL_OK ? v : EVENT_STATUS_CONFIRMED;
+}
+
+static int rsvp_of(const char *s)
+{
+    int v = RSVP_NEEDS_ACTION;
+    return core_rsvp_parse(s, NULL, &v, NULL) == PL_OK ? v : RSVP_NEEDS_ACTION;
+}
+
+static void read_occurrence(struct store_stmt *st, struct arena *a, struct occurrence *o)
+{
+    o->instance_id = store_col_int64(st, 0);
+    o->event_id = store_col_int64(st, 1);
+    o->calendar_id = store_col_int64(st, 2);
+    o->organizer_id = store_col_int64(st, 3);
+    o->recurrence_id = store_col_int64(st, 4);
+    o->start_us = store_col_int64(st, 5);
+    o->end_us = store_col_int64(st, 6);
+    o->title = arena_strdup(a, store_col_text(st, 7));
+    o->location = arena_strdup(a, store_col_text(st, 8));
+    o->time_zone = arena_strdup(a, store_col_text(st, 9));
+    o->all_day = store_col_int64(st, 10) != 0;
+    o->visibility = strcmp(store_col_text(st, 11), "private") == 0 ? EVENT_VISIBILITY_PRIVATE
+                                                                    : EVENT_VISIBILITY_DEFAULT;
+    o->status = status_of(store_col_text(st, 12));
+    o->room_id = store_col_int64(st, 13);
+    o->room_name = store_col_is_null(st, 14) ? NULL : arena_strdup(a, store_col_text(st, 14));
+    o->access = (int)store_col_int64(st, 15);
+    o->is_participant = store_col_int64(st, 16) != 0;
+    o->participants = NULL;
+    o->nparticipants = 0;
+}
+
+static int read_occurrences(struct store_stmt *st, size_t max, struct arena *a,
+                            struct occurrence **out, size_t *n, struct pl_error *err)
+{
+    size_t cap = 0, count = 0;
+    struct occurrence *items = NULL;
+    int rc;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        if (count == max)
+            return pl_error_set(err, PL_ETOOBIG, "to",
+                                "more than %zu occurrences in the range; ask for a shorter one", max);
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        read_occurrence(st, a, &items[count++]);
+    }
+    if (rc < 0)
+        return rc;
+    *out = items;
+    *n = count;
+    return PL_OK;
+}
+
+static void bind_range(struct store_stmt *st, int64_t from_us, int64_t to_us, int64_t viewer)
+{
+    store_bind_int64(st, 2, from_us);
+    store_bind_int64(st, 3, to_us);
+    store_bind_int64(st, 4, STORE_DURATION_MAX_US);
+    store_bind_int64(st, 9, viewer);
+}
+
+int store_events_in_calendar(struct store *db, int64_t calendar_id, int64_t viewer_id,
+                             int64_t from_us, int64_t to_us, size_t max, struct arena *a,
+                             struct occurrence **out, size_t *n, struct pl_error *err)
+{
+    static const char sql[] = "SELECT " OCCURRENCE_COLUMNS " FROM event_instances i" OCCURRENCE_JOINS
+                              " WHERE i.calendar_id = $1 AND " OVERLAPS_SQL("i")
+                              " ORDER BY i.starts_at, i.id";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, calendar_id);
+    bind_range(st, from_us, to_us, viewer_id);
+    return read_occurrences(st, max, a, out, n, err);
+}
+
+int store_events_agenda(struct store *db, int64_t user_id, int64_t from_us, int64_t to_us,
+                        size_t max, struct arena *a, struct occurrence **out, size_t *n,
+                        struct pl_error *err)
+{
+    static const char sql[] = "SELECT " OCCURRENCE_COLUMNS " FROM user_instances ui"
+                              " JOIN event_instances i ON i.id = ui.instance_id" OCCURRENCE_JOINS
+                              " WHERE ui.user_id = $1 AND " OVERLAPS_SQL("ui")
+                              " ORDER BY ui.starts_at, i.id";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, user_id);
+    bind_range(st, from_us, to_us, user_id);
+    return read_occurrences(st, max, a, out, n, err);
+}
+
+int store_events_in_room(struct store *db, int64_t room_id, int64_t viewer_id, int64_t from_us,
+                         int64_t to_us, size_t max, struct arena *a, struct occurrence **out,
+                         size_t *n, struct pl_error *err)
+{
+    static const char sql[] = "SELECT " OCCURRENCE_COLUMNS " FROM event_instances i" OCCURRENCE_JOINS
+                              " WHERE i.room_id = $1 AND i.status <> 'cancelled' AND "
+                              OVERLAPS_SQL("i") " ORDER BY i.starts_at, i.id";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, room_id);
+    bind_range(st, from_us, to_us, viewer_id);
+    return read_occurrences(st, max, a, out, n, err);
+}
+
+#define PARTICIPANT_COLUMNS                                                                   \
+    "p.event_id, COALESCE(p.user_id, 0), COALESCE(u.email, p.email), COALESCE(u.name, ''),"   \
+    " p.role, p.rsvp"
+
+static void read_participant(struct store_stmt *st, struct arena *a, struct participant *p)
+{
+    p->user_id = store_col_int64(st, 1);
+    p->email = arena_strdup(a, store_col_text(st, 2));
+    p->name = arena_strdup(a, store_col_text(st, 3));
+    p->role = strcmp(store_col_text(st, 4), "organizer") == 0 ? PARTICIPANT_ORGANIZER
+                                                               : PARTICIPANT_ATTENDEE;
+    p->rsvp = rsvp_of(store_col_text(st, 5));
+}
+
+int store_events_attach_participants(struct store *db, struct occurrence *occ, size_t n,
+                                     struct arena *a, struct pl_error *err)
+{
+    static const char sql[] =
+        "SELECT " PARTICIPANT_COLUMNS " FROM event_participants p LEFT JOIN users u ON u.id = p.user_id"
+        " WHERE p.event_id IN (SELECT value FROM json_each($1)) ORDER BY p.event_id, p.id";
+    if (n == 0)
+        return PL_OK;
+    int64_t *ids = arena_alloc(a, n * sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = occ[i].event_id;
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_ids(st, 1, ids, n, a);
+    /* Rows come grouped by event; hand each group to every occurrence of that event (a
+     * recurring event's occurrences share one list). */
+    size_t cap = 0, count = 0;
+    struct participant *all = NULL;
+    int64_t *owner = NULL;
+    size_t owner_cap = 0;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        all = arena_grow(a, all, count, &cap, sizeof *all);
+        owner = arena_grow(a, owner, count, &owner_cap, sizeof *owner);
+        owner[count] = store_col_int64(st, 0);
+        read_participant(st, a, &all[count++]);
+    }
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        size_t lo = 0, hi = count;
+        while (lo < hi) { /* first row of this event: owners are sorted */
+            size_t mid = lo + (hi - lo) / 2;
+            if (owner[mid] < occ[i].event_id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        size_t end = lo;
+        while (end < count && owner[end] == occ[i].event_id)
+            end++;
+        occ[i].participants = all ? all + lo : NULL;
+        occ[i].nparticipants = end - lo;
+    }
+    return PL_OK;
+}
+
+int store_events_participants(struct store *db, int64_t event_id, struct arena *a,
+                              struct participant **out, size_t *n, struct pl_error *err)
+{
+    static const char sql[] =
+        "SELECT " PARTICIPANT_COLUMNS " FROM event_participants p LEFT JOIN users u ON u.id = p.user_id"
+        " WHERE p.event_id = $1 ORDER BY p.id";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    size_t cap = 0, count = 0;
+    struct participant *items = NULL;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        read_participant(st, a, &items[count++]);
+    }
+    if (rc < 0)
+        return rc;
+    *out = items;
+    *n = count;
+    return PL_OK;
+}
+
+int store_events_reminders(struct store *db, int64_t event_id, struct arena *a, int **minutes,
+                           size_t *n, struct pl_error *err)
+{
+    static const char sql[] =
+        "SELECT minutes_before FROM event_reminders WHERE event_id = $1 ORDER BY minutes_before";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    size_t cap = 0, count = 0;
+    int *items = NULL;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        items[count++] = (int)store_col_int64(st, 0);
+    }
+    if (rc < 0)
+        return rc;
+    *minutes = items;
+    *n = count;
+    return PL_OK;
+}
+
+#define EVENT_COLUMNS                                                                         \
+    "e.id, e.uid, e.calendar_id, e.organizer_id, e.title, e.description, e.location,"         \
+    " COALESCE(e.room_id, 0), e.starts_at, e.ends_at, e.time_zone, e.all_day, e.visibility,"  \
+    " e.status, e.sequence, e.version, e.created_at, e.updated_at"
+
+int store_events_get(struct store *db, int64_t id, int64_t viewer_id, struct arena *a,
+                     struct event *ev, int *access, bool *is_participant, struct pl_error *err)
+{
+    static const char sql[] = "SELECT " EVENT_COLUMNS ", " ACCESS_SQL ", " PARTICIPANT_SQL
+                              " FROM events e JOIN calendars c ON c.id = e.calendar_id"
+                              " WHERE e.id = $1";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, id);
+    store_bind_int64(st, 9, viewer_id);
+    if ((rc = store_step(st, err)) < 0)
+        return rc;
+    if (rc == STORE_DONE)
+        return pl_error_set(err, PL_ENOTFOUND, NULL, "no event with id %lld", (long long)id);
+    ev->id = store_col_int64(st, 0);
+    ev->uid = arena_strdup(a, store_col_text(st, 1));
+    ev->calendar_id = store_col_int64(st, 2);
+    ev->organizer_id = store_col_int64(st, 3);
+    ev->title = arena_strdup(a, store_col_text(st, 4));
+    ev->description = arena_strdup(a, store_col_text(st, 5));
+    ev->location = arena_strdup(a, store_col_text(st, 6));
+    ev->room_id = store_col_int64(st, 7);
+    ev->start_us = store_col_int64(st, 8);
+    ev->end_us = store_col_int64(st, 9);
+    ev->time_zone = arena_strdup(a, store_col_text(st, 10));
+    ev->all_day = store_col_int64(st, 11) != 0;
+    ev->visibility = strcmp(store_col_text(st, 12), "private") == 0 ? EVENT_VISIBILITY_PRIVATE
+                                                                     : EVENT_VISIBILITY_DEFAULT;
+    ev->status = status_of(store_col_text(st, 13));
+    ev->sequence = store_col_int64(st, 14);
+    ev->version = store_col_int64(st, 15);
+    ev->created_us = store_col_int64(st, 16);
+    ev->updated_us = store_col_int64(st, 17);
+    *access = (int)store_col_int64(st, 18);
+    *is_participant = store_col_int64(st, 19) != 0;
+    store_done(st);
+    return PL_OK;
+}
+
+static void bind_event(struct store_stmt *st, const struct event *ev)
+{
+    store_bind_int64(st, 2, ev->calendar_id);
+    store_bind_text(st, 3, ev->title);
+    store_bind_text(st, 4, ev->description);
+    store_bind_text(st, 5, ev->location);
+    if (ev->room_id > 0)
+        store_bind_int64(st, 6, ev->room_id);
+    store_bind_int64(st, 7, ev->start_us);
+    store_bind_int64(st, 8, ev->end_us);
+    store_bind_text(st, 9, ev->time_zone);
+    store_bind_int64(st, 10, ev->all_day);
+    store_bind_text(st, 11, core_event_visibility_name(ev->visibility));
+    store_bind_text(st, 12, core_event_status_name(ev->status));
+}
+
+int store_events_insert(struct store *db, struct event *ev, int64_t now_us, struct pl_error *err)
+{
+    static const char sql[] =
+        "INSERT INTO events (uid, calendar_id, title, description, location, room_id, starts_at,"
+        " ends_at, time_zone, all_day, visibility, status, organizer_id, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_text(st, 1, ev->uid);
+    bind_event(st, ev);
+    store_bind_int64(st, 13, ev->organizer_id);
+    store_bind_int64(st, 14, now_us);
+    if ((rc = store_step(st, err)) < 0)
+        return rc;
+    ev->id = store_col_int64(st, 0);
+    if ((rc = store_run(st, err)) < 0)
+        return rc;
+    ev->version = 1;
+    ev->sequence = 0;
+    ev->created_us = ev->updated_us = now_us;
+    return PL_OK;
+}
+
+int store_events_update(struct store *db, struct event *ev, int64_t if_version, int64_t now_us,
+                        struct pl_error *err)
+{
+    static const char sql[] =
+        "UPDATE events SET calendar_id = $2, title = $3, description = $4, location = $5,"
+        " room_id = $6, starts_at = $7, ends_at = $8, time_zone = $9, all_day = $10,"
+        " visibility = $11, status = $12, sequence = sequence + 1, version = version + 1,"
+        " updated_at = $13 WHERE id = $1 AND ($14 < 0 OR version = $14)"
+        " RETURNING version, sequence";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, ev->id);
+    bind_event(st, ev);
+    store_bind_int64(st, 13, now_us);
+    store_bind_int64(st, 14, if_version);
+    if ((rc = store_step(st, err)) < 0)
+        return rc;
+    if (rc == STORE_DONE)
+        return pl_error_set(err, PL_EPRECOND, NULL, "the event has changed; fetch it again");
+    ev->version = store_col_int64(st, 0);
+    ev->sequence = store_col_int64(st, 1);
+    ev->updated_us = now_us;
+    return store_run(st, err);
+}
+
+int store_events_set_participants(struct store *db, int64_t event_id, const struct participant *p,
+                                  size_t n, struct pl_error *err)
+{
+    static const char clear[] = "DELETE FROM event_participants WHERE event_id = $1";
+    static const char add[] = "INSERT INTO event_participants (event_id, user_id, email, role, rsvp)"
+                              " VALUES ($1, $2, $3, $4, $5)";
+    struct store_stmt *st;
+    int rc = store_stmt(db, clear, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    if ((rc = store_run(st, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = store_stmt(db, add, &st, err)) < 0)
+            return rc;
+        store_bind_int64(st, 1, event_id);
+        if (p[i].user_id > 0)
+            store_bind_int64(st, 2, p[i].user_id);
+        else
+            store_bind_text(st, 3, p[i].email);
+        store_bind_text(st, 4, core_participant_role_name(p[i].role));
+        store_bind_text(st, 5, core_rsvp_name(p[i].rsvp));
+        if ((rc = store_run(st, err)) < 0) {
+            if (rc == PL_ECONFLICT)
+                rc = pl_error_set(err, PL_EINVAL, "participants", "lists the same person twice");
+            return rc;
+        }
+    }
+    return PL_OK;
+}
+
+int store_events_set_reminders(struct store *db, int64_t event_id, const int *minutes, size_t n,
+                               struct pl_error *err)
+{
+    static const char clear[] = "DELETE FROM event_reminders WHERE event_id = $1";
+    static const char add[] =
+        "INSERT OR IGNORE INTO event_reminders (event_id, minutes_before) VALUES ($1, $2)";
+    struct store_stmt *st;
+    int rc = store_stmt(db, clear, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    if ((rc = store_run(st, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = store_stmt(db, add, &st, err)) < 0)
+            return rc;
+        store_bind_int64(st, 1, event_id);
+        store_bind_int64(st, 2, minutes[i]);
+        if ((rc = store_run(st, err)) < 0)
+            return rc;
+    }
+    return PL_OK;
+}
+
+int store_events_reindex(struct store *db, int64_t event_id, struct pl_error *err)
+{
+    /* Deleting the occurrences cascades to user_instances. */
+    static const char clear[] = "DELETE FROM event_instances WHERE event_id = $1";
+    static const char instance[] =
+        "INSERT INTO event_instances (event_id, calendar_id, room_id, recurrence_id, starts_at,"
+        " ends_at, status) SELECT id, calendar_id, room_id, NULL, starts_at, ends_at, status"
+        " FROM events WHERE id = $1";
+    /* Whose time each occurrence takes: the calendar owner (as if accepted) and every user
+     * participant, each once, with the strongest claim winning (accepted over tentative over
+     * declined). */
+    static const char users[] =
+        "INSERT INTO user_instances (user_id, starts_at, instance_id, ends_at, busy)"
+        " SELECT w.user_id, i.starts_at, i.id, i.ends_at,"
+        "  CASE WHEN i.status = 'cancelled' OR w.claim = 3 THEN 0"
+        "       WHEN i.status = 'tentative' OR w.claim = 2 THEN 2 ELSE 1 END"
+        " FROM event_instances i, (SELECT user_id, MIN(claim) AS claim FROM ("
+        "    SELECT c.owner_id AS user_id, 1 AS claim FROM events e"
+        "    JOIN calendars c ON c.id = e.calendar_id WHERE e.id = $1"
+        "    UNION ALL SELECT user_id, CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2"
+        "    ELSE 1 END FROM event_participants WHERE event_id = $1 AND user_id IS NOT NULL)"
+        "  GROUP BY user_id) w"
+        " WHERE i.event_id = $1";
+    const char *const steps[] = {clear, instance, users};
+    for (size_t k = 0; k < 3; k++) {
+        struct store_stmt *st;
+        int rc = store_stmt(db, steps[k], &st, err);
+        if (rc < 0)
+            return rc;
+        store_bind_int64(st, 1, event_id);
+        if ((rc = store_run(st, err)) < 0)
+            return rc;
+    }
+    return PL_OK;
+}
+
+int store_events_delete(struct store *db, int64_t id, struct pl_error *err)
+{
+    static const char sql[] = "DELETE FROM events WHERE id = $1";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, id);
+    if ((rc = store_run(st, err)) < 0)
+        return rc;
+    if (store_changes(db) == 0)
+        return pl_error_set(err, PL_ENOTFOUND, NULL, "no event with id %lld", (long long)id);
+    return PL_OK;
+}
+
+int store_events_set_rsvp(struct store *db, int64_t event_id, int64_t user_id, int rsvp,
+                          struct pl_error *err)
+{
+    static const char sql[] =
+        "UPDATE event_participants SET rsvp = $3 WHERE event_id = $1 AND user_id = $2";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    store_bind_int64(st, 2, user_id);
+    store_bind_text(st, 3, core_rsvp_name(rsvp));
+    if ((rc = store_run(st, err)) < 0)
+        return rc;
+    if (store_changes(db) == 0)
+        return pl_error_set(err, PL_EFORBIDDEN, NULL, "only participants can answer an invitation");
+    return store_events_reindex(db, event_id, err);
+}
+
+int store_events_room_conflicts(struct store *db, int64_t room_id, int64_t start_us,
+                                int64_t end_us, int64_t exclude_event_id, size_t max,
+                                struct arena *a, struct conflict **out, size_t *n,
+                                struct pl_error *err)
+{
+    static const char sql[] =
+        "SELECT i.event_id, i.starts_at, i.ends_at FROM event_instances i"
+        " WHERE i.room_id = $1 AND " OVERLAPS_SQL("i")
+        "   AND i.status <> 'cancelled' AND i.event_id <> $5 ORDER BY i.starts_at LIMIT $6";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, room_id);
+    store_bind_int64(st, 2, start_us);
+    store_bind_int64(st, 3, end_us);
+    store_bind_int64(st, 4, STORE_DURATION_MAX_US);
+    store_bind_int64(st, 5, exclude_event_id);
+    store_bind_int64(st, 6, (int64_t)max);
+    size_t cap = 0, count = 0;
+    struct conflict *items = NULL;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        items[count].event_id = store_col_int64(st, 0);
+        items[count].start_us = store_col_int64(st, 1);
+        items[count].end_us = store_col_int64(st, 2);
+        count++;
+    }
+    if (rc < 0)
+        return rc;
+    *out = items;
+    *n = count;
+    return PL_OK;
+}
+
+static int read_busy(struct store_stmt *st, struct arena *a, struct busy_row **out, size_t *n,
+                     struct pl_error *err)
+{
+    size_t cap = 0, count = 0;
+    struct busy_row *items = NULL;
+    int rc;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        items[count].owner_id = store_col_int64(st, 0);
+        items[count].start_us = store_col_int64(st, 1);
+        items[count].end_us = store_col_int64(st, 2);
+        items[count].tentative = store_col_int64(st, 3) != 0;
+        count++;
+    }
+    if (rc < 0)
+        return rc;
+    *out = items;
+    *n = count;
+    return PL_OK;
+}
+
+int store_events_busy_users(struct store *db, const int64_t *ids, size_t nids, int64_t from_us,
+                            int64_t to_us, struct arena *a, struct busy_row **out, size_t *n,
+                            struct pl_error *err)
+{
+    static const char sql[] =
+        "SELECT ui.user_id, ui.starts_at, ui.ends_at, ui.busy = 2 FROM user_instances ui"
+        " WHERE ui.user_id IN (SELECT value FROM json_each($1)) AND ui.busy > 0"
+        "   AND " OVERLAPS_SQL("ui") " ORDER BY ui.user_id, ui.starts_at";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_ids(st, 1, ids, nids, a);
+    store_bind_int64(st, 2, from_us);
+    store_bind_int64(st, 3, to_us);
+    store_bind_int64(st, 4, STORE_DURATION_MAX_US);
+    return read_busy(st, a, out, n, err);
+}
+
+int store_events_busy_rooms(struct store *db, const int64_t *ids, size_t nids, int64_t from_us,
+                            int64_t to_us, struct arena *a, struct busy_row **out, size_t *n,
+                            struct pl_error *err)
+{
+    static const char sql[] =
+        "SELECT i.room_id, i.starts_at, i.ends_at, i.status = 'tentative' FROM event_instances i"
+        " WHERE i.room_id IN (SELECT value FROM json_each($1)) AND i.status <> 'cancelled'"
+        "   AND " OVERLAPS_SQL("i") " ORDER BY i.room_id, i.starts_at";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_ids(st, 1, ids, nids, a);
+    store_bind_int64(st, 2, from_us);
+    store_bind_int64(st, 3, to_us);
+    store_bind_int64(st, 4, STORE_DURATION_MAX_US);
+    return read_busy(st, a, out, n, err);
+}

@@ -1,0 +1,116 @@
+/* Events, their occurrences, participants and reminders.  Writes are meant to be composed
+ * inside one transaction (store_begin .. store_commit) by the caller, so that an event, its
+ * occurrences, its room check and the notifications it causes commit or vanish together.
+ * Everything returned is allocated from `a`. */
+#ifndef PLANNER_STORE_EVENTS_H
+#define PLANNER_STORE_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+#include "error.h"
+
+struct arena;
+struct store;
+
+/* One occurrence as range queries return it, with what the viewer's view depends on. */
+struct occurrence {
+    int64_t instance_id, event_id, calendar_id, organizer_id;
+    int64_t recurrence_id; /* 0 for a single event */
+    int64_t start_us, end_us;
+    const char *title, *location, *time_zone;
+    bool all_day;
+    int visibility, status;
+    int64_t room_id; /* 0 = none */
+    const char *room_name;
+    int access;          /* the viewer's enum calendar_access to the event's calendar */
+    bool is_participant; /* the viewer takes part */
+    struct participant *participants; /* filled by store_events_attach_participants */
+    size_t nparticipants;
+};
+
+/* A room booking that blocks a new one. */
+struct conflict {
+    int64_t event_id, start_us, end_us;
+};
+
+/* A busy interval of one user or room: free/busy and find-a-time. */
+struct busy_row {
+    int64_t owner_id; /* the user or room */
+    int64_t start_us, end_us;
+    bool tentative;
+};
+
+/* Event `id` with the viewer's access to its calendar and whether it takes part.
+ * PL_ENOTFOUND when there is no such event. */
+PL_MUST_CHECK int store_events_get(struct store *db, int64_t id, int64_t viewer_id,
+                                   struct arena *a, struct event *out, int *access,
+                                   bool *is_participant, struct pl_error *err);
+PL_MUST_CHECK int store_events_participants(struct store *db, int64_t event_id, struct arena *a,
+                                            struct participant **out, size_t *n,
+                                            struct pl_error *err);
+PL_MUST_CHECK int store_events_reminders(struct store *db, int64_t event_id, struct arena *a,
+                                         int **minutes, size_t *n, struct pl_error *err);
+
+/* Insert the event row; ev->uid must be set.  Fills id, version 1, sequence 0, times.
+ * PL_ECONFLICT when the calendar already holds that UID. */
+PL_MUST_CHECK int store_events_insert(struct store *db, struct event *ev, int64_t now_us,
+                                      struct pl_error *err);
+/* Rewrite the event row from `ev` if its version is `if_version` (-1: any); bumps version and
+ * sequence.  PL_EPRECOND on a version mismatch. */
+PL_MUST_CHECK int store_events_update(struct store *db, struct event *ev, int64_t if_version,
+                                      int64_t now_us, struct pl_error *err);
+/* Replace the participants / reminders of an event. */
+PL_MUST_CHECK int store_events_set_participants(struct store *db, int64_t event_id,
+                                                const struct participant *p, size_t n,
+                                                struct pl_error *err);
+PL_MUST_CHECK int store_events_set_reminders(struct store *db, int64_t event_id,
+                                             const int *minutes, size_t n, struct pl_error *err);
+/* Rebuild the event's occurrences and whose time they take from the event row and its
+ * participants.  Call after any write that changes them. */
+PL_MUST_CHECK int store_events_reindex(struct store *db, int64_t event_id, struct pl_error *err);
+/* Delete the event with everything hanging off it. */
+PL_MUST_CHECK int store_events_delete(struct store *db, int64_t id, struct pl_error *err);
+/* Set `user_id`'s RSVP; PL_ENOTFOUND when it does not take part.  Reindexes. */
+PL_MUST_CHECK int store_events_set_rsvp(struct store *db, int64_t event_id, int64_t user_id,
+                                        int rsvp, struct pl_error *err);
+
+/* Bookings of `room_id` overlapping [start, end) other than `exclude_event_id`'s (at most
+ * `max`), earliest first.  Run inside the writing transaction: with the write lock held, what
+ * it finds cannot change before the commit, which is what makes double-booking impossible. */
+PL_MUST_CHECK int store_events_room_conflicts(struct store *db, int64_t room_id, int64_t start_us,
+                                              int64_t end_us, int64_t exclude_event_id,
+                                              size_t max, struct arena *a, struct conflict **out,
+                                              size_t *n, struct pl_error *err);
+
+/* Occurrences overlapping [from, to), by start: of one calendar, of one user's agenda (own
+ * calendars and participation), or of one room; each read for `viewer_id`. */
+PL_MUST_CHECK int store_events_in_calendar(struct store *db, int64_t calendar_id,
+                                           int64_t viewer_id, int64_t from_us, int64_t to_us,
+                                           size_t max, struct arena *a, struct occurrence **out,
+                                           size_t *n, struct pl_error *err);
+PL_MUST_CHECK int store_events_agenda(struct store *db, int64_t user_id, int64_t from_us,
+                                      int64_t to_us, size_t max, struct arena *a,
+                                      struct occurrence **out, size_t *n, struct pl_error *err);
+PL_MUST_CHECK int store_events_in_room(struct store *db, int64_t room_id, int64_t viewer_id,
+                                       int64_t from_us, int64_t to_us, size_t max,
+                                       struct arena *a, struct occurrence **out, size_t *n,
+                                       struct pl_error *err);
+
+/* Fill the participants of every occurrence in one query, however many there are. */
+PL_MUST_CHECK int store_events_attach_participants(struct store *db, struct occurrence *occ,
+                                                   size_t n, struct arena *a,
+                                                   struct pl_error *err);
+
+/* Busy intervals of the given users (their own calendars and participation, not declined,
+ * not cancelled) or rooms over [from, to), in one query each, ordered by owner then start. */
+PL_MUST_CHECK int store_events_busy_users(struct store *db, const int64_t *ids, size_t nids,
+                                          int64_t from_us, int64_t to_us, struct arena *a,
+                                          struct busy_row **out, size_t *n, struct pl_error *err);
+PL_MUST_CHECK int store_events_busy_rooms(struct store *db, const int64_t *ids, size_t nids,
+                                          int64_t from_us, int64_t to_us, struct arena *a,
+                                          struct busy_row **out, size_t *n, struct pl_error *err);
+
+#endif

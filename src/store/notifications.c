@@ -1,0 +1,161 @@
+/* Notification queries. */
+#include "store/notifications.h"
+
+#include "arena.h"
+#include "store/internal.h"
+
+#include <string.h>
+
+static const char *const type_names[] = {"invitation", "update", "cancellation", "rsvp",
+                                         "reminder"};
+
+const char *store_notification_type_name(int type)
+{
+    return type >= 0 && type < 5 ? type_names[type] : "update";
+}
+
+int store_notifications_add(struct store *db, struct notification *n, struct pl_error *err)
+{
+    static const char sql[] =
+        "INSERT INTO notifications (user_id, event_id, type, actor_id, title, starts_at, ends_at,"
+        " detail, created_at, scheduled_for) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " RETURNING id";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, n->user_id);
+    store_bind_int64(st, 2, n->event_id);
+    store_bind_text(st, 3, store_notification_type_name(n->type));
+    if (n->actor_id > 0)
+        store_bind_int64(st, 4, n->actor_id);
+    store_bind_text(st, 5, n->title);
+    store_bind_int64(st, 6, n->start_us);
+    store_bind_int64(st, 7, n->end_us);
+    store_bind_text(st, 8, n->detail ? n->detail : "");
+    store_bind_int64(st, 9, n->created_us);
+    store_bind_int64(st, 10, n->scheduled_us);
+    if ((rc = store_step(st, err)) < 0)
+        return rc;
+    n->id = store_col_int64(st, 0);
+    return store_run(st, err);
+}
+
+int store_notifications_drop_reminders(struct store *db, int64_t event_id, struct pl_error *err)
+{
+    static const char sql[] = "DELETE FROM notifications WHERE event_id = $1 AND type = 'reminder'"
+                              " AND read_at IS NULL";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    return store_run(st, err);
+}
+
+int store_notifications_schedule_reminders(struct store *db, int64_t event_id, int64_t now_us,
+                                           struct pl_error *err)
+{
+    /* Reminders for each occurrence still ahead (recurring events get one per occurrence
+     * within the materialised horizon) and each user the occurrence keeps busy. */
+    static const char sql[] =
+        "INSERT INTO notifications (user_id, event_id, type, title, starts_at, ends_at, detail,"
+        " created_at, scheduled_for)"
+        " SELECT ui.user_id, e.id, 'reminder', e.title, i.starts_at, i.ends_at, r.minutes_before,"
+        "  $2, i.starts_at - r.minutes_before * 60000000"
+        " FROM events e JOIN event_reminders r ON r.event_id = e.id"
+        " JOIN event_instances i ON i.event_id = e.id JOIN user_instances ui ON ui.instance_id = i.id"
+        " WHERE e.id = $1 AND ui.busy > 0 AND i.starts_at > $2";
+    int rc = store_notifications_drop_reminders(db, event_id, err);
+    struct store_stmt *st;
+    if (rc < 0 || (rc = store_stmt(db, sql, &st, err)) < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    store_bind_int64(st, 2, now_us);
+    return store_run(st, err);
+}
+
+int store_notifications_list(struct store *db, int64_t user_id, bool unread_only, int64_t now_us,
+                             int64_t before_id, int limit, struct arena *a,
+                             struct notification **out, size_t *n, struct pl_error *err)
+{
+#define NOTIFICATION_COLUMNS                                                                  \
+    "SELECT id, user_id, COALESCE(event_id, 0), type, COALESCE(actor_id, 0), title, starts_at,"  \
+    " ends_at, detail, created_at, scheduled_for, COALESCE(read_at, 0) FROM notifications"
+    /* Two statements rather than one with "OR read_at IS NULL", so that the unread listing
+     * can walk the partial index of unread rows. */
+    static const char all[] = NOTIFICATION_COLUMNS
+        " WHERE user_id = $1 AND id < $4 AND scheduled_for <= $2 ORDER BY id DESC LIMIT $5";
+    static const char unread[] = NOTIFICATION_COLUMNS
+        " WHERE user_id = $1 AND id < $4 AND read_at IS NULL AND scheduled_for <= $2"
+        " ORDER BY id DESC LIMIT $5";
+    struct store_stmt *st;
+    int rc = store_stmt(db, unread_only ? unread : all, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, user_id);
+    store_bind_int64(st, 2, now_us);
+    store_bind_int64(st, 4, before_id > 0 ? before_id : INT64_MAX);
+    store_bind_int64(st, 5, limit);
+    size_t cap = 0, count = 0;
+    struct notification *items = NULL;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        struct notification *x = &items[count++];
+        x->id = store_col_int64(st, 0);
+        x->user_id = store_col_int64(st, 1);
+        x->event_id = store_col_int64(st, 2);
+        const char *t = store_col_text(st, 3);
+        x->type = NOTIFY_UPDATE;
+        for (int k = 0; k < 5; k++)
+            if (strcmp(t, type_names[k]) == 0)
+                x->type = k;
+        x->actor_id = store_col_int64(st, 4);
+        x->title = arena_strdup(a, store_col_text(st, 5));
+        x->start_us = store_col_int64(st, 6);
+        x->end_us = store_col_int64(st, 7);
+        x->detail = arena_strdup(a, store_col_text(st, 8));
+        x->created_us = store_col_int64(st, 9);
+        x->scheduled_us = store_col_int64(st, 10);
+        x->read_us = store_col_int64(st, 11);
+    }
+    if (rc < 0)
+        return rc;
+    *out = items;
+    *n = count;
+    return PL_OK;
+}
+
+int store_notifications_read(struct store *db, int64_t user_id, int64_t id, int64_t now_us,
+                             struct pl_error *err)
+{
+    static const char sql[] =
+        "UPDATE notifications SET read_at = COALESCE(read_at, $3)"
+        " WHERE id = $1 AND user_id = $2 AND scheduled_for <= $3";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, id);
+    store_bind_int64(st, 2, user_id);
+    store_bind_int64(st, 3, now_us);
+    if ((rc = store_run(st, err)) < 0)
+        return rc;
+    if (store_changes(db) == 0)
+        return pl_error_set(err, PL_ENOTFOUND, NULL, "no notification with id %lld", (long long)id);
+    return PL_OK;
+}
+
+int store_notifications_read_all(struct store *db, int64_t user_id, int64_t now_us,
+                                 struct pl_error *err)
+{
+    static const char sql[] = "UPDATE notifications SET read_at = $2"
+                              " WHERE user_id = $1 AND read_at IS NULL AND scheduled_for <= $2";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, user_id);
+    store_bind_int64(st, 2, now_us);
+    return store_run(st, err);
+}

@@ -1,0 +1,56 @@
+/* In-app notifications.  Written inside the transaction of the change that causes them. */
+#ifndef PLANNER_STORE_NOTIFICATIONS_H
+#define PLANNER_STORE_NOTIFICATIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct arena;
+struct store;
+
+enum notification_type {
+    NOTIFY_INVITATION, NOTIFY_UPDATE, NOTIFY_CANCELLATION, NOTIFY_RSVP, NOTIFY_REMINDER
+};
+
+struct notification {
+    int64_t id, user_id, event_id, actor_id;
+    int type;
+    const char *title, *detail;
+    int64_t start_us, end_us, created_us, scheduled_us;
+    int64_t read_us; /* 0 = unread */
+};
+
+const char *store_notification_type_name(int type);
+
+/* Add one notification (n->id is filled). */
+PL_MUST_CHECK int store_notifications_add(struct store *db, struct notification *n,
+                                          struct pl_error *err);
+
+/* Schedule reminders for event `event_id`: for every minutes_before of the event and every
+ * user whose time the event takes (owner and participants who did not decline), one
+ * 'reminder' due at start - minutes.  Earlier unread reminders of the event are dropped first,
+ * so calling it again after a change reschedules.  One statement each. */
+PL_MUST_CHECK int store_notifications_schedule_reminders(struct store *db, int64_t event_id,
+                                                         int64_t now_us, struct pl_error *err);
+
+/* Drop the unread reminders of an event (it was cancelled or deleted). */
+PL_MUST_CHECK int store_notifications_drop_reminders(struct store *db, int64_t event_id,
+                                                     struct pl_error *err);
+
+/* Due notifications of `user_id` (scheduled_for <= now), newest first, id < before_id (0: no
+ * bound), at most `limit`; unread ones only when `unread_only`. */
+PL_MUST_CHECK int store_notifications_list(struct store *db, int64_t user_id, bool unread_only,
+                                           int64_t now_us, int64_t before_id, int limit,
+                                           struct arena *a, struct notification **out,
+                                           size_t *n, struct pl_error *err);
+
+/* Mark one (PL_ENOTFOUND unless it is the user's and due) or all due notifications read. */
+PL_MUST_CHECK int store_notifications_read(struct store *db, int64_t user_id, int64_t id,
+                                           int64_t now_us, struct pl_error *err);
+PL_MUST_CHECK int store_notifications_read_all(struct store *db, int64_t user_id, int64_t now_us,
+                                               struct pl_error *err);
+
+#endif

@@ -1,0 +1,219 @@
+/* Room queries.  Features are read back with the room in one statement (group_concat over
+ * names restricted to [a-z0-9-], so the comma separator is unambiguous). */
+#include "store/rooms.h"
+
+#include "arena.h"
+#include "store/internal.h"
+
+#include <string.h>
+
+#define ROOM_COLUMNS                                                                          \
+    "r.id, r.name, r.location, r.capacity, r.is_active, r.version, r.created_at, r.updated_at," \
+    " (SELECT group_concat(feature, ',') FROM (SELECT feature FROM room_features f"           \
+    "  WHERE f.room_id = r.id ORDER BY feature))"
+
+static void read_room(struct store_stmt *st, struct arena *a, struct room *r)
+{
+    r->id = store_col_int64(st, 0);
+    r->name = arena_strdup(a, store_col_text(st, 1));
+    r->location = arena_strdup(a, store_col_text(st, 2));
+    r->capacity = (int)store_col_int64(st, 3);
+    r->is_active = store_col_int64(st, 4) != 0;
+    r->version = store_col_int64(st, 5);
+    r->created_us = store_col_int64(st, 6);
+    r->updated_us = store_col_int64(st, 7);
+    char *list = arena_strdup(a, store_col_text(st, 8));
+    size_t n = *list ? 1 : 0;
+    for (char *c = list; *c; c++)
+        n += *c == ',';
+    r->features = arena_alloc(a, (n ? n : 1) * sizeof *r->features);
+    r->nfeatures = 0;
+    for (char *p = list; n > 0 && p != NULL;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        r->features[r->nfeatures++] = p;
+        p = comma ? comma + 1 : NULL;
+    }
+}
+
+int store_rooms_list(struct store *db, const struct store_room_filter *f, struct arena *a,
+                     struct room **out, size_t *n, struct pl_error *err)
+{
+    static const char sql[] =
+        "SELECT " ROOM_COLUMNS " FROM rooms r"
+        " WHERE r.is_active = 1 AND r.capacity >= $1 AND r.id > $2"
+        "   AND ($3 IS NULL OR EXISTS (SELECT 1 FROM room_features f"
+        "        WHERE f.room_id = r.id AND f.feature = $3))"
+        "   AND ($4 >= $5 OR NOT EXISTS (SELECT 1 FROM event_instances i"
+        "        WHERE i.room_id = r.id AND i.starts_at < $5 AND i.starts_at > $4 - $7"
+        "          AND i.ends_at > $4 AND i.status <> 'cancelled'))"
+        " ORDER BY r.id LIMIT $6";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, f->capacity_min);
+    store_bind_int64(st, 2, f->after_id);
+    if (f->feature)
+        store_bind_text(st, 3, f->feature);
+    store_bind_int64(st, 4, f->from_us);
+    store_bind_int64(st, 5, f->to_us);
+    store_bind_int64(st, 6, f->limit);
+    store_bind_int64(st, 7, STORE_DURATION_MAX_US);
+    size_t cap = 0, count = 0;
+    struct room *items = NULL;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        read_room(st, a, &items[count++]);
+    }
+    if (rc < 0)
+        return rc;
+    *out = items;
+    *n = count;
+    return PL_OK;
+}
+
+int store_rooms_get(struct store *db, int64_t id, struct arena *a, struct room *out,
+                    struct pl_error *err)
+{
+    static const char sql[] = "SELECT " ROOM_COLUMNS " FROM rooms r WHERE r.id = $1";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, id);
+    if ((rc = store_step(st, err)) < 0)
+        return rc;
+    if (rc == STORE_DONE)
+        return pl_error_set(err, PL_ENOTFOUND, NULL, "no room with id %lld", (long long)id);
+    read_room(st, a, out);
+    store_done(st);
+    return PL_OK;
+}
+
+int store_rooms_lookup(struct store *db, const int64_t *ids, size_t n, struct arena *a,
+                       struct room **out, struct pl_error *err)
+{
+    static const char sql[] = "SELECT " ROOM_COLUMNS " FROM rooms r"
+                              " WHERE r.id IN (SELECT value FROM json_each($1)) AND r.is_active = 1";
+    struct room *rooms = arena_zalloc(a, (n ? n : 1) * sizeof *rooms);
+    *out = rooms;
+    if (n == 0)
+        return PL_OK;
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_ids(st, 1, ids, n, a);
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        struct room r;
+        read_room(st, a, &r);
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] == r.id)
+                rooms[i] = r;
+    }
+    return rc < 0 ? rc : PL_OK;
+}
+
+static int set_features(struct store *db, int64_t id, const char **features, size_t n,
+                        struct pl_error *err)
+{
+    static const char clear[] = "DELETE FROM room_features WHERE room_id = $1";
+    static const char add[] = "INSERT OR IGNORE INTO room_features (room_id, feature) VALUES ($1, $2)";
+    struct store_stmt *st;
+    int rc = store_stmt(db, clear, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, id);
+    if ((rc = store_run(st, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = store_stmt(db, add, &st, err)) < 0)
+            return rc;
+        store_bind_int64(st, 1, id);
+        store_bind_text(st, 2, features[i]);
+        if ((rc = store_run(st, err)) < 0)
+            return rc;
+    }
+    return PL_OK;
+}
+
+int store_rooms_create(struct store *db, struct room *r, int64_t now_us, struct pl_error *err)
+{
+    static const char sql[] =
+        "INSERT INTO rooms (name, capacity, location, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $4) RETURNING id";
+    struct store_stmt *st;
+    int rc;
+    if ((rc = store_begin(db, err)) < 0)
+        return rc;
+    if ((rc = store_stmt(db, sql, &st, err)) < 0)
+        goto fail;
+    store_bind_text(st, 1, r->name);
+    store_bind_int64(st, 2, r->capacity);
+    store_bind_text(st, 3, r->location);
+    store_bind_int64(st, 4, now_us);
+    if ((rc = store_step(st, err)) != STORE_ROW) {
+        if (rc == PL_ECONFLICT)
+            rc = pl_error_set(err, PL_ECONFLICT, "name", "a room with this name already exists");
+        else if (rc >= 0)
+            rc = pl_error_set(err, PL_EDB, NULL, "database error");
+        goto fail;
+    }
+    r->id = store_col_int64(st, 0);
+    if ((rc = store_run(st, err)) < 0 ||
+        (rc = set_features(db, r->id, r->features, r->nfeatures, err)) < 0)
+        goto fail;
+    if ((rc = store_commit(db, err)) < 0)
+        return rc;
+    r->is_active = true;
+    r->version = 1;
+    r->created_us = r->updated_us = now_us;
+    return PL_OK;
+fail:
+    store_rollback(db);
+    return rc;
+}
+
+int store_rooms_update(struct store *db, int64_t id, const char *name, const char *location,
+                       int capacity, const char **features, size_t nfeatures, int active,
+                       int64_t if_version, int64_t now_us, struct pl_error *err)
+{
+    static const char sql[] =
+        "UPDATE rooms SET name = COALESCE($2, name), location = COALESCE($3, location),"
+        " capacity = COALESCE($4, capacity), is_active = COALESCE($5, is_active),"
+        " version = version + 1, updated_at = $6 WHERE id = $1 AND ($7 < 0 OR version = $7)";
+    struct store_stmt *st;
+    int rc;
+    if ((rc = store_begin(db, err)) < 0)
+        return rc;
+    if ((rc = store_stmt(db, sql, &st, err)) < 0)
+        goto fail;
+    store_bind_int64(st, 1, id);
+    if (name)
+        store_bind_text(st, 2, name);
+    if (location)
+        store_bind_text(st, 3, location);
+    if (capacity > 0)
+        store_bind_int64(st, 4, capacity);
+    if (active >= 0)
+        store_bind_int64(st, 5, active);
+    store_bind_int64(st, 6, now_us);
+    store_bind_int64(st, 7, if_version);
+    if ((rc = store_run(st, err)) < 0) {
+        if (rc == PL_ECONFLICT)
+            rc = pl_error_set(err, PL_ECONFLICT, "name", "a room with this name already exists");
+        goto fail;
+    }
+    if (store_changes(db) == 0) {
+        rc = pl_error_set(err, PL_EPRECOND, NULL, "the room has changed; fetch it again");
+        goto fail;
+    }
+    if (features && (rc = set_features(db, id, features, nfeatures, err)) < 0)
+        goto fail;
+    return store_commit(db, err);
+fail:
+    store_rollback(db);
+    return rc;
+}
