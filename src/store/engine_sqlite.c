@@ -35,6 +35,9 @@ struct store {
     size_t ncache;
     unsigned queries;
     int64_t elapsed_us;
+    bool plan_capture;
+    char *plan;
+    size_t plan_len, plan_cap;
 };
 
 const char *store_engine_name_get(const struct store *db)
@@ -92,6 +95,7 @@ void store_close(struct store *db)
         free(db->cache[i].st);
     }
     sqlite3_close(db->db);
+    free(db->plan);
     free(db);
 }
 
@@ -181,8 +185,57 @@ void store_bind_ids(struct store_stmt *st, int n, const int64_t *ids, size_t cou
     store_bind_text(st, n, text);
 }
 
+static void plan_append(struct store *db, const char *text)
+{
+    size_t n = strlen(text);
+    if (db->plan_len + n + 1 > db->plan_cap) {
+        db->plan_cap = (db->plan_len + n + 1) * 2;
+        db->plan = xrealloc(db->plan, db->plan_cap);
+    }
+    memcpy(db->plan + db->plan_len, text, n + 1);
+    db->plan_len += n;
+}
+
+/* Append the plan of `st`'s statement: "SQL => step; step; ...\n". */
+static void plan_record(struct store *db, sqlite3_stmt *st)
+{
+    const char *sql = sqlite3_sql(st);
+    size_t n = strlen(sql) + 32;
+    char *eqp = xmalloc(n);
+    snprintf(eqp, n, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db->db, eqp, -1, &q, NULL) == SQLITE_OK) {
+        plan_append(db, sql);
+        plan_append(db, " =>");
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            const unsigned char *detail = sqlite3_column_text(q, 3);
+            plan_append(db, " ");
+            plan_append(db, detail ? (const char *)detail : "");
+            plan_append(db, ";");
+        }
+        plan_append(db, "\n");
+        sqlite3_finalize(q);
+    }
+    free(eqp);
+}
+
+void store_plan_capture(struct store *db, bool on)
+{
+    db->plan_capture = on;
+    db->plan_len = 0;
+    if (db->plan)
+        db->plan[0] = '\0';
+}
+
+const char *store_plan_get(struct store *db)
+{
+    return db->plan ? db->plan : "";
+}
+
 int store_step(struct store_stmt *st, struct pl_error *err)
 {
+    if (st->db->plan_capture && !st->started)
+        plan_record(st->db, st->st);
     int64_t t0 = clock_mono_us();
     int rc = sqlite3_step(st->st);
     st->db->elapsed_us += clock_mono_us() - t0;

@@ -117,7 +117,7 @@ int store_events_agenda(struct store *db, int64_t user_id, int64_t from_us, int6
     static const char sql[] = "SELECT " OCCURRENCE_COLUMNS " FROM user_instances ui"
                               " JOIN event_instances i ON i.id = ui.instance_id" OCCURRENCE_JOINS
                               " WHERE ui.user_id = $1 AND " OVERLAPS_SQL("ui")
-                              " ORDER BY ui.starts_at, i.id";
+                              " ORDER BY ui.starts_at, ui.instance_id";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)

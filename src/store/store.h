@@ -5,6 +5,7 @@
 #ifndef PLANNER_STORE_STORE_H
 #define PLANNER_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -41,6 +42,13 @@ void store_rollback(struct store *db);
  * old snapshot of the database, open: callers release at the end of each unit of work (http/
  * does it after every request) and store_begin does it before taking the write lock. */
 void store_release(struct store *db);
+
+/* Diagnostics: while capture is on, the query plan of every statement the connection runs
+ * (SQLite's EXPLAIN QUERY PLAN, "; "-separated steps, one line per statement) is appended to a
+ * buffer that store_plan_get returns (owned by the connection, valid until the next call).
+ * Tests use it to check that real queries use the indexes meant for them. */
+void store_plan_capture(struct store *db, bool on);
+const char *store_plan_get(struct store *db);
 
 /* Statements run and time spent in the database since the last reset: Server-Timing. */
 void store_stats_reset(struct store *db);

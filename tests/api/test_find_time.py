@@ -1,0 +1,68 @@
+"""Finding a time through the API: working hours in the participants' zone hold across a DST
+change, busy time and room bookings are respected, and the answer is best-first."""
+import pytest
+
+
+@pytest.fixture(scope="module")
+def people(server, admin):
+    a = server.create_user(admin, "ft-a@example.org", "A", time_zone="America/New_York")
+    b = server.create_user(admin, "ft-b@example.org", "B", time_zone="America/New_York")
+    ta = server.login("ft-a@example.org", "correct horse")
+    tb = server.login("ft-b@example.org", "correct horse")
+    return {"a": a["id"], "b": b["id"], "ta": ta, "tb": tb}
+
+
+def find(server, token, **body):
+    r = server.request("POST", "/api/v1/find-time", token=token, json_body=body)
+    assert r.status_code == 200, r.text
+    return r.json()["slots"]
+
+
+def test_working_hours_follow_dst(server, people):
+    # US DST ends on Sunday 2026-11-01: 09:00 New York is 13:00Z on Friday, 14:00Z on Monday.
+    body = {"participants": [people["a"], people["b"]], "duration_minutes": 60,
+            "from": "2026-10-30T00:00:00Z", "to": "2026-11-03T00:00:00Z", "max_results": 50,
+            "working_hours": {"start": "09:00", "end": "17:00", "time_zone": "America/New_York",
+                              "days": [1, 2, 3, 4, 5]}}
+    slots = find(server, people["ta"], **body)
+    starts = [s["start"] for s in slots]
+    assert starts[0] == "2026-10-30T13:00:00Z"
+    days = {s[:10] for s in starts}
+    assert days <= {"2026-10-30", "2026-11-02"}  # the weekend is skipped
+    # No slot of Friday ends after 17:00 EDT (21:00Z); Monday's start at 14:00Z (09:00 EST).
+    assert all(s["end"] <= "2026-10-30T21:00:00Z" for s in slots if s["start"].startswith("2026-10-30"))
+    monday = [s for s in slots if s["start"].startswith("2026-11-02")]
+    body["from"] = "2026-11-01T12:00:00Z"
+    first_monday = find(server, people["ta"], **body)[0]
+    assert first_monday["start"] == "2026-11-02T14:00:00Z"
+    assert all(s["start"] >= "2026-11-02T14:00:00Z" for s in monday)
+
+
+def test_busy_time_moves_the_slot_to_its_end(server, people):
+    cal = server.request("GET", "/api/v1/calendars", token=people["tb"]).json()["items"][0]["id"]
+    r = server.request("POST", f"/api/v1/calendars/{cal}/events", token=people["tb"],
+                       json_body={"title": "b busy", "start": "2026-11-09T14:00:00Z",
+                                  "end": "2026-11-09T15:20:00Z"})
+    assert r.status_code == 201, r.text
+    body = {"participants": [people["a"], people["b"]], "duration_minutes": 30,
+            "from": "2026-11-09T14:00:00Z", "to": "2026-11-10T00:00:00Z", "max_results": 3,
+            "working_hours": {"start": "09:00", "end": "17:00", "time_zone": "America/New_York"}}
+    slots = find(server, people["ta"], **body)
+    # Everyone is free first at 15:20Z, the end of b's meeting, not at the next quarter hour.
+    assert slots[0]["start"] == "2026-11-09T15:20:00Z"
+    assert sorted(slots[0]["available"]) == sorted([people["a"], people["b"]])
+    assert slots[0]["unavailable"] == []
+
+
+def test_nobody_free_ranks_partial_availability(server, people):
+    cal = server.request("GET", "/api/v1/calendars", token=people["tb"]).json()["items"][0]["id"]
+    r = server.request("POST", f"/api/v1/calendars/{cal}/events", token=people["tb"],
+                       json_body={"title": "b all day", "start": "2026-11-16T14:00:00Z",
+                                  "end": "2026-11-16T22:00:00Z"})
+    assert r.status_code == 201, r.text
+    body = {"participants": [people["a"], people["b"]], "duration_minutes": 60,
+            "from": "2026-11-16T14:00:00Z", "to": "2026-11-16T22:00:00Z", "max_results": 5,
+            "working_hours": {"start": "09:00", "end": "17:00", "time_zone": "America/New_York"}}
+    slots = find(server, people["ta"], **body)
+    assert slots, "partial slots are still offered"
+    assert all(s["available"] == [people["a"]] and s["unavailable"] == [people["b"]] for s in slots)

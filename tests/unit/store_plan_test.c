@@ -1,0 +1,136 @@
+/* The range queries behind agendas, calendar listings, room bookings, room conflicts and
+ * free/busy use the composite (x, starts_at) indexes with both bounds of the range, and never
+ * scan a table: their cost follows the size of the answer, not of the database. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "core/event.h"
+#include "store/calendars.h"
+#include "store/events.h"
+#include "store/rooms.h"
+#include "store/store.h"
+#include "store/users.h"
+
+static struct store *db;
+static struct arena *a;
+static int64_t user_id, cal_id, room_id;
+
+static void setup(void)
+{
+    struct pl_error err = {0};
+    db = store_open("sqlite::memory:", &err);
+    cr_assert(db != NULL, "%s", err.detail);
+    cr_assert(eq(int, store_migrate(db, NULL, &err), PL_OK), "%s", err.detail);
+    a = arena_new(0);
+    struct user u = {.email = "plan@example.org", .name = "Plan", .time_zone = "UTC"};
+    cr_assert(eq(int, store_users_create(db, &u, "hash", 1, &err), PL_OK), "%s", err.detail);
+    user_id = u.id;
+    cr_assert(eq(int, store_calendars_default(db, user_id, &cal_id, &err), PL_OK));
+    const char *features[] = {"projector"};
+    struct room r = {.name = "Plan room", .capacity = 8, .location = "", .features = features,
+                     .nfeatures = 1};
+    cr_assert(eq(int, store_rooms_create(db, &r, 1, &err), PL_OK), "%s", err.detail);
+    room_id = r.id;
+    /* A few events, so that the tables are not empty. */
+    for (int i = 0; i < 20; i++) {
+        struct event ev = {.calendar_id = cal_id, .organizer_id = user_id,
+                           .uid = arena_printf(a, "plan-%d", i), .title = "t", .description = "",
+                           .location = "", .time_zone = "UTC", .room_id = i % 2 ? room_id : 0,
+                           .start_us = (int64_t)i * 7200000000, .end_us = (int64_t)i * 7200000000 + 3600000000};
+        cr_assert(eq(int, store_events_insert(db, &ev, 1, &err), PL_OK), "%s", err.detail);
+        cr_assert(eq(int, store_events_reindex(db, ev.id, &err), PL_OK), "%s", err.detail);
+    }
+}
+
+static void teardown(void)
+{
+    arena_free(a);
+    store_close(db);
+}
+
+/* The captured plan line of the statement whose SQL contains `marker`. */
+static const char *plan_of(const char *plans, const char *marker)
+{
+    const char *p = strstr(plans, marker);
+    cr_assert(p != NULL, "no statement with %s in:\n%s", marker, plans);
+    while (p > plans && p[-1] != '\n')
+        p--;
+    return p;
+}
+
+static void assert_uses(const char *plan, const char *index_use)
+{
+    const char *end = strchr(plan, '\n');
+    size_t n = end ? (size_t)(end - plan) : strlen(plan);
+    char line[4096];
+    snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line - 1 ? n : sizeof line - 1), plan);
+    cr_assert(strstr(line, index_use) != NULL, "expected \"%s\" in the plan:\n%s", index_use, line);
+    cr_assert(strstr(line, "SCAN i ") == NULL && strstr(line, "SCAN ui") == NULL &&
+                  strstr(line, "SCAN i;") == NULL,
+              "a range query scans a table:\n%s", line);
+}
+
+TestSuite(store_plan, .init = setup, .fini = teardown);
+
+Test(store_plan, agenda_reads_one_users_range)
+{
+    struct pl_error err = {0};
+    struct occurrence *occ;
+    size_t n;
+    store_plan_capture(db, true);
+    cr_assert(eq(int, store_events_agenda(db, user_id, 0, 86400000000, 100, a, &occ, &n, &err), PL_OK));
+    cr_assert(eq(int, store_events_attach_participants(db, occ, n, a, &err), PL_OK));
+    const char *plans = store_plan_get(db);
+    assert_uses(plan_of(plans, "FROM user_instances ui"),
+                "USING PRIMARY KEY (user_id=? AND starts_at>? AND starts_at<?)");
+    cr_assert(gt(sz, n, 0));
+}
+
+Test(store_plan, calendar_listing_uses_calendar_index)
+{
+    struct pl_error err = {0};
+    struct occurrence *occ;
+    size_t n;
+    store_plan_capture(db, true);
+    cr_assert(eq(int, store_events_in_calendar(db, cal_id, user_id, 0, 86400000000, 100, a, &occ,
+                                              &n, &err), PL_OK));
+    assert_uses(plan_of(store_plan_get(db), "WHERE i.calendar_id"),
+                "USING INDEX event_instances_calendar (calendar_id=? AND starts_at>? AND starts_at<?)");
+}
+
+Test(store_plan, room_bookings_and_conflicts_use_room_index)
+{
+    struct pl_error err = {0};
+    struct occurrence *occ;
+    struct conflict *c;
+    size_t n;
+    store_plan_capture(db, true);
+    cr_assert(eq(int, store_events_in_room(db, room_id, user_id, 0, 86400000000, 100, a, &occ, &n,
+                                          &err), PL_OK));
+    cr_assert(eq(int, store_events_room_conflicts(db, room_id, 0, 86400000000, 0, 10, a, &c, &n,
+                                                 &err), PL_OK));
+    const char *plans = store_plan_get(db);
+    assert_uses(plan_of(plans, "ORDER BY i.starts_at, i.id"),
+                "USING INDEX event_instances_room (room_id=? AND starts_at>? AND starts_at<?)");
+    assert_uses(plan_of(plans, "LIMIT $6"),
+                "USING INDEX event_instances_room (room_id=? AND starts_at>? AND starts_at<?)");
+}
+
+Test(store_plan, freebusy_uses_user_and_room_ranges)
+{
+    struct pl_error err = {0};
+    struct busy_row *rows;
+    size_t n;
+    int64_t users[] = {user_id}, rooms[] = {room_id};
+    store_plan_capture(db, true);
+    cr_assert(eq(int, store_events_busy_users(db, users, 1, 0, 86400000000, a, &rows, &n, &err), PL_OK));
+    cr_assert(eq(int, store_events_busy_rooms(db, rooms, 1, 0, 86400000000, a, &rows, &n, &err), PL_OK));
+    const char *plans = store_plan_get(db);
+    assert_uses(plan_of(plans, "ui.busy = 2"),
+                "USING PRIMARY KEY (user_id=? AND starts_at>? AND starts_at<?)");
+    assert_uses(plan_of(plans, "i.status = 'tentative'"),
+                "USING INDEX event_instances_room (room_id=? AND starts_at>? AND starts_at<?)");
+}
