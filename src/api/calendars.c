@@ -202,7 +202,7 @@ void api_calendars_unshare(struct http_request *rq)
     int64_t user_id;
     if (load(rq, &c, &err) < 0 || need_owner(&c, &err) < 0 ||
         api_id(rq->params[1], &user_id, &err) < 0 ||
-        store_calendars_unshare(rq->db, c.id, user_id, &err) < 0) {
+        store_calendars_unshare(rq->db, c.id, user_id, rq->now_us, &err) < 0) {
         http_reply_error(rq, &err);
         return;
     }

@@ -93,6 +93,14 @@ static const char *event_etag(struct http_request *rq, const struct event *ev)
     return arena_printf(rq->arena, "\"e%lld-%lld\"", (long long)ev->id, (long long)ev->version);
 }
 
+/* The busy-only form is another representation of the event: it has its own tag, so a viewer
+ * whose access grows (or shrinks) never keeps the other form through a 304. */
+static const char *event_busy_etag(struct http_request *rq, const struct event *ev)
+{
+    return arena_printf(rq->arena, "\"e%lld-%lld-busy\"", (long long)ev->id,
+                        (long long)ev->version);
+}
+
 /* The full representation, for those who may see everything. */
 static json_t *event_json(struct http_request *rq, const struct event *ev, const char *room_name,
                           const struct participant *p, size_t np, const int *reminders,
@@ -126,7 +134,7 @@ static json_t *event_busy_json(struct http_request *rq, const struct event *ev)
                      when_json(ev->start_us, ev->all_day, ev->time_zone), "end",
                      when_json(ev->end_us, ev->all_day, ev->time_zone), "all_day", ev->all_day,
                      "status", core_event_status_name(ev->status), "visibility", "private",
-                     "busy", 1, "etag", event_etag(rq, ev));
+                     "busy", 1, "etag", event_busy_etag(rq, ev));
 }
 
 /* ---- reading the request body ------------------------------------------------------------ */
@@ -340,14 +348,22 @@ static int build_participants(struct http_request *rq, json_t *arr, int64_t orga
         list[i + 1].role = PARTICIPANT_ATTENDEE;
         list[i + 1].rsvp = RSVP_NEEDS_ACTION;
     }
-    struct user *users;
-    if ((rc = store_users_lookup(rq->db, ids, nids, rq->arena, &users, err)) < 0)
+    /* An address that belongs to a user makes that user the participant, so that they see
+     * the event and are notified like anyone invited by id. */
+    const char **emails = arena_alloc(rq->arena, (count + 1) * sizeof *emails);
+    size_t nemails = 0;
+    for (size_t i = 0; i < count; i++)
+        if (list[i + 1].user_id == 0)
+            emails[nemails++] = list[i + 1].email;
+    struct user *users, *by_email;
+    if ((rc = store_users_lookup(rq->db, ids, nids, rq->arena, &users, err)) < 0 ||
+        (rc = store_users_lookup_emails(rq->db, emails, nemails, rq->arena, &by_email, err)) < 0)
         return rc;
     if (users[0].id == 0)
         return pl_error_set(err, PL_EINVAL, "organizer_id", "the organizer is not an active user");
     list[0] = (struct participant){organizer_id, users[0].email, users[0].name,
                                    PARTICIPANT_ORGANIZER, RSVP_ACCEPTED};
-    size_t k = 1, out_n = 1;
+    size_t k = 1, e = 0, out_n = 1;
     for (size_t i = 0; i < count; i++) {
         struct participant p = list[i + 1];
         if (p.user_id) {
@@ -358,6 +374,10 @@ static int build_participants(struct http_request *rq, json_t *arr, int64_t orga
                                     (long long)p.user_id);
             p.email = u->email;
             p.name = u->name;
+        } else if (by_email[e++].id != 0) {
+            p.user_id = by_email[e - 1].id;
+            p.email = by_email[e - 1].email;
+            p.name = by_email[e - 1].name;
         }
         /* The organizer listed again, or anyone listed twice: keep the first. */
         bool dup = false;
@@ -552,7 +572,7 @@ void api_events_get(struct http_request *rq)
     struct room room;
     if (!load(rq, &ev, &access, &participant, &view, &err))
         goto fail;
-    const char *etag = event_etag(rq, &ev);
+    const char *etag = view == EVENT_VIEW_BUSY ? event_busy_etag(rq, &ev) : event_etag(rq, &ev);
     if (http_not_modified(rq, etag))
         return;
     rq->etag = etag;

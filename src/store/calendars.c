@@ -170,6 +170,21 @@ static const char *share_role_name(int role)
     return role == CAL_WRITE ? "write" : role == CAL_READ ? "read" : "freebusy";
 }
 
+/* Shares are part of what GET /calendars/{id} shows (and decide what others see), so a change
+ * of shares is a change of the calendar: its version, and so its ETag, moves. */
+static int bump_version(struct store *db, int64_t id, int64_t now_us, struct pl_error *err)
+{
+    static const char sql[] =
+        "UPDATE calendars SET version = version + 1, updated_at = $2 WHERE id = $1";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, id);
+    store_bind_int64(st, 2, now_us);
+    return store_run(st, err);
+}
+
 int store_calendars_share(struct store *db, int64_t id, int64_t user_id, int role, int64_t now_us,
                           struct pl_error *err)
 {
@@ -177,30 +192,47 @@ int store_calendars_share(struct store *db, int64_t id, int64_t user_id, int rol
         "INSERT INTO calendar_shares (calendar_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (calendar_id, user_id) DO UPDATE SET role = excluded.role";
     struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc < 0)
+    int rc;
+    if ((rc = store_begin(db, err)) < 0)
         return rc;
+    if ((rc = store_stmt(db, sql, &st, err)) < 0)
+        goto fail;
     store_bind_int64(st, 1, id);
     store_bind_int64(st, 2, user_id);
     store_bind_text(st, 3, share_role_name(role));
     store_bind_int64(st, 4, now_us);
-    return store_run(st, err);
+    if ((rc = store_run(st, err)) < 0 || (rc = bump_version(db, id, now_us, err)) < 0)
+        goto fail;
+    return store_commit(db, err);
+fail:
+    store_rollback(db);
+    return rc;
 }
 
-int store_calendars_unshare(struct store *db, int64_t id, int64_t user_id, struct pl_error *err)
+int store_calendars_unshare(struct store *db, int64_t id, int64_t user_id, int64_t now_us,
+                            struct pl_error *err)
 {
     static const char sql[] = "DELETE FROM calendar_shares WHERE calendar_id = $1 AND user_id = $2";
     struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc < 0)
+    int rc;
+    if ((rc = store_begin(db, err)) < 0)
         return rc;
+    if ((rc = store_stmt(db, sql, &st, err)) < 0)
+        goto fail;
     store_bind_int64(st, 1, id);
     store_bind_int64(st, 2, user_id);
     if ((rc = store_run(st, err)) < 0)
-        return rc;
-    if (store_changes(db) == 0)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "the calendar is not shared with that user");
-    return PL_OK;
+        goto fail;
+    if (store_changes(db) == 0) {
+        rc = pl_error_set(err, PL_ENOTFOUND, NULL, "the calendar is not shared with that user");
+        goto fail;
+    }
+    if ((rc = bump_version(db, id, now_us, err)) < 0)
+        goto fail;
+    return store_commit(db, err);
+fail:
+    store_rollback(db);
+    return rc;
 }
 
 int store_calendars_shares(struct store *db, int64_t id, struct arena *a,

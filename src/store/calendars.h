@@ -51,11 +51,12 @@ PL_MUST_CHECK int store_calendars_update(struct store *db, int64_t id, const cha
 /* Delete a calendar with its events.  PL_ECONFLICT for a default calendar. */
 PL_MUST_CHECK int store_calendars_delete(struct store *db, int64_t id, struct pl_error *err);
 
-/* Share `id` with `user_id` as `role` (insert or replace), or end the share. */
+/* Share `id` with `user_id` as `role` (insert or replace), or end the share.  Either bumps the
+ * calendar's version. */
 PL_MUST_CHECK int store_calendars_share(struct store *db, int64_t id, int64_t user_id, int role,
                                         int64_t now_us, struct pl_error *err);
 PL_MUST_CHECK int store_calendars_unshare(struct store *db, int64_t id, int64_t user_id,
-                                          struct pl_error *err);
+                                          int64_t now_us, struct pl_error *err);
 PL_MUST_CHECK int store_calendars_shares(struct store *db, int64_t id, struct arena *a,
                                          struct calendar_share **out, size_t *n,
                                          struct pl_error *err);

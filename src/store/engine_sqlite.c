@@ -232,6 +232,35 @@ const char *store_plan_get(struct store *db)
     return db->plan ? db->plan : "";
 }
 
+void store_bind_texts(struct store_stmt *st, int n, const char *const *v, size_t count,
+                      struct arena *a)
+{
+    size_t cap = 3;
+    for (size_t i = 0; i < count; i++)
+        cap += 6 * strlen(v[i]) + 3; /* worst case: every byte as \u00XX, quotes, comma */
+    char *text = arena_alloc(a, cap), *w = text;
+    *w++ = '[';
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            *w++ = ',';
+        *w++ = '"';
+        for (const unsigned char *c = (const unsigned char *)v[i]; *c; c++) {
+            if (*c == '"' || *c == '\\') {
+                *w++ = '\\';
+                *w++ = (char)*c;
+            } else if (*c < 0x20) {
+                w += snprintf(w, 7, "\\u%04x", *c);
+            } else {
+                *w++ = (char)*c;
+            }
+        }
+        *w++ = '"';
+    }
+    *w++ = ']';
+    *w = '\0';
+    store_bind_text(st, n, text);
+}
+
 int store_step(struct store_stmt *st, struct pl_error *err)
 {
     if (st->db->plan_capture && !st->started)

@@ -39,6 +39,11 @@ struct arena;
 void store_bind_ids(struct store_stmt *st, int n, const int64_t *ids, size_t count,
                     struct arena *a);
 
+/* The same for a list of strings (`x IN (SELECT value FROM json_each($n))`), escaped as JSON
+ * strings. */
+void store_bind_texts(struct store_stmt *st, int n, const char *const *v, size_t count,
+                      struct arena *a);
+
 /* Run one step: STORE_ROW with a row to read, STORE_DONE, or a negative status:
  * PL_ECONFLICT for a unique constraint, PL_EUNAVAIL when the database stays locked,
  * PL_EDB otherwise (logged). */

@@ -246,3 +246,27 @@ int store_users_lookup(struct store *db, const int64_t *ids, size_t n, struct ar
     }
     return rc < 0 ? rc : PL_OK;
 }
+
+int store_users_lookup_emails(struct store *db, const char *const *emails, size_t n,
+                              struct arena *a, struct user **out, struct pl_error *err)
+{
+    static const char sql[] = "SELECT " USER_COLUMNS " FROM users"
+                              " WHERE email IN (SELECT value FROM json_each($1)) AND is_active = 1";
+    struct user *users = arena_zalloc(a, (n ? n : 1) * sizeof *users);
+    *out = users;
+    if (n == 0)
+        return PL_OK;
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_texts(st, 1, emails, n, a);
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        struct user u;
+        read_user(st, a, &u);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(emails[i], u.email) == 0)
+                users[i] = u;
+    }
+    return rc < 0 ? rc : PL_OK;
+}

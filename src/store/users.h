@@ -50,6 +50,11 @@ PL_MUST_CHECK int store_users_update(struct store *db, int64_t id,
 PL_MUST_CHECK int store_users_lookup(struct store *db, const int64_t *ids, size_t n,
                                      struct arena *a, struct user **out, struct pl_error *err);
 
+/* The same by e-mail (normalised): out[i].id is 0 when no active user has emails[i]. */
+PL_MUST_CHECK int store_users_lookup_emails(struct store *db, const char *const *emails, size_t n,
+                                            struct arena *a, struct user **out,
+                                            struct pl_error *err);
+
 /* How many active admins exist. */
 PL_MUST_CHECK int store_users_count_admins(struct store *db, int64_t *n, struct pl_error *err);
 
