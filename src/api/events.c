@@ -18,8 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Most occurrences one listing returns (a year of a busy calendar fits). */
-#define LIST_MAX 5000
 /* Most conflicts a 409 lists. */
 #define CONFLICTS_MAX 20
 
@@ -80,12 +78,43 @@ json_t *api_occurrence_json(struct http_request *rq, const struct occurrence *o)
     return j;
 }
 
-json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, size_t n)
+int api_occurrence_page(struct http_request *rq, struct store_page *page, struct pl_error *err)
 {
+    int limit;
+    const char *cursor = http_query(rq, "cursor");
+    page->after_start_us = page->after_id = 0;
+    int rc = api_page_limit(rq, &limit, err); /* the cursor has a form of its own here */
+    if (rc < 0)
+        return rc;
+    if (cursor != NULL && *cursor != '\0') {
+        long long s, id;
+        char tail;
+        if (sscanf(cursor, "%lld.%lld%c", &s, &id, &tail) != 2 || id <= 0)
+            return pl_error_set(err, PL_EINVAL, "cursor", "is not a cursor this server issued");
+        page->after_start_us = s;
+        page->after_id = id;
+    }
+    page->limit = limit + 1;
+    return PL_OK;
+}
+
+json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, size_t n,
+                             const struct store_page *page)
+{
+    bool more = n >= (size_t)page->limit;
+    if (more)
+        n = (size_t)page->limit - 1;
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(items, api_occurrence_json(rq, &occ[i]));
-    return json_pack("{s:o, s:n}", "items", items, "next_cursor");
+    json_t *next = json_null();
+    if (more) {
+        char cursor[48];
+        snprintf(cursor, sizeof cursor, "%lld.%lld", (long long)occ[n - 1].start_us,
+                 (long long)occ[n - 1].instance_id);
+        next = json_string(cursor);
+    }
+    return json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
 }
 
 static const char *event_etag(struct http_request *rq, const struct event *ev)
@@ -397,13 +426,14 @@ static int build_participants(struct http_request *rq, json_t *arr, int64_t orga
     return PL_OK;
 }
 
-/* The room must exist, be active and hold everyone. */
-static int check_room(struct http_request *rq, int64_t room_id, size_t people,
+/* The room must exist, hold everyone and, when newly chosen, be active (an event keeps a room
+ * that was retired after it was booked). */
+static int check_room(struct http_request *rq, int64_t room_id, size_t people, bool newly_chosen,
                       const char **room_name, struct pl_error *err)
 {
     struct room r;
     int rc = store_rooms_get(rq->db, room_id, rq->arena, &r, err);
-    if (rc == PL_ENOTFOUND || (rc == PL_OK && !r.is_active))
+    if (rc == PL_ENOTFOUND || (rc == PL_OK && newly_chosen && !r.is_active))
         return pl_error_set(err, PL_EINVAL, "room_id", "no active room %lld", (long long)room_id);
     if (rc < 0)
         return rc;
@@ -518,7 +548,7 @@ void api_events_create(struct http_request *rq)
     if ((rc = parse_event(rq, body, true, &ev, &b, &err)) < 0 ||
         (rc = build_participants(rq, b.participants, rq->user_id, NULL, 0, &people, &npeople,
                                  &err)) < 0 ||
-        (ev.room_id && (rc = check_room(rq, ev.room_id, npeople, &room_name, &err)) < 0))
+        (ev.room_id && (rc = check_room(rq, ev.room_id, npeople, true, &room_name, &err)) < 0))
         goto fail;
 
     if ((rc = store_begin(rq->db, &err)) < 0)
@@ -627,7 +657,8 @@ void api_events_patch(struct http_request *rq)
         build_participants(rq, b.participants, old.organizer_id, before, nbefore, &people,
                            &npeople, &err) < 0)
         goto rollback;
-    if (ev.room_id && (check_room(rq, ev.room_id, npeople, &room_name, &err) < 0 ||
+    if (ev.room_id && (check_room(rq, ev.room_id, npeople, ev.room_id != old.room_id, &room_name,
+                                  &err) < 0 ||
                        (ev.status != EVENT_STATUS_CANCELLED &&
                         check_room_free(rq, &ev, &conflicts, &err) < 0)))
         goto rollback;
@@ -755,19 +786,21 @@ void api_events_list(struct http_request *rq)
     struct calendar cal;
     int64_t cal_id, from, to;
     struct occurrence *occ;
+    struct store_page page;
     size_t n;
     if (api_id(rq->params[0], &cal_id, &err) < 0 || api_range(rq, &from, &to, &err) < 0 ||
+        api_occurrence_page(rq, &page, &err) < 0 ||
         store_calendars_get(rq->db, cal_id, rq->user_id, rq->arena, &cal, &err) < 0)
         goto fail;
     if (cal.access == CAL_NONE) {
         pl_error_set(&err, PL_ENOTFOUND, NULL, "no calendar with id %lld", (long long)cal_id);
         goto fail;
     }
-    if (store_events_in_calendar(rq->db, cal_id, rq->user_id, from, to, LIST_MAX, rq->arena, &occ,
+    if (store_events_in_calendar(rq->db, cal_id, rq->user_id, from, to, &page, rq->arena, &occ,
                                  &n, &err) < 0 ||
         store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0)
         goto fail;
-    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n));
+    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n, &page));
     return;
 fail:
     http_reply_error(rq, &err);
@@ -778,12 +811,13 @@ void api_events_agenda(struct http_request *rq)
     struct pl_error err = {0};
     int64_t from, to;
     struct occurrence *occ;
+    struct store_page page;
     size_t n;
-    if (api_range(rq, &from, &to, &err) < 0 ||
-        store_events_agenda(rq->db, rq->user_id, from, to, LIST_MAX, rq->arena, &occ, &n, &err) < 0 ||
+    if (api_range(rq, &from, &to, &err) < 0 || api_occurrence_page(rq, &page, &err) < 0 ||
+        store_events_agenda(rq->db, rq->user_id, from, to, &page, rq->arena, &occ, &n, &err) < 0 ||
         store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0) {
         http_reply_error(rq, &err);
         return;
     }
-    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n));
+    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n, &page));
 }

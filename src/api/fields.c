@@ -132,11 +132,10 @@ static int64_t parse_count(const char *s)
     return strtoll(s, NULL, 10);
 }
 
-int api_page(struct http_request *rq, int *limit, int64_t *after_id, struct pl_error *err)
+int api_page_limit(struct http_request *rq, int *limit, struct pl_error *err)
 {
-    const char *l = http_query(rq, "limit"), *c = http_query(rq, "cursor");
+    const char *l = http_query(rq, "limit");
     *limit = API_PAGE_DEFAULT;
-    *after_id = 0;
     if (l != NULL) {
         int64_t v = parse_count(l);
         if (v < 1 || v > API_PAGE_MAX)
@@ -144,6 +143,16 @@ int api_page(struct http_request *rq, int *limit, int64_t *after_id, struct pl_e
                                 API_PAGE_MAX);
         *limit = (int)v;
     }
+    return PL_OK;
+}
+
+int api_page(struct http_request *rq, int *limit, int64_t *after_id, struct pl_error *err)
+{
+    const char *c = http_query(rq, "cursor");
+    *after_id = 0;
+    int rc = api_page_limit(rq, limit, err);
+    if (rc < 0)
+        return rc;
     if (c != NULL && *c != '\0') {
         int64_t v = parse_count(c);
         if (v < 0)

@@ -59,6 +59,12 @@ bool api_idempotency_begin(struct http_request *rq)
     http_reply_text(rq, ans.status, "application/json", ans.body, strlen(ans.body));
     if (ans.location && *ans.location)
         rq->location = ans.location;
+    /* The stored answer is the representation: its "etag" member is the ETag to send. */
+    json_t *doc = json_loads(ans.body, 0, NULL);
+    json_t *etag = doc ? json_object_get(doc, "etag") : NULL;
+    if (json_is_string(etag))
+        rq->etag = arena_strdup(rq->arena, json_string_value(etag));
+    json_decref(doc);
     rq->replayed = true;
     return true;
 }

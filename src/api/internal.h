@@ -47,6 +47,9 @@ json_t *api_id_json(int64_t id);
 /* Parse a resource id from the path ("42"): PL_ENOTFOUND unless 1-18 decimal digits. */
 PL_MUST_CHECK int api_id(const char *text, int64_t *out, struct pl_error *err);
 
+/* ?limit= alone (1..API_PAGE_MAX, default API_PAGE_DEFAULT).  PL_EINVAL naming it. */
+PL_MUST_CHECK int api_page_limit(struct http_request *rq, int *limit, struct pl_error *err);
+
 /* ?limit= (1..API_PAGE_MAX, default API_PAGE_DEFAULT) and ?cursor= (opaque to clients; the
  * last id of the previous page).  PL_EINVAL naming the parameter. */
 PL_MUST_CHECK int api_page(struct http_request *rq, int *limit, int64_t *after_id,
@@ -67,8 +70,16 @@ bool api_need_db(struct http_request *rq);
 /* Occurrence and event representations (api/events.c), shared by calendars, rooms and the
  * agenda.  `viewer` decides how much of a private event shows. */
 struct occurrence;
+struct store_page;
 json_t *api_occurrence_json(struct http_request *rq, const struct occurrence *o);
-json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, size_t n);
+/* ?limit= and ?cursor= of an occurrence listing (the cursor is "<start_us>.<instance id>" of
+ * the last item of the previous page).  page->limit is one more than asked for, so that the
+ * answer tells whether a next page exists. */
+PL_MUST_CHECK int api_occurrence_page(struct http_request *rq, struct store_page *page,
+                                      struct pl_error *err);
+/* {items, next_cursor} of `n` occurrences read with `page`. */
+json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, size_t n,
+                             const struct store_page *page);
 
 /* Handlers, by file. */
 void api_auth_login(struct http_request *rq);

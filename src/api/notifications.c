@@ -3,6 +3,7 @@
 
 #include "store/notifications.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,18 +28,27 @@ void api_notifications_list(struct http_request *rq)
 {
     struct pl_error err = {0};
     int limit;
-    int64_t before;
+    long long before_us = 0, before_id = 0;
     struct notification *items;
     size_t n;
+    const char *cursor = http_query(rq, "cursor");
     const char *unread = http_query(rq, "unread");
     if (unread && strcmp(unread, "true") != 0 && strcmp(unread, "false") != 0) {
         pl_error_set(&err, PL_EINVAL, "unread", "must be true or false");
         goto fail;
     }
-    /* The cursor is the id of the last notification of the previous page (newest first). */
-    if (api_page(rq, &limit, &before, &err) < 0 ||
+    /* The cursor is "<scheduled_for>.<id>" of the last notification of the previous page. */
+    if (cursor && *cursor) {
+        char tail;
+        if (sscanf(cursor, "%lld.%lld%c", &before_us, &before_id, &tail) != 2 || before_id <= 0) {
+            pl_error_set(&err, PL_EINVAL, "cursor", "is not a cursor this server issued");
+            goto fail;
+        }
+    }
+    if (api_page_limit(rq, &limit, &err) < 0 ||
         store_notifications_list(rq->db, rq->user_id, unread && strcmp(unread, "true") == 0,
-                                 rq->now_us, before, limit + 1, rq->arena, &items, &n, &err) < 0)
+                                 rq->now_us, before_us, before_id, limit + 1, rq->arena, &items,
+                                 &n, &err) < 0)
         goto fail;
     bool more = n > (size_t)limit;
     if (more)
@@ -46,7 +56,14 @@ void api_notifications_list(struct http_request *rq)
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, notification_json(&items[i]));
-    http_reply_json(rq, 200, api_page_json(list, more, n ? items[n - 1].id : 0));
+    json_t *next = json_null();
+    if (more) {
+        char c[48];
+        snprintf(c, sizeof c, "%lld.%lld", (long long)items[n - 1].scheduled_us,
+                 (long long)items[n - 1].id);
+        next = json_string(c);
+    }
+    http_reply_json(rq, 200, json_pack("{s:o, s:o}", "items", list, "next_cursor", next));
     return;
 fail:
     http_reply_error(rq, &err);

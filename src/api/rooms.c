@@ -236,13 +236,15 @@ void api_rooms_bookings(struct http_request *rq)
     struct room r;
     int64_t from, to;
     struct occurrence *occ;
+    struct store_page page;
     size_t n;
     if (load(rq, &r, &err) < 0 || api_range(rq, &from, &to, &err) < 0 ||
-        store_events_in_room(rq->db, r.id, rq->user_id, from, to, 5000, rq->arena, &occ, &n,
+        api_occurrence_page(rq, &page, &err) < 0 ||
+        store_events_in_room(rq->db, r.id, rq->user_id, from, to, &page, rq->arena, &occ, &n,
                              &err) < 0 ||
         store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0) {
         http_reply_error(rq, &err);
         return;
     }
-    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n));
+    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n, &page));
 }

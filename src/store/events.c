@@ -28,6 +28,9 @@
 /* i overlaps [$2, $3); $4 is STORE_DURATION_MAX_US. */
 #define OVERLAPS_SQL(alias) \
     alias ".starts_at < $3 AND " alias ".starts_at > $2 - $4 AND " alias ".ends_at > $2"
+/* Past the page position ($5, $6) in (start, id) order. */
+#define AFTER_SQL(start, id) \
+    " AND " start " >= $5 AND (" start " > $5 OR " id " > $6)"
 
 /* Text columns the schema's CHECK constraints keep to known names. */
 static int status_of(const char *s)
@@ -66,16 +69,13 @@ static void read_occurrence(struct store_stmt *st, struct arena *a, struct occur
     o->nparticipants = 0;
 }
 
-static int read_occurrences(struct store_stmt *st, size_t max, struct arena *a,
-                            struct occurrence **out, size_t *n, struct pl_error *err)
+static int read_occurrences(struct store_stmt *st, struct arena *a, struct occurrence **out,
+                            size_t *n, struct pl_error *err)
 {
     size_t cap = 0, count = 0;
     struct occurrence *items = NULL;
     int rc;
     while ((rc = store_step(st, err)) == STORE_ROW) {
-        if (count == max)
-            return pl_error_set(err, PL_ETOOBIG, "to",
-                                "more than %zu occurrences in the range; ask for a shorter one", max);
         items = arena_grow(a, items, count, &cap, sizeof *items);
         read_occurrence(st, a, &items[count++]);
     }
@@ -86,61 +86,70 @@ static int read_occurrences(struct store_stmt *st, size_t max, struct arena *a,
     return PL_OK;
 }
 
-static void bind_range(struct store_stmt *st, int64_t from_us, int64_t to_us, int64_t viewer)
+/* $2 $3 the range, $4 the duration bound, $5 $6 the page position, $7 the limit, $9 the
+ * viewer. */
+static void bind_range(struct store_stmt *st, int64_t from_us, int64_t to_us,
+                       const struct store_page *page, int64_t viewer)
 {
     store_bind_int64(st, 2, from_us);
     store_bind_int64(st, 3, to_us);
     store_bind_int64(st, 4, STORE_DURATION_MAX_US);
+    store_bind_int64(st, 5, page->after_id ? page->after_start_us : INT64_MIN);
+    store_bind_int64(st, 6, page->after_id);
+    store_bind_int64(st, 7, page->limit);
     store_bind_int64(st, 9, viewer);
 }
 
 int store_events_in_calendar(struct store *db, int64_t calendar_id, int64_t viewer_id,
-                             int64_t from_us, int64_t to_us, size_t max, struct arena *a,
-                             struct occurrence **out, size_t *n, struct pl_error *err)
+                             int64_t from_us, int64_t to_us, const struct store_page *page,
+                             struct arena *a, struct occurrence **out, size_t *n,
+                             struct pl_error *err)
 {
     static const char sql[] = "SELECT " OCCURRENCE_COLUMNS " FROM event_instances i" OCCURRENCE_JOINS
                               " WHERE i.calendar_id = $1 AND " OVERLAPS_SQL("i")
-                              " ORDER BY i.starts_at, i.id";
+                              AFTER_SQL("i.starts_at", "i.id") " ORDER BY i.starts_at, i.id LIMIT $7";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, calendar_id);
-    bind_range(st, from_us, to_us, viewer_id);
-    return read_occurrences(st, max, a, out, n, err);
+    bind_range(st, from_us, to_us, page, viewer_id);
+    return read_occurrences(st, a, out, n, err);
 }
 
 int store_events_agenda(struct store *db, int64_t user_id, int64_t from_us, int64_t to_us,
-                        size_t max, struct arena *a, struct occurrence **out, size_t *n,
-                        struct pl_error *err)
+                        const struct store_page *page, struct arena *a, struct occurrence **out,
+                        size_t *n, struct pl_error *err)
 {
     static const char sql[] = "SELECT " OCCURRENCE_COLUMNS " FROM user_instances ui"
                               " JOIN event_instances i ON i.id = ui.instance_id" OCCURRENCE_JOINS
                               " WHERE ui.user_id = $1 AND " OVERLAPS_SQL("ui")
-                              " ORDER BY ui.starts_at, ui.instance_id";
+                              AFTER_SQL("ui.starts_at", "ui.instance_id")
+                              " ORDER BY ui.starts_at, ui.instance_id LIMIT $7";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, user_id);
-    bind_range(st, from_us, to_us, user_id);
-    return read_occurrences(st, max, a, out, n, err);
+    bind_range(st, from_us, to_us, page, user_id);
+    return read_occurrences(st, a, out, n, err);
 }
 
 int store_events_in_room(struct store *db, int64_t room_id, int64_t viewer_id, int64_t from_us,
-                         int64_t to_us, size_t max, struct arena *a, struct occurrence **out,
-                         size_t *n, struct pl_error *err)
+                         int64_t to_us, const struct store_page *page, struct arena *a,
+                         struct occurrence **out, size_t *n, struct pl_error *err)
 {
     static const char sql[] = "SELECT " OCCURRENCE_COLUMNS " FROM event_instances i" OCCURRENCE_JOINS
                               " WHERE i.room_id = $1 AND i.status <> 'cancelled' AND "
-                              OVERLAPS_SQL("i") " ORDER BY i.starts_at, i.id";
+                              OVERLAPS_SQL("i") AFTER_SQL("i.starts_at", "i.id")
+                              " ORDER BY i.starts_at, i.id LIMIT $7";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, room_id);
-    bind_range(st, from_us, to_us, viewer_id);
-    return read_occurrences(st, max, a, out, n, err);
+    bind_range(st, from_us, to_us, page, viewer_id);
+    return read_occurrences(st, a, out, n, err);
 }
 
 #define PARTICIPANT_COLUMNS                                                                   \

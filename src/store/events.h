@@ -85,19 +85,28 @@ PL_MUST_CHECK int store_events_room_conflicts(struct store *db, int64_t room_id,
                                               size_t max, struct arena *a, struct conflict **out,
                                               size_t *n, struct pl_error *err);
 
+/* A page of an occurrence listing: occurrences after (start, instance id) = (after_start_us,
+ * after_id) in (start, instance id) order, at most `limit`.  The first page has after_id 0. */
+struct store_page {
+    int64_t after_start_us, after_id;
+    int limit;
+};
+
 /* Occurrences overlapping [from, to), by start: of one calendar, of one user's agenda (own
  * calendars and participation), or of one room; each read for `viewer_id`. */
 PL_MUST_CHECK int store_events_in_calendar(struct store *db, int64_t calendar_id,
                                            int64_t viewer_id, int64_t from_us, int64_t to_us,
-                                           size_t max, struct arena *a, struct occurrence **out,
-                                           size_t *n, struct pl_error *err);
+                                           const struct store_page *page, struct arena *a,
+                                           struct occurrence **out, size_t *n,
+                                           struct pl_error *err);
 PL_MUST_CHECK int store_events_agenda(struct store *db, int64_t user_id, int64_t from_us,
-                                      int64_t to_us, size_t max, struct arena *a,
-                                      struct occurrence **out, size_t *n, struct pl_error *err);
+                                      int64_t to_us, const struct store_page *page,
+                                      struct arena *a, struct occurrence **out, size_t *n,
+                                      struct pl_error *err);
 PL_MUST_CHECK int store_events_in_room(struct store *db, int64_t room_id, int64_t viewer_id,
-                                       int64_t from_us, int64_t to_us, size_t max,
-                                       struct arena *a, struct occurrence **out, size_t *n,
-                                       struct pl_error *err);
+                                       int64_t from_us, int64_t to_us,
+                                       const struct store_page *page, struct arena *a,
+                                       struct occurrence **out, size_t *n, struct pl_error *err);
 
 /* Fill the participants of every occurrence in one query, however many there are. */
 PL_MUST_CHECK int store_events_attach_participants(struct store *db, struct occurrence *occ,

@@ -76,7 +76,7 @@ int store_notifications_schedule_reminders(struct store *db, int64_t event_id, i
 }
 
 int store_notifications_list(struct store *db, int64_t user_id, bool unread_only, int64_t now_us,
-                             int64_t before_id, int limit, struct arena *a,
+                             int64_t before_us, int64_t before_id, int limit, struct arena *a,
                              struct notification **out, size_t *n, struct pl_error *err)
 {
 #define NOTIFICATION_COLUMNS                                                                  \
@@ -84,18 +84,19 @@ int store_notifications_list(struct store *db, int64_t user_id, bool unread_only
     " ends_at, detail, created_at, scheduled_for, COALESCE(read_at, 0) FROM notifications"
     /* Two statements rather than one with "OR read_at IS NULL", so that the unread listing
      * can walk the partial index of unread rows. */
-    static const char all[] = NOTIFICATION_COLUMNS
-        " WHERE user_id = $1 AND id < $4 AND scheduled_for <= $2 ORDER BY id DESC LIMIT $5";
-    static const char unread[] = NOTIFICATION_COLUMNS
-        " WHERE user_id = $1 AND id < $4 AND read_at IS NULL AND scheduled_for <= $2"
-        " ORDER BY id DESC LIMIT $5";
+    /* $2 is the newer of "now" and the page position: nothing due later is listed. */
+#define PAGE_SQL " AND scheduled_for <= $2 AND (scheduled_for < $2 OR id < $4)" \
+                 " ORDER BY scheduled_for DESC, id DESC LIMIT $5"
+    static const char all[] = NOTIFICATION_COLUMNS " WHERE user_id = $1" PAGE_SQL;
+    static const char unread[] = NOTIFICATION_COLUMNS " WHERE user_id = $1 AND read_at IS NULL" PAGE_SQL;
     struct store_stmt *st;
     int rc = store_stmt(db, unread_only ? unread : all, &st, err);
     if (rc < 0)
         return rc;
+    bool paged = before_id > 0 && before_us <= now_us;
     store_bind_int64(st, 1, user_id);
-    store_bind_int64(st, 2, now_us);
-    store_bind_int64(st, 4, before_id > 0 ? before_id : INT64_MAX);
+    store_bind_int64(st, 2, paged ? before_us : now_us);
+    store_bind_int64(st, 4, paged ? before_id : INT64_MAX);
     store_bind_int64(st, 5, limit);
     size_t cap = 0, count = 0;
     struct notification *items = NULL;

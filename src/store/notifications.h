@@ -40,11 +40,12 @@ PL_MUST_CHECK int store_notifications_schedule_reminders(struct store *db, int64
 PL_MUST_CHECK int store_notifications_drop_reminders(struct store *db, int64_t event_id,
                                                      struct pl_error *err);
 
-/* Due notifications of `user_id` (scheduled_for <= now), newest first, id < before_id (0: no
- * bound), at most `limit`; unread ones only when `unread_only`. */
+/* Due notifications of `user_id` (scheduled_for <= now), most recently due first (then by id),
+ * after the page position (before_us, before_id) in that order (before_id 0: from the start),
+ * at most `limit`; unread ones only when `unread_only`. */
 PL_MUST_CHECK int store_notifications_list(struct store *db, int64_t user_id, bool unread_only,
-                                           int64_t now_us, int64_t before_id, int limit,
-                                           struct arena *a, struct notification **out,
+                                           int64_t now_us, int64_t before_us, int64_t before_id,
+                                           int limit, struct arena *a, struct notification **out,
                                            size_t *n, struct pl_error *err);
 
 /* Mark one (PL_ENOTFOUND unless it is the user's and due) or all due notifications read. */

@@ -17,6 +17,7 @@
 static struct store *db;
 static struct arena *a;
 static int64_t user_id, cal_id, room_id;
+static const struct store_page page = {.limit = 100};
 
 static void setup(void)
 {
@@ -81,7 +82,7 @@ Test(store_plan, agenda_reads_one_users_range)
     struct occurrence *occ;
     size_t n;
     store_plan_capture(db, true);
-    cr_assert(eq(int, store_events_agenda(db, user_id, 0, 86400000000, 100, a, &occ, &n, &err), PL_OK));
+    cr_assert(eq(int, store_events_agenda(db, user_id, 0, 86400000000, &page, a, &occ, &n, &err), PL_OK));
     cr_assert(eq(int, store_events_attach_participants(db, occ, n, a, &err), PL_OK));
     const char *plans = store_plan_get(db);
     assert_uses(plan_of(plans, "FROM user_instances ui"),
@@ -95,7 +96,7 @@ Test(store_plan, calendar_listing_uses_calendar_index)
     struct occurrence *occ;
     size_t n;
     store_plan_capture(db, true);
-    cr_assert(eq(int, store_events_in_calendar(db, cal_id, user_id, 0, 86400000000, 100, a, &occ,
+    cr_assert(eq(int, store_events_in_calendar(db, cal_id, user_id, 0, 86400000000, &page, a, &occ,
                                               &n, &err), PL_OK));
     assert_uses(plan_of(store_plan_get(db), "WHERE i.calendar_id"),
                 "USING INDEX event_instances_calendar (calendar_id=? AND starts_at>? AND starts_at<?)");
@@ -108,7 +109,7 @@ Test(store_plan, room_bookings_and_conflicts_use_room_index)
     struct conflict *c;
     size_t n;
     store_plan_capture(db, true);
-    cr_assert(eq(int, store_events_in_room(db, room_id, user_id, 0, 86400000000, 100, a, &occ, &n,
+    cr_assert(eq(int, store_events_in_room(db, room_id, user_id, 0, 86400000000, &page, a, &occ, &n,
                                           &err), PL_OK));
     cr_assert(eq(int, store_events_room_conflicts(db, room_id, 0, 86400000000, 0, 10, a, &c, &n,
                                                  &err), PL_OK));

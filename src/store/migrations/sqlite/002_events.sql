@@ -118,8 +118,9 @@ CREATE TABLE notifications (
     scheduled_for INTEGER NOT NULL,
     read_at       INTEGER
 );
-CREATE INDEX notifications_user ON notifications (user_id, id);
-CREATE INDEX notifications_unread ON notifications (user_id, id) WHERE read_at IS NULL;
+-- Listings go newest due first: (scheduled_for, id) descending; the rowid ends every index.
+CREATE INDEX notifications_user ON notifications (user_id, scheduled_for);
+CREATE INDEX notifications_unread ON notifications (user_id, scheduled_for) WHERE read_at IS NULL;
 CREATE INDEX notifications_event ON notifications (event_id);
 
 -- POST retries: the first answer, replayed for a retry with the same key and request.
