@@ -47,3 +47,91 @@ def test_every_documented_route_answers(server, admin):
         if r.status_code == 404:
             # A documented route may answer 404 for a missing resource, never for a missing route.
             assert "no resource at" not in r.json()["detail"], (method, path)
+
+
+def route_access():
+    """(method, path) -> HTTP_PUBLIC / HTTP_USER / HTTP_ADMIN, from the route table."""
+    text = open(ROUTES_C).read()
+    return {(m, p): a for m, p, a in
+            re.findall(r'R\("([A-Z]+)",\s*"([^"]+)",\s*\w+,\s*(HTTP_[A-Z]+)\)', text)}
+
+
+def resolve(doc, ref):
+    assert ref.startswith("#/"), ref
+    node = doc
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        assert isinstance(node, dict) and part in node, f"unresolved $ref {ref}"
+        node = node[part]
+    return node
+
+
+def deref(doc, node):
+    while isinstance(node, dict) and "$ref" in node:
+        node = resolve(doc, node["$ref"])
+    return node
+
+
+def operations(doc):
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                yield method.upper(), path, item, op
+
+
+def test_every_ref_resolves(server):
+    doc = server.request("GET", "/api/v1/openapi.json").json()
+    refs = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                refs.append(node["$ref"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(doc)
+    assert refs
+    for ref in refs:
+        resolve(doc, ref)
+
+
+def test_every_operation_documents_success_auth_and_bodies(server):
+    """Each operation has a 2xx; routes behind a token declare the bearer scheme and 401, admin
+    routes 403, public ones no security; JSON bodies document 400/413/415/422; POSTs behind a
+    token take Idempotency-Key; every path placeholder is a declared parameter."""
+    doc = server.request("GET", "/api/v1/openapi.json").json()
+    access = route_access()
+    assert len(access) == len(server_routes())
+    assert doc["security"] == [{"bearer": []}]
+    for method, path, item, op in operations(doc):
+        where = (method, path)
+        codes = set(op["responses"])
+        assert any(c.startswith("2") for c in codes), where
+        for code, resp in op["responses"].items():
+            assert re.fullmatch(r"[1-5][0-9][0-9]", code), (where, code)
+            resp = deref(doc, resp)
+            assert resp.get("description"), (where, code)
+            if code >= "400":
+                assert "application/problem+json" in resp.get("content", {}), (where, code)
+        level = access[where]
+        if level == "HTTP_PUBLIC":
+            assert op.get("security") == [], where
+        else:
+            assert op.get("security", doc["security"]) == [{"bearer": []}], where
+            assert "401" in codes, where
+        if level == "HTTP_ADMIN":
+            assert "403" in codes, where
+        params = [deref(doc, p) for p in item.get("parameters", []) + op.get("parameters", [])]
+        names = {(p["in"], p["name"]) for p in params}
+        for placeholder in re.findall(r"\{([^}]+)\}", path):
+            assert ("path", placeholder) in names, (where, placeholder)
+        if "requestBody" in op:
+            assert "application/json" in deref(doc, op["requestBody"])["content"], where
+            assert {"400", "413", "415", "422"} <= codes, where
+        if method == "POST" and level != "HTTP_PUBLIC":
+            assert ("header", "Idempotency-Key") in names, where
+            assert {"409", "422"} <= codes, where
