@@ -657,11 +657,17 @@ void api_events_patch(struct http_request *rq)
         build_participants(rq, b.participants, old.organizer_id, before, nbefore, &people,
                            &npeople, &err) < 0)
         goto rollback;
-    if (ev.room_id && (check_room(rq, ev.room_id, npeople, ev.room_id != old.room_id, &room_name,
-                                  &err) < 0 ||
-                       (ev.status != EVENT_STATUS_CANCELLED &&
-                        check_room_free(rq, &ev, &conflicts, &err) < 0)))
-        goto rollback;
+    /* Room rules bind a booking that is kept or made: a cancelled event frees its room, so it
+     * may be cancelled whatever became of the room.  Capacity is checked when the room or the
+     * people change, the room being free whenever anything could make it clash. */
+    if (ev.room_id && ev.status != EVENT_STATUS_CANCELLED) {
+        bool room_changed = ev.room_id != old.room_id;
+        if ((room_changed || b.has_participants) &&
+            check_room(rq, ev.room_id, npeople, room_changed, &room_name, &err) < 0)
+            goto rollback;
+        if (check_room_free(rq, &ev, &conflicts, &err) < 0)
+            goto rollback;
+    }
     if (store_events_update(rq->db, &ev, old.version, rq->now_us, &err) < 0 ||
         (b.has_participants &&
          store_events_set_participants(rq->db, ev.id, people, npeople, &err) < 0) ||
@@ -689,8 +695,9 @@ void api_events_patch(struct http_request *rq)
         goto rollback;
     if (store_commit(rq->db, &err) < 0)
         goto fail;
+    struct room kept;
     if (ev.room_id && room_name == NULL)
-        room_name = "";
+        room_name = store_rooms_get(rq->db, ev.room_id, rq->arena, &kept, &err) == PL_OK ? kept.name : "";
     rq->etag = event_etag(rq, &ev);
     http_reply_json(rq, 200, event_json(rq, &ev, room_name, people, npeople,
                                         b.has_reminders ? b.reminders : rem,

@@ -166,7 +166,7 @@ int core_findtime(const struct findtime_request *rq, const struct findtime_busy 
             .end_us = cands[i].start_us + rq->duration_us,
             .room_id = cands[i].room_id,
             .available = flags + cands[i].index * (npeople ? npeople : 1),
-            .navailable = cands[i].free_count,
+            .nfree = cands[i].free_count,
         };
     }
     *out = slots;

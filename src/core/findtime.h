@@ -36,7 +36,7 @@ struct findtime_slot {
     int64_t start_us, end_us;
     int64_t room_id;  /* 0 when no room was asked for */
     bool *available;  /* per participant, in input order */
-    size_t navailable;
+    size_t nfree;     /* how many of them are available */
 };
 
 /* Fill `out` (allocated from `a`) with at most max_results slots, best first: slots where more

@@ -34,6 +34,8 @@ bool core_interval_overlaps(const struct interval *merged, size_t n, struct inte
 {
     /* The first interval ending after x starts is the only candidate: those before it end
      * too early and, being disjoint and sorted, those after it start later still. */
+    if (x.end_us <= x.start_us)
+        return false;
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

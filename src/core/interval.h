@@ -16,7 +16,7 @@ struct interval {
 size_t core_interval_merge(struct interval *iv, size_t n);
 
 /* Whether `x` overlaps any interval of `merged` (sorted, disjoint: the output of merge).
- * O(log n). */
+ * An empty `x` overlaps nothing.  O(log n). */
 bool core_interval_overlaps(const struct interval *merged, size_t n, struct interval x);
 
 /* `a` minus `b` (both merged) into `out`, which has room for na + nb intervals; the result is

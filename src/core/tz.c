@@ -3,15 +3,20 @@
 #include "core/tz.h"
 
 #include "core/time.h"
+#include "core/user.h"
 
 #include <ctype.h>
 #include <libical/ical.h>
 #include <string.h>
 
+/* The zone named `tz`, or NULL.  Names are checked by core_tz_check's rules here too, because
+ * libical turns them into file paths under the zoneinfo directory. */
 static icaltimezone *zone_of(const char *tz)
 {
     if (strcmp(tz, "UTC") == 0)
         return icaltimezone_get_utc_timezone();
+    if (core_tz_check(tz, NULL, NULL) != PL_OK)
+        return NULL;
     return icaltimezone_get_builtin_timezone(tz);
 }
 

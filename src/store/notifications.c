@@ -53,26 +53,50 @@ int store_notifications_drop_reminders(struct store *db, int64_t event_id, struc
     return store_run(st, err);
 }
 
+/* The reminders an event should have: one per occurrence still ahead (recurring events get
+ * one per occurrence within the materialised horizon), per minutes_before, per user the
+ * occurrence keeps busy.  Columns: user_id, starts_at, ends_at, minutes (text, as stored). */
+#define WANTED_SQL                                                                            \
+    " SELECT ui.user_id, i.starts_at, i.ends_at, CAST(r.minutes_before AS TEXT) AS minutes"   \
+    " FROM event_reminders r JOIN event_instances i ON i.event_id = r.event_id"               \
+    " JOIN user_instances ui ON ui.instance_id = i.id"                                         \
+    " WHERE r.event_id = $1 AND ui.busy > 0 AND i.starts_at > $2"
+
 int store_notifications_schedule_reminders(struct store *db, int64_t event_id, int64_t now_us,
                                            struct pl_error *err)
 {
-    /* Reminders for each occurrence still ahead (recurring events get one per occurrence
-     * within the materialised horizon) and each user the occurrence keeps busy. */
-    static const char sql[] =
+    /* Reconcile rather than replace: a reminder that still applies keeps its id and its read
+     * state (a client may hold either); one that no longer applies goes if unread; a missing
+     * one is added.  Reminders of occurrences already begun are left alone. */
+    static const char drop[] =
+        "DELETE FROM notifications WHERE event_id = $1 AND type = 'reminder' AND read_at IS NULL"
+        " AND starts_at > $2 AND NOT EXISTS (SELECT 1 FROM (" WANTED_SQL ") w"
+        "  WHERE w.user_id = notifications.user_id AND w.starts_at = notifications.starts_at"
+        "  AND w.minutes = notifications.detail)";
+    static const char retitle[] =
+        "UPDATE notifications SET title = (SELECT title FROM events WHERE id = $1)"
+        " WHERE event_id = $1 AND type = 'reminder' AND read_at IS NULL AND starts_at > $2";
+    static const char add[] =
         "INSERT INTO notifications (user_id, event_id, type, title, starts_at, ends_at, detail,"
         " created_at, scheduled_for)"
-        " SELECT ui.user_id, e.id, 'reminder', e.title, i.starts_at, i.ends_at, r.minutes_before,"
-        "  $2, i.starts_at - r.minutes_before * 60000000"
-        " FROM events e JOIN event_reminders r ON r.event_id = e.id"
-        " JOIN event_instances i ON i.event_id = e.id JOIN user_instances ui ON ui.instance_id = i.id"
-        " WHERE e.id = $1 AND ui.busy > 0 AND i.starts_at > $2";
-    int rc = store_notifications_drop_reminders(db, event_id, err);
-    struct store_stmt *st;
-    if (rc < 0 || (rc = store_stmt(db, sql, &st, err)) < 0)
-        return rc;
-    store_bind_int64(st, 1, event_id);
-    store_bind_int64(st, 2, now_us);
-    return store_run(st, err);
+        " SELECT w.user_id, $1, 'reminder', e.title, w.starts_at, w.ends_at, w.minutes, $2,"
+        "  w.starts_at - CAST(w.minutes AS INTEGER) * 60000000"
+        " FROM (" WANTED_SQL ") w JOIN events e ON e.id = $1"
+        " WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = $1"
+        "  AND n.type = 'reminder' AND n.user_id = w.user_id AND n.starts_at = w.starts_at"
+        "  AND n.detail = w.minutes)";
+    const char *const steps[] = {drop, retitle, add};
+    for (size_t k = 0; k < 3; k++) {
+        struct store_stmt *st;
+        int rc = store_stmt(db, steps[k], &st, err);
+        if (rc < 0)
+            return rc;
+        store_bind_int64(st, 1, event_id);
+        store_bind_int64(st, 2, now_us);
+        if ((rc = store_run(st, err)) < 0)
+            return rc;
+    }
+    return PL_OK;
 }
 
 int store_notifications_list(struct store *db, int64_t user_id, bool unread_only, int64_t now_us,

@@ -30,9 +30,10 @@ PL_MUST_CHECK int store_notifications_add(struct store *db, struct notification 
                                           struct pl_error *err);
 
 /* Schedule reminders for event `event_id`: for every minutes_before of the event and every
- * user whose time the event takes (owner and participants who did not decline), one
- * 'reminder' due at start - minutes.  Earlier unread reminders of the event are dropped first,
- * so calling it again after a change reschedules.  One statement each. */
+ * user whose time an occurrence still ahead takes (owner and participants who did not
+ * decline), one 'reminder' due at start - minutes.  Calling it again after a change
+ * reconciles: reminders that still apply keep their id and read state, unread ones that no
+ * longer apply go, missing ones are added.  Three statements whatever the event's size. */
 PL_MUST_CHECK int store_notifications_schedule_reminders(struct store *db, int64_t event_id,
                                                          int64_t now_us, struct pl_error *err);
 

@@ -1,5 +1,24 @@
 -- Calendars shared, rooms, events with their occurrences and participants, notifications and
 -- idempotency keys.  Instants are integer microseconds since the Unix epoch, UTC.
+--
+-- Rows that can be deleted and whose ids clients hold (calendars, events, notifications) take
+-- AUTOINCREMENT ids, which SQLite never reuses: a stale id or ETag must not name a newer row.
+
+CREATE TABLE calendars_new (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    owner_id   INTEGER NOT NULL REFERENCES users (id),
+    name       TEXT    NOT NULL,
+    color      TEXT    NOT NULL DEFAULT '#3b82f6',
+    time_zone  TEXT    NOT NULL,
+    is_default INTEGER NOT NULL DEFAULT 0,
+    version    INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+INSERT INTO calendars_new SELECT * FROM calendars;
+DROP TABLE calendars;
+ALTER TABLE calendars_new RENAME TO calendars;
+CREATE INDEX calendars_owner ON calendars (owner_id);
 
 CREATE TABLE calendar_shares (
     calendar_id INTEGER NOT NULL REFERENCES calendars (id) ON DELETE CASCADE,
@@ -28,7 +47,7 @@ CREATE TABLE room_features (
 CREATE INDEX room_features_feature ON room_features (feature, room_id);
 
 CREATE TABLE events (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     uid          TEXT    NOT NULL,
     calendar_id  INTEGER NOT NULL REFERENCES calendars (id) ON DELETE CASCADE,
     organizer_id INTEGER NOT NULL REFERENCES users (id),
@@ -104,7 +123,7 @@ CREATE TABLE event_reminders (
 -- In-app notifications.  The payload is kept as columns (a snapshot of the event when the
 -- notification was made) and rendered as JSON by the API.
 CREATE TABLE notifications (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     event_id      INTEGER,                  -- no foreign key: a cancellation outlives its event
     type          TEXT    NOT NULL
