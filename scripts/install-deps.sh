@@ -6,7 +6,7 @@ set -eu
 PKGS="gcc make pkg-config tzdata
 libmicrohttpd-dev libjansson-dev libical-dev libsqlite3-dev libpq-dev libsodium-dev
 libcurl4-openssl-dev libsystemd-dev libcriterion-dev
-python3-pytest python3-requests"
+python3-pytest python3-requests python3-icalendar python3-recurring-ical-events"
 
 missing=""
 for p in $PKGS; do
