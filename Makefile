@@ -35,11 +35,16 @@ TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(OUT)/obj/%.o)
 MIGRATIONS := $(sort $(wildcard src/store/migrations/sqlite/*.sql))
 
-.PHONY: all asan run test unit api-test check-layers checksrc install deps clean bench
+.PHONY: all asan run test unit api-test check-layers checksrc install deps clean bench seed
 all: $(OUT)/planner
 
 $(OUT)/planner: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The W200 data generator (bench/README.md): the library objects plus bench/seed.c's main.
+$(OUT)/planner-seed: $(LIB_OBJS) $(OUT)/obj/bench/seed.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+seed: $(OUT)/planner-seed
 
 $(OUT)/planner-tests: $(LIB_OBJS) $(TEST_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs criterion)

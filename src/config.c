@@ -52,6 +52,8 @@ static const struct setting settings[] = {
     S(login_max_per_address, K_INT, 1, 100000, NULL, "20", "failed logins per address per window"),
     S(trust_proxy, K_BOOL, 0, 0, NULL, "false", "client address from X-Forwarded-For (behind nginx)"),
     S(pwhash, K_ENUM, 0, 0, pwhash_names, "interactive", "argon2id cost: interactive, moderate, min"),
+    S(recurrence_horizon_days, K_INT, 30, 3650, NULL, "730",
+      "recurring events are expanded into occurrences this many days ahead"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 #define NSETTINGS_MAX 64

@@ -31,6 +31,7 @@ struct config {
     int login_max_per_address; /* failures per client address per window before 429 */
     bool trust_proxy;          /* take the client address from X-Forwarded-For */
     int pwhash;                /* enum config_pwhash: argon2id cost */
+    int recurrence_horizon_days; /* recurring events are materialised this far ahead */
 };
 
 enum config_pwhash { CONFIG_PWHASH_INTERACTIVE, CONFIG_PWHASH_MODERATE, CONFIG_PWHASH_MIN };

@@ -4,7 +4,9 @@
 #include "api/internal.h"
 
 #include "arena.h"
+#include "config.h"
 #include "core/event.h"
+#include "core/recur.h"
 #include "core/time.h"
 #include "core/tz.h"
 #include "secret.h"
@@ -55,7 +57,7 @@ json_t *api_occurrence_json(struct http_request *rq, const struct occurrence *o)
 {
     (void)rq;
     json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:s}", "event_id",
-                          api_id_json(o->event_id), "recurrence_id",
+                          api_id_json(o->series_id), "recurrence_id",
                           o->recurrence_id ? api_time_json(o->recurrence_id) : json_null(),
                           "calendar_id", api_id_json(o->calendar_id), "start",
                           when_json(o->start_us, o->all_day, o->time_zone), "end",
@@ -131,6 +133,18 @@ static const char *event_busy_etag(struct http_request *rq, const struct event *
 }
 
 /* The full representation, for those who may see everything. */
+/* The recurrence lines of an event as a JSON array (empty for a single event). */
+static json_t *recurrence_json(const char *lines)
+{
+    json_t *a = json_array();
+    for (const char *p = lines; p && *p;) {
+        size_t n = strcspn(p, "\n");
+        json_array_append_new(a, json_stringn(p, n));
+        p += n + (p[n] == '\n');
+    }
+    return a;
+}
+
 static json_t *event_json(struct http_request *rq, const struct event *ev, const char *room_name,
                           const struct participant *p, size_t np, const int *reminders,
                           size_t nrem)
@@ -140,7 +154,7 @@ static json_t *event_json(struct http_request *rq, const struct event *ev, const
         json_array_append_new(rem, json_pack("{s:i}", "minutes_before", reminders[i]));
     json_t *j = json_pack(
         "{s:o, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:o, s:o, s:o, s:s, s:s, s:o,"
-        " s:[], s:I, s:o, s:o, s:s}",
+        " s:o, s:I, s:o, s:o, s:s}",
         "id", api_id_json(ev->id), "uid", ev->uid, "calendar_id", api_id_json(ev->calendar_id),
         "organizer_id", api_id_json(ev->organizer_id), "title", ev->title, "description",
         ev->description, "location", ev->location, "start",
@@ -149,7 +163,8 @@ static json_t *event_json(struct http_request *rq, const struct event *ev, const
         ev->all_day, "room_id", ev->room_id ? api_id_json(ev->room_id) : json_null(), "room",
         room_json(ev->room_id, room_name), "participants", participants_json(p, np),
         "visibility", core_event_visibility_name(ev->visibility), "status",
-        core_event_status_name(ev->status), "reminders", rem, "recurrence", "sequence",
+        core_event_status_name(ev->status), "reminders", rem, "recurrence",
+        recurrence_json(ev->recurrence), "sequence",
         (json_int_t)ev->sequence, "created_at", api_time_json(ev->created_us), "updated_at",
         api_time_json(ev->updated_us), "etag", event_etag(rq, ev));
     return j;
@@ -170,7 +185,8 @@ static json_t *event_busy_json(struct http_request *rq, const struct event *ev)
 
 /* What a create or patch body says, parsed and checked field by field. */
 struct event_body {
-    bool has_participants, has_reminders, has_room;
+    bool has_participants, has_reminders, has_room, has_recurrence;
+    bool skip_conflicts; /* book a series without the occurrences whose room is taken */
     json_t *participants; /* the array, when present */
     int reminders[CORE_EVENT_REMINDERS_MAX];
     size_t nreminders;
@@ -267,10 +283,9 @@ static int parse_event(struct http_request *rq, json_t *body, bool create, struc
     static const char *const allowed[] = {"title",     "description", "location",   "start",
                                           "end",       "time_zone",   "all_day",    "room_id",
                                           "participants", "visibility", "status",   "reminders",
-                                          "recurrence", NULL};
+                                          "recurrence", "skip_conflicts", NULL};
     const char *title, *description, *location, *tz, *visibility, *status;
     int all_day, rc;
-    (void)rq;
     if ((rc = api_only_fields(body, allowed, err)) < 0 ||
         (rc = api_string(body, "title", create, &title, err)) < 0 ||
         (rc = api_string(body, "description", false, &description, err)) < 0 ||
@@ -305,8 +320,33 @@ static int parse_event(struct http_request *rq, json_t *body, bool create, struc
         return rc;
 
     json_t *rec = json_object_get(body, "recurrence");
-    if (rec != NULL && !(json_is_array(rec) && json_array_size(rec) == 0) && !json_is_null(rec))
-        return pl_error_set(err, PL_EINVAL, "recurrence", "recurring events are not supported yet");
+    if (rec != NULL && !json_is_null(rec)) {
+        if (!json_is_array(rec) || json_array_size(rec) > CORE_RECUR_LINES_MAX)
+            return pl_error_set(err, PL_EINVAL, "recurrence", "must be an array of at most %d lines",
+                                CORE_RECUR_LINES_MAX);
+        const char **lines = arena_alloc(rq->arena, (json_array_size(rec) + 1) * sizeof *lines);
+        for (size_t i = 0; i < json_array_size(rec); i++) {
+            json_t *x = json_array_get(rec, i);
+            if (!json_is_string(x) || json_string_length(x) > CORE_RECUR_LINE_MAX ||
+                strlen(json_string_value(x)) != json_string_length(x))
+                return pl_error_set(err, PL_EINVAL, "recurrence", "recurrence[%zu] must be a line like"
+                                    " \"RRULE:FREQ=WEEKLY\"", i);
+            lines[i] = json_string_value(x);
+        }
+        char *normalized;
+        if ((rc = core_recur_parse(lines, json_array_size(rec), ev->time_zone, ev->all_day,
+                                   rq->arena, &normalized, err)) < 0)
+            return rc;
+        ev->recurrence = normalized;
+        b->has_recurrence = true;
+    } else if (rec != NULL) {
+        ev->recurrence = NULL; /* null: no longer recurring */
+        b->has_recurrence = true;
+    }
+    int skip;
+    if ((rc = api_bool(body, "skip_conflicts", &skip, err)) < 0)
+        return rc;
+    b->skip_conflicts = skip == 1;
 
     json_t *room = json_object_get(body, "room_id");
     if (room != NULL) {
@@ -445,19 +485,161 @@ static int check_room(struct http_request *rq, int64_t room_id, size_t people, b
     return PL_OK;
 }
 
-/* Answer 409 listing the bookings that block the room, or return PL_OK when it is free.
- * Runs inside the write transaction. */
-static int check_room_free(struct http_request *rq, const struct event *ev, json_t **conflicts,
-                           struct pl_error *err)
+#define DAY_US (INT64_C(86400) * 1000000)
+/* How far ahead of now recurring events are ever expanded: a query past it is refused. */
+#define EXPAND_LIMIT_US (INT64_C(20) * 366 * DAY_US)
+
+/* An EXDATE line (core/recur.h's normalised form) excluding the occurrence at `start`. */
+static const char *exdate_line(struct http_request *rq, const struct event *ev, int64_t start)
 {
-    struct conflict *c;
+    if (ev->all_day) {
+        struct core_civil d;
+        if (core_tz_from_utc(ev->time_zone, start, &d, NULL, NULL) == PL_OK)
+            return arena_printf(rq->arena, "EXDATE;VALUE=DATE:%04d%02d%02d", d.year, d.month, d.day);
+    }
+    char t[CORE_TIME_TEXT_MAX], compact[CORE_TIME_TEXT_MAX];
+    size_t k = 0;
+    core_time_format(start - start % CORE_TIME_US_PER_S, t);
+    for (const char *c = t; *c; c++) /* 2026-12-01T07:00:00Z -> 20261201T070000Z */
+        if (*c != '-' && *c != ':')
+            compact[k++] = *c;
+    compact[k] = '\0';
+    return arena_printf(rq->arena, "EXDATE:%s", compact);
+}
+
+static struct recur_series series_of(const struct event *ev)
+{
+    return (struct recur_series){ev->recurrence, ev->start_us, ev->time_zone, ev->all_day};
+}
+
+/* The starts of ev's occurrences in [from, to).  Too many is the client's rule: 422. */
+static int series_starts(struct http_request *rq, const struct event *ev, int64_t from,
+                         int64_t to, int64_t **starts, size_t *n, struct pl_error *err)
+{
+    struct recur_series s = series_of(ev);
+    int rc = core_recur_expand(&s, from, to, CORE_RECUR_MAX_PER_SERIES, rq->arena, starts, n, err);
+    if (rc == PL_ETOOBIG)
+        rc = pl_error_set(err, PL_EINVAL, "recurrence",
+                          "the rule makes more than %d occurrences within the %d-day horizon;"
+                          " recur less often or end it (COUNT, UNTIL)",
+                          CORE_RECUR_MAX_PER_SERIES, rq->cfg->recurrence_horizon_days);
+    return rc;
+}
+
+/* Extend one series' occurrences from its own horizon towards `until`, in steps small enough
+ * for the expansion cap; returns after one step (the caller loops). */
+static int extend_series(struct http_request *rq, struct arena *a, const struct event *s,
+                         int64_t until, struct pl_error *err)
+{
+    struct recur_series r = series_of(s);
+    int64_t from = s->updated_us, to = until, *starts;
     size_t n;
-    int rc = store_events_room_conflicts(rq->db, ev->room_id, ev->start_us, ev->end_us,
-                                         ev->id, CONFLICTS_MAX, rq->arena, &c, &n, err);
-    if (rc < 0 || n == 0)
+    int rc;
+    while ((rc = core_recur_expand(&r, from, to, CORE_RECUR_MAX_PER_SERIES, a, &starts, &n,
+                                   err)) == PL_ETOOBIG && to - from > DAY_US)
+        to = from + (to - from) / 2;
+    if (rc < 0)
         return rc;
+    return store_events_extend(rq->db, s->id, starts, n, to, a, err);
+}
+
+/* Make every series' occurrences exist in event_instances up to at least `until` and the
+ * configured horizon ahead of now, and give that instant in *horizon.  Every series is
+ * always expanded to the same server-wide instant (meta 'materialized_until'), so a range
+ * query needs only compare with it; the first query past it (or the first request of a new
+ * day, as now moves on) extends them all, inside the caller's transaction when `in_tx`. */
+int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t *horizon,
+                    struct pl_error *err)
+{
+    int64_t meta, ahead = rq->now_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US;
+    int rc = store_meta_get(rq->db, "materialized_until", &meta, err);
+    if (rc < 0)
+        return rc;
+    int64_t want = until > ahead ? until : ahead;
+    /* Extend in whole days, so that one extension serves every request of that day. */
+    want = (want / DAY_US + 1) * DAY_US;
+    if (want <= meta) {
+        *horizon = meta;
+        return PL_OK;
+    }
+    if (until > rq->now_us + EXPAND_LIMIT_US)
+        return pl_error_set(err, PL_EINVAL, "to", "recurring events are expanded at most 20 years"
+                            " ahead; ask for an earlier range");
+    if (!in_tx && (rc = store_begin(rq->db, err)) < 0)
+        return rc;
+    for (;;) {
+        struct arena *a = arena_new(64 * 1024);
+        struct event *batch;
+        size_t n;
+        rc = store_events_series_to_extend(rq->db, want, 100, a, &batch, &n, err);
+        for (size_t i = 0; rc == PL_OK && i < n; i++)
+            rc = extend_series(rq, a, &batch[i], want, err);
+        arena_free(a);
+        if (rc < 0 || n == 0)
+            break;
+    }
+    if (rc == PL_OK)
+        rc = store_meta_set(rq->db, "materialized_until", want, err);
+    if (!in_tx)
+        rc = rc < 0 ? (store_rollback(rq->db), rc) : store_commit(rq->db, err);
+    *horizon = want;
+    return rc;
+}
+
+/* Rebuild the occurrences of `ev` (a series up to `horizon`, from `starts` when the caller
+ * has them already). */
+static int index_event(struct http_request *rq, const struct event *ev, int64_t horizon,
+                       const int64_t *starts, size_t n, struct pl_error *err)
+{
+    int64_t *own;
+    int rc;
+    if (ev->recurrence == NULL)
+        return store_events_reindex(rq->db, ev->id, NULL, 0, 0, rq->arena, err);
+    if (starts == NULL) {
+        if ((rc = series_starts(rq, ev, ev->start_us, horizon, &own, &n, err)) < 0)
+            return rc;
+        starts = own;
+    }
+    return store_events_reindex(rq->db, ev->id, starts, n, horizon, rq->arena, err);
+}
+
+/* Answer 409 listing the bookings that block the room for any of the `n` occurrences at
+ * `starts` (each lasting ev's duration), or return PL_OK when it is free for all of them.  With
+ * `skip`, a series is booked without the blocked occurrences instead: each becomes an EXDATE
+ * of ev->recurrence and leaves `starts`.  Runs inside the write transaction. */
+static int check_room_free(struct http_request *rq, struct event *ev, int64_t *starts, size_t *n,
+                           bool skip, json_t **conflicts, struct pl_error *err)
+{
+    int64_t duration = ev->end_us - ev->start_us;
+    int64_t *ranges = arena_alloc(rq->arena, (2 * *n + 2) * sizeof *ranges);
+    for (size_t i = 0; i < *n; i++) {
+        ranges[2 * i] = starts[i];
+        ranges[2 * i + 1] = starts[i] + duration;
+    }
+    struct conflict *c;
+    size_t nc;
+    int rc = store_events_room_conflicts(rq->db, ev->room_id, ranges, *n, ev->id,
+                                         skip ? CORE_RECUR_MAX_PER_SERIES : CONFLICTS_MAX,
+                                         rq->arena, &c, &nc, err);
+    if (rc < 0 || nc == 0)
+        return rc;
+    if (skip && ev->recurrence) {
+        size_t kept = 0;
+        for (size_t i = 0; i < *n; i++) {
+            bool blocked = false;
+            for (size_t k = 0; k < nc && !blocked; k++)
+                blocked = c[k].blocked_start_us == starts[i];
+            if (blocked)
+                ev->recurrence = arena_printf(rq->arena, "%s\n%s", ev->recurrence,
+                                              exdate_line(rq, ev, starts[i]));
+            else
+                starts[kept++] = starts[i];
+        }
+        *n = kept;
+        return PL_OK;
+    }
     json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < nc && i < CONFLICTS_MAX; i++)
         json_array_append_new(list, json_pack("{s:o, s:o, s:o}", "event_id",
                                               api_id_json(c[i].event_id), "start",
                                               api_time_json(c[i].start_us), "end",
@@ -491,7 +673,8 @@ static int notify_all(struct http_request *rq, const struct event *ev,
     for (size_t i = 0; i < n; i++) {
         if (p[i].user_id == 0 || p[i].user_id == skip)
             continue;
-        struct notification x = {.user_id = p[i].user_id, .event_id = ev->id, .type = type,
+        struct notification x = {.user_id = p[i].user_id, .event_id = core_event_public_id(ev),
+                                 .type = type,
                                  .actor_id = rq->user_id, .title = ev->title,
                                  .start_us = ev->start_us, .end_us = ev->end_us,
                                  .created_us = rq->now_us, .scheduled_us = rq->now_us};
@@ -512,6 +695,21 @@ static bool listed(const struct participant *p, size_t n, const struct participa
 }
 
 /* ---- handlers ----------------------------------------------------------------------------- */
+
+/* After a change of a series, drop the overrides that no longer replace one of its
+ * occurrences (all of them when it stopped recurring); those that still apply are kept. */
+static int drop_stale_overrides(struct http_request *rq, const struct event *ev,
+                                struct pl_error *err)
+{
+    struct event *ov;
+    size_t n;
+    int rc = store_events_overrides(rq->db, ev->id, rq->arena, &ov, &n, err);
+    struct recur_series s = series_of(ev);
+    for (size_t i = 0; rc == PL_OK && i < n; i++)
+        if (ev->recurrence == NULL || !core_recur_has(&s, ov[i].recurrence_id))
+            rc = store_events_delete(rq->db, ov[i].id, err);
+    return rc;
+}
 
 void api_events_create(struct http_request *rq)
 {
@@ -551,13 +749,23 @@ void api_events_create(struct http_request *rq)
         (ev.room_id && (rc = check_room(rq, ev.room_id, npeople, true, &room_name, &err)) < 0))
         goto fail;
 
+    /* Under the write lock: every series expanded at least as far as this event reaches (its
+     * end, or a horizon past its first occurrence), then the room check, then the writes. */
+    int64_t horizon, *starts = &ev.start_us;
+    size_t nstarts = 1;
+    int64_t reach = ev.recurrence ? ev.start_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US
+                                  : ev.end_us;
     if ((rc = store_begin(rq->db, &err)) < 0)
         goto fail;
-    if ((ev.room_id && (rc = check_room_free(rq, &ev, &conflicts, &err)) < 0) ||
+    if ((rc = api_materialize(rq, reach, true, &horizon, &err)) < 0 ||
+        (ev.recurrence &&
+         (rc = series_starts(rq, &ev, ev.start_us, horizon, &starts, &nstarts, &err)) < 0) ||
+        (ev.room_id && ev.status != EVENT_STATUS_CANCELLED &&
+         (rc = check_room_free(rq, &ev, starts, &nstarts, b.skip_conflicts, &conflicts, &err)) < 0) ||
         (rc = store_events_insert(rq->db, &ev, rq->now_us, &err)) < 0 ||
         (rc = store_events_set_participants(rq->db, ev.id, people, npeople, &err)) < 0 ||
         (rc = store_events_set_reminders(rq->db, ev.id, b.reminders, b.nreminders, &err)) < 0 ||
-        (rc = store_events_reindex(rq->db, ev.id, &err)) < 0 ||
+        (rc = index_event(rq, &ev, horizon, ev.recurrence ? starts : NULL, nstarts, &err)) < 0 ||
         (rc = notify_all(rq, &ev, people, npeople, NOTIFY_INVITATION, rq->user_id, &err)) < 0 ||
         (rc = store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err)) < 0) {
         store_rollback(rq->db);
@@ -583,7 +791,8 @@ static bool load(struct http_request *rq, struct event *ev, int *access, bool *p
         store_events_get(rq->db, id, rq->user_id, rq->arena, ev, access, participant, err) < 0)
         return false;
     *view = core_event_view(*access, ev->visibility == EVENT_VISIBILITY_PRIVATE, *participant);
-    if (*view == EVENT_VIEW_NONE) {
+    /* An override is reached through its series' /instances, never by its own row id. */
+    if (*view == EVENT_VIEW_NONE || ev->parent_id != 0) {
         pl_error_set(err, PL_ENOTFOUND, NULL, "no event with id %lld", (long long)id);
         return false;
     }
@@ -657,6 +866,14 @@ void api_events_patch(struct http_request *rq)
         build_participants(rq, b.participants, old.organizer_id, before, nbefore, &people,
                            &npeople, &err) < 0)
         goto rollback;
+    int64_t horizon, *starts = &ev.start_us;
+    size_t nstarts = 1;
+    int64_t reach = ev.recurrence ? ev.start_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US
+                                  : ev.end_us;
+    if (api_materialize(rq, reach, true, &horizon, &err) < 0 ||
+        (ev.recurrence && series_starts(rq, &ev, ev.start_us, horizon, &starts, &nstarts, &err) < 0) ||
+        drop_stale_overrides(rq, &ev, &err) < 0)
+        goto rollback;
     /* Room rules bind a booking that is kept or made: a cancelled event frees its room, so it
      * may be cancelled whatever became of the room.  Capacity is checked when the room or the
      * people change, the room being free whenever anything could make it clash. */
@@ -665,7 +882,7 @@ void api_events_patch(struct http_request *rq)
         if ((room_changed || b.has_participants) &&
             check_room(rq, ev.room_id, npeople, room_changed, &room_name, &err) < 0)
             goto rollback;
-        if (check_room_free(rq, &ev, &conflicts, &err) < 0)
+        if (check_room_free(rq, &ev, starts, &nstarts, b.skip_conflicts, &conflicts, &err) < 0)
             goto rollback;
     }
     if (store_events_update(rq->db, &ev, old.version, rq->now_us, &err) < 0 ||
@@ -673,7 +890,7 @@ void api_events_patch(struct http_request *rq)
          store_events_set_participants(rq->db, ev.id, people, npeople, &err) < 0) ||
         (b.has_reminders &&
          store_events_set_reminders(rq->db, ev.id, b.reminders, b.nreminders, &err) < 0) ||
-        store_events_reindex(rq->db, ev.id, &err) < 0)
+        index_event(rq, &ev, horizon, ev.recurrence ? starts : NULL, nstarts, &err) < 0)
         goto rollback;
     /* Who hears what: the removed get a cancellation, the added an invitation, those who stay
      * an update (a cancellation when the event itself was cancelled). */
@@ -762,8 +979,22 @@ void api_events_rsvp(struct http_request *rq)
         goto fail;
     if (!load(rq, &ev, &access, &participant, &view, &err))
         goto rollback;
-    if (store_events_set_rsvp(rq->db, ev.id, rq->user_id, rsvp, &err) < 0)
+    /* The answer holds for the whole series: its overrides too (where the user takes part). */
+    int64_t horizon;
+    struct event *ov;
+    size_t nov;
+    if (store_events_set_rsvp(rq->db, ev.id, rq->user_id, rsvp, &err) < 0 ||
+        api_materialize(rq, 0, true, &horizon, &err) < 0 ||
+        index_event(rq, &ev, horizon, NULL, 0, &err) < 0 ||
+        store_events_overrides(rq->db, ev.id, rq->arena, &ov, &nov, &err) < 0)
         goto rollback;
+    for (size_t i = 0; i < nov; i++) {
+        int rc = store_events_set_rsvp(rq->db, ov[i].id, rq->user_id, rsvp, &err);
+        if (rc == PL_EFORBIDDEN)
+            continue;
+        if (rc < 0 || store_events_reindex(rq->db, ov[i].id, NULL, 0, 0, rq->arena, &err) < 0)
+            goto rollback;
+    }
     if (ev.organizer_id != rq->user_id) {
         struct notification x = {.user_id = ev.organizer_id, .event_id = ev.id, .type = NOTIFY_RSVP,
                                  .actor_id = rq->user_id, .title = ev.title,
@@ -795,8 +1026,10 @@ void api_events_list(struct http_request *rq)
     struct occurrence *occ;
     struct store_page page;
     size_t n;
+    int64_t horizon;
     if (api_id(rq->params[0], &cal_id, &err) < 0 || api_range(rq, &from, &to, &err) < 0 ||
         api_occurrence_page(rq, &page, &err) < 0 ||
+        api_materialize(rq, to, false, &horizon, &err) < 0 ||
         store_calendars_get(rq->db, cal_id, rq->user_id, rq->arena, &cal, &err) < 0)
         goto fail;
     if (cal.access == CAL_NONE) {
@@ -820,11 +1053,197 @@ void api_events_agenda(struct http_request *rq)
     struct occurrence *occ;
     struct store_page page;
     size_t n;
+    int64_t horizon;
     if (api_range(rq, &from, &to, &err) < 0 || api_occurrence_page(rq, &page, &err) < 0 ||
+        api_materialize(rq, to, false, &horizon, &err) < 0 ||
         store_events_agenda(rq->db, rq->user_id, from, to, &page, rq->arena, &occ, &n, &err) < 0 ||
         store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0) {
         http_reply_error(rq, &err);
         return;
     }
     http_reply_json(rq, 200, api_occurrences_json(rq, occ, n, &page));
+}
+
+/* ---- one occurrence of a series ------------------------------------------------------------ */
+
+/* The series params[0] for a writer, and the occurrence params[1] ("2026-12-01T07:00:00Z", as
+ * listings give it) that it really has: an override's, or one the rule produces. */
+static bool load_occurrence(struct http_request *rq, struct event *series, int64_t *rid,
+                            struct event *override, bool *has_override, struct pl_error *err)
+{
+    int access, view;
+    bool participant;
+    if (!load(rq, series, &access, &participant, &view, err))
+        return false;
+    if (!core_event_may_write(access)) {
+        pl_error_set(err, PL_EFORBIDDEN, NULL, "you may not change events of this calendar");
+        return false;
+    }
+    if (series->recurrence == NULL) {
+        pl_error_set(err, PL_ENOTFOUND, NULL, "event %lld does not recur", (long long)series->id);
+        return false;
+    }
+    if (core_time_parse(rq->params[1], "recurrence_id", rid, err) < 0) {
+        pl_error_set(err, PL_ENOTFOUND, NULL, "no occurrence %.64s", rq->params[1]);
+        return false;
+    }
+    int rc = store_events_override_get(rq->db, series->id, *rid, rq->arena, override, err);
+    if (rc < 0 && rc != PL_ENOTFOUND)
+        return false;
+    *has_override = rc == PL_OK;
+    struct recur_series s = series_of(series);
+    if (!*has_override && !core_recur_has(&s, *rid)) {
+        pl_error_set(err, PL_ENOTFOUND, NULL, "no occurrence %.64s", rq->params[1]);
+        return false;
+    }
+    return true;
+}
+
+void api_events_instances(struct http_request *rq)
+{
+    struct pl_error err = {0};
+    struct event ev;
+    int access, view;
+    bool participant;
+    int64_t from, to, horizon;
+    struct occurrence *occ;
+    struct store_page page;
+    size_t n;
+    if (!load(rq, &ev, &access, &participant, &view, &err) || api_range(rq, &from, &to, &err) < 0 ||
+        api_occurrence_page(rq, &page, &err) < 0 || api_materialize(rq, to, false, &horizon, &err) < 0 ||
+        store_events_in_series(rq->db, ev.id, rq->user_id, from, to, &page, rq->arena, &occ, &n,
+                               &err) < 0 ||
+        store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0) {
+        http_reply_error(rq, &err);
+        return;
+    }
+    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n, &page));
+}
+
+void api_events_instance_patch(struct http_request *rq)
+{
+    struct pl_error err = {0};
+    struct event series, ov, ev;
+    struct event_body b = {0};
+    struct participant *before, *people;
+    size_t nbefore, npeople;
+    int64_t rid, horizon;
+    bool has_override;
+    const char *room_name = NULL;
+    json_t *conflicts = NULL, *body;
+    if ((body = http_body_object(rq, &err)) == NULL)
+        goto fail;
+    if (json_object_get(body, "recurrence") || json_object_get(body, "reminders")) {
+        pl_error_set(&err, PL_EINVAL, json_object_get(body, "recurrence") ? "recurrence" : "reminders",
+                     "belongs to the series: change it with PATCH /api/v1/events/{id}");
+        goto fail;
+    }
+    if (store_begin(rq->db, &err) < 0)
+        goto fail;
+    if (!load_occurrence(rq, &series, &rid, &ov, &has_override, &err))
+        goto rollback;
+    if (has_override) {
+        ev = ov;
+        if (store_events_participants(rq->db, ov.id, rq->arena, &before, &nbefore, &err) < 0)
+            goto rollback;
+    } else {
+        /* A new override starts as a copy of the occurrence it replaces. */
+        ev = series;
+        ev.id = 0;
+        ev.recurrence = NULL;
+        ev.parent_id = series.id;
+        ev.recurrence_id = rid;
+        ev.start_us = rid;
+        ev.end_us = rid + (series.end_us - series.start_us);
+        ev.uid = arena_printf(rq->arena, "%s/%lld", series.uid, (long long)rid);
+        ev.sequence = series.sequence;
+        if (store_events_participants(rq->db, series.id, rq->arena, &before, &nbefore, &err) < 0)
+            goto rollback;
+    }
+    if (http_precondition(rq, event_etag(rq, has_override ? &ov : &series), &err) < 0 ||
+        parse_event(rq, body, false, &ev, &b, &err) < 0)
+        goto rollback;
+    people = before;
+    npeople = nbefore;
+    if (b.has_participants &&
+        build_participants(rq, b.participants, series.organizer_id, before, nbefore, &people,
+                           &npeople, &err) < 0)
+        goto rollback;
+    int64_t *starts = &ev.start_us;
+    size_t nstarts = 1;
+    if (api_materialize(rq, ev.end_us, true, &horizon, &err) < 0)
+        goto rollback;
+    if (ev.room_id && ev.status != EVENT_STATUS_CANCELLED) {
+        if (check_room(rq, ev.room_id, npeople, ev.room_id != series.room_id, &room_name, &err) < 0)
+            goto rollback;
+        /* Checked against every other booking; the series' own occurrences are excluded. */
+        struct event probe = ev;
+        probe.id = series.id;
+        if (check_room_free(rq, &probe, starts, &nstarts, false, &conflicts, &err) < 0)
+            goto rollback;
+    }
+    if ((has_override ? store_events_update(rq->db, &ev, ov.version, rq->now_us, &err)
+                      : store_events_insert(rq->db, &ev, rq->now_us, &err)) < 0 ||
+        ((b.has_participants || !has_override) &&
+         store_events_set_participants(rq->db, ev.id, people, npeople, &err) < 0) ||
+        store_events_reindex(rq->db, ev.id, NULL, 0, 0, rq->arena, &err) < 0 ||
+        index_event(rq, &series, horizon, NULL, 0, &err) < 0)
+        goto rollback;
+    bool cancelled = ev.status == EVENT_STATUS_CANCELLED;
+    for (size_t i = 0; i < npeople; i++) {
+        int type = !listed(before, nbefore, &people[i]) ? NOTIFY_INVITATION
+                   : cancelled                          ? NOTIFY_CANCELLATION
+                                                        : NOTIFY_UPDATE;
+        if (notify_all(rq, &ev, &people[i], 1, type, rq->user_id, &err) < 0)
+            goto rollback;
+    }
+    if (store_commit(rq->db, &err) < 0)
+        goto fail;
+    rq->etag = event_etag(rq, &ev);
+    http_reply_json(rq, 200, event_json(rq, &ev, room_name, people, npeople, NULL, 0));
+    return;
+rollback:
+    store_rollback(rq->db);
+fail:
+    reply_conflict(rq, &err, conflicts);
+}
+
+void api_events_instance_delete(struct http_request *rq)
+{
+    struct pl_error err = {0};
+    struct event series, ov;
+    struct participant *people;
+    size_t npeople;
+    int64_t rid, horizon;
+    bool has_override;
+    if (store_begin(rq->db, &err) < 0)
+        goto fail;
+    if (!load_occurrence(rq, &series, &rid, &ov, &has_override, &err))
+        goto rollback;
+    /* The occurrence leaves the series as an EXDATE; an override of it goes too. */
+    struct event updated = series;
+    updated.recurrence = arena_printf(rq->arena, "%s\n%s", series.recurrence,
+                                      exdate_line(rq, &series, rid));
+    struct event at = has_override ? ov : series;
+    if (!has_override) {
+        at.start_us = rid;
+        at.end_us = rid + (series.end_us - series.start_us);
+    }
+    if (http_precondition(rq, event_etag(rq, has_override ? &ov : &series), &err) < 0 ||
+        store_events_participants(rq->db, at.id, rq->arena, &people, &npeople, &err) < 0 ||
+        notify_all(rq, &at, people, npeople, NOTIFY_CANCELLATION, rq->user_id, &err) < 0 ||
+        (has_override && store_events_delete(rq->db, ov.id, &err) < 0) ||
+        store_events_update(rq->db, &updated, series.version, rq->now_us, &err) < 0 ||
+        api_materialize(rq, 0, true, &horizon, &err) < 0 ||
+        index_event(rq, &updated, horizon, NULL, 0, &err) < 0 ||
+        store_notifications_schedule_reminders(rq->db, series.id, rq->now_us, &err) < 0)
+        goto rollback;
+    if (store_commit(rq->db, &err) < 0)
+        goto fail;
+    http_reply_empty(rq, 204);
+    return;
+rollback:
+    store_rollback(rq->db);
+fail:
+    http_reply_error(rq, &err);
 }

@@ -81,6 +81,13 @@ PL_MUST_CHECK int api_occurrence_page(struct http_request *rq, struct store_page
 json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, size_t n,
                              const struct store_page *page);
 
+/* Make every recurring series' occurrences exist up to at least `until` (and the configured
+ * horizon ahead of now); range queries call it with their `to` before reading (api/events.c).
+ * `horizon` receives the instant all series are expanded to.  PL_EINVAL (field "to") past 20
+ * years ahead. */
+PL_MUST_CHECK int api_materialize(struct http_request *rq, int64_t until, bool in_tx,
+                                  int64_t *horizon, struct pl_error *err);
+
 /* Handlers, by file. */
 void api_auth_login(struct http_request *rq);
 void api_auth_logout(struct http_request *rq);
@@ -104,6 +111,9 @@ void api_events_patch(struct http_request *rq);
 void api_events_delete(struct http_request *rq);
 void api_events_rsvp(struct http_request *rq);
 void api_events_agenda(struct http_request *rq);
+void api_events_instances(struct http_request *rq);
+void api_events_instance_patch(struct http_request *rq);
+void api_events_instance_delete(struct http_request *rq);
 void api_rooms_list(struct http_request *rq);
 void api_rooms_available(struct http_request *rq);
 void api_rooms_create(struct http_request *rq);

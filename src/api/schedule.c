@@ -126,12 +126,13 @@ void api_schedule_freebusy(struct http_request *rq)
 {
     static const char *const allowed[] = {"from", "to", "users", "rooms", NULL};
     struct pl_error err = {0};
-    int64_t from, to, *users, *rooms;
+    int64_t from, to, horizon, *users, *rooms;
     size_t nu, nr, nurows, nrrows;
     struct busy_row *urows, *rrows;
     json_t *body = http_body_object(rq, &err);
     if (body == NULL || api_only_fields(body, allowed, &err) < 0 ||
         parse_window(body, &from, &to, &err) < 0 ||
+        api_materialize(rq, to, false, &horizon, &err) < 0 ||
         parse_ids(rq, body, "users", false, &users, &nu, &err) < 0 ||
         parse_ids(rq, body, "rooms", false, &rooms, &nr, &err) < 0 ||
         check_exist(rq, users, nu, rooms, nr, "users", &err) < 0 ||
@@ -241,7 +242,7 @@ void api_schedule_find_time(struct http_request *rq)
                                           "working_hours", "room", "max_results", NULL};
     struct pl_error err = {0};
     struct findtime_request f = {0};
-    int64_t *people, duration, max_results = 10, *room_ids = NULL;
+    int64_t *people, duration, max_results = 10, *room_ids = NULL, horizon;
     size_t np, nrooms = 0, nurows, nrrows, nslots;
     bool present;
     struct busy_row *urows, *rrows = NULL;
@@ -254,6 +255,7 @@ void api_schedule_find_time(struct http_request *rq)
         api_int(body, "max_results", false, 1, CORE_FINDTIME_RESULTS_MAX, &max_results, &present,
                 &err) < 0 ||
         parse_window(body, &f.from_us, &f.to_us, &err) < 0 ||
+        api_materialize(rq, f.to_us, false, &horizon, &err) < 0 ||
         parse_working_hours(rq, body, &f, &err) < 0 ||
         check_exist(rq, people, np, NULL, 0, "participants", &err) < 0)
         goto fail;

@@ -42,7 +42,17 @@ struct event {
     int visibility; /* enum event_visibility */
     int status;     /* enum event_status */
     int64_t sequence, version, created_us, updated_us;
+    const char *recurrence; /* normalised RRULE/EXDATE/RDATE lines (core/recur.h), NULL if single */
+    int64_t parent_id;      /* for an override: the series it belongs to, else 0 */
+    int64_t recurrence_id;  /* for an override: the original start it replaces */
+    const char *ical_extra; /* iCalendar properties the model does not know, or NULL */
 };
+
+/* The id clients know an event row by: a series' own id for its overrides. */
+static inline int64_t core_event_public_id(const struct event *ev)
+{
+    return ev->parent_id ? ev->parent_id : ev->id;
+}
 
 struct participant {
     int64_t user_id;   /* 0 for an external e-mail participant */

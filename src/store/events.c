@@ -21,7 +21,7 @@
 #define OCCURRENCE_COLUMNS                                                                    \
     "i.id, i.event_id, e.calendar_id, e.organizer_id, i.recurrence_id, i.starts_at,"          \
     " i.ends_at, e.title, e.location, e.time_zone, e.all_day, e.visibility, i.status,"        \
-    " i.room_id, r.name, " ACCESS_SQL ", " PARTICIPANT_SQL
+    " i.room_id, r.name, " ACCESS_SQL ", " PARTICIPANT_SQL ", COALESCE(e.parent_id, e.id)"
 #define OCCURRENCE_JOINS                                                                      \
     " JOIN events e ON e.id = i.event_id JOIN calendars c ON c.id = e.calendar_id"            \
     " LEFT JOIN rooms r ON r.id = i.room_id"
@@ -65,6 +65,7 @@ static void read_occurrence(struct store_stmt *st, struct arena *a, struct occur
     o->room_name = store_col_is_null(st, 14) ? NULL : arena_strdup(a, store_col_text(st, 14));
     o->access = (int)store_col_int64(st, 15);
     o->is_participant = store_col_int64(st, 16) != 0;
+    o->series_id = store_col_int64(st, 17);
     o->participants = NULL;
     o->nparticipants = 0;
 }
@@ -264,24 +265,11 @@ int store_events_reminders(struct store *db, int64_t event_id, struct arena *a, 
 #define EVENT_COLUMNS                                                                         \
     "e.id, e.uid, e.calendar_id, e.organizer_id, e.title, e.description, e.location,"         \
     " COALESCE(e.room_id, 0), e.starts_at, e.ends_at, e.time_zone, e.all_day, e.visibility,"  \
-    " e.status, e.sequence, e.version, e.created_at, e.updated_at"
+    " e.status, e.sequence, e.version, e.created_at, e.updated_at, e.rrule,"                  \
+    " COALESCE(e.parent_id, 0), COALESCE(e.recurrence_id, 0), e.ical_extra"
 
-int store_events_get(struct store *db, int64_t id, int64_t viewer_id, struct arena *a,
-                     struct event *ev, int *access, bool *is_participant, struct pl_error *err)
+static void read_event(struct store_stmt *st, struct arena *a, struct event *ev)
 {
-    static const char sql[] = "SELECT " EVENT_COLUMNS ", " ACCESS_SQL ", " PARTICIPANT_SQL
-                              " FROM events e JOIN calendars c ON c.id = e.calendar_id"
-                              " WHERE e.id = $1";
-    struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc < 0)
-        return rc;
-    store_bind_int64(st, 1, id);
-    store_bind_int64(st, 9, viewer_id);
-    if ((rc = store_step(st, err)) < 0)
-        return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "no event with id %lld", (long long)id);
     ev->id = store_col_int64(st, 0);
     ev->uid = arena_strdup(a, store_col_text(st, 1));
     ev->calendar_id = store_col_int64(st, 2);
@@ -301,8 +289,31 @@ int store_events_get(struct store *db, int64_t id, int64_t viewer_id, struct are
     ev->version = store_col_int64(st, 15);
     ev->created_us = store_col_int64(st, 16);
     ev->updated_us = store_col_int64(st, 17);
-    *access = (int)store_col_int64(st, 18);
-    *is_participant = store_col_int64(st, 19) != 0;
+    ev->recurrence = store_col_is_null(st, 18) ? NULL : arena_strdup(a, store_col_text(st, 18));
+    ev->parent_id = store_col_int64(st, 19);
+    ev->recurrence_id = store_col_int64(st, 20);
+    ev->ical_extra = store_col_is_null(st, 21) ? NULL : arena_strdup(a, store_col_text(st, 21));
+}
+
+int store_events_get(struct store *db, int64_t id, int64_t viewer_id, struct arena *a,
+                     struct event *ev, int *access, bool *is_participant, struct pl_error *err)
+{
+    static const char sql[] = "SELECT " EVENT_COLUMNS ", " ACCESS_SQL ", " PARTICIPANT_SQL
+                              " FROM events e JOIN calendars c ON c.id = e.calendar_id"
+                              " WHERE e.id = $1";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, id);
+    store_bind_int64(st, 9, viewer_id);
+    if ((rc = store_step(st, err)) < 0)
+        return rc;
+    if (rc == STORE_DONE)
+        return pl_error_set(err, PL_ENOTFOUND, NULL, "no event with id %lld", (long long)id);
+    read_event(st, a, ev);
+    *access = (int)store_col_int64(st, 22);
+    *is_participant = store_col_int64(st, 23) != 0;
     store_done(st);
     return PL_OK;
 }
@@ -321,14 +332,20 @@ static void bind_event(struct store_stmt *st, const struct event *ev)
     store_bind_int64(st, 10, ev->all_day);
     store_bind_text(st, 11, core_event_visibility_name(ev->visibility));
     store_bind_text(st, 12, core_event_status_name(ev->status));
+    if (ev->recurrence)
+        store_bind_text(st, 15, ev->recurrence);
+    if (ev->ical_extra)
+        store_bind_text(st, 16, ev->ical_extra);
 }
 
 int store_events_insert(struct store *db, struct event *ev, int64_t now_us, struct pl_error *err)
 {
     static const char sql[] =
         "INSERT INTO events (uid, calendar_id, title, description, location, room_id, starts_at,"
-        " ends_at, time_zone, all_day, visibility, status, organizer_id, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id";
+        " ends_at, time_zone, all_day, visibility, status, organizer_id, created_at, updated_at,"
+        " rrule, ical_extra, parent_id, recurrence_id, sequence)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16,"
+        " $17, $18, $19) RETURNING id";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
@@ -337,13 +354,17 @@ int store_events_insert(struct store *db, struct event *ev, int64_t now_us, stru
     bind_event(st, ev);
     store_bind_int64(st, 13, ev->organizer_id);
     store_bind_int64(st, 14, now_us);
+    if (ev->parent_id) {
+        store_bind_int64(st, 17, ev->parent_id);
+        store_bind_int64(st, 18, ev->recurrence_id);
+    }
+    store_bind_int64(st, 19, ev->sequence); /* imports keep their SEQUENCE */
     if ((rc = store_step(st, err)) < 0)
         return rc;
     ev->id = store_col_int64(st, 0);
     if ((rc = store_run(st, err)) < 0)
         return rc;
     ev->version = 1;
-    ev->sequence = 0;
     ev->created_us = ev->updated_us = now_us;
     return PL_OK;
 }
@@ -354,7 +375,8 @@ int store_events_update(struct store *db, struct event *ev, int64_t if_version, 
     static const char sql[] =
         "UPDATE events SET calendar_id = $2, title = $3, description = $4, location = $5,"
         " room_id = $6, starts_at = $7, ends_at = $8, time_zone = $9, all_day = $10,"
-        " visibility = $11, status = $12, sequence = sequence + 1, version = version + 1,"
+        " visibility = $11, status = $12, rrule = $15, ical_extra = $16,"
+        " sequence = MAX(sequence + 1, $17), version = version + 1,"
         " updated_at = $13 WHERE id = $1 AND ($14 < 0 OR version = $14)"
         " RETURNING version, sequence";
     struct store_stmt *st;
@@ -365,6 +387,7 @@ int store_events_update(struct store *db, struct event *ev, int64_t if_version, 
     bind_event(st, ev);
     store_bind_int64(st, 13, now_us);
     store_bind_int64(st, 14, if_version);
+    store_bind_int64(st, 17, ev->sequence); /* an import may carry a higher SEQUENCE */
     if ((rc = store_step(st, err)) < 0)
         return rc;
     if (rc == STORE_DONE)
@@ -431,40 +454,211 @@ int store_events_set_reminders(struct store *db, int64_t event_id, const int *mi
     return PL_OK;
 }
 
-int store_events_reindex(struct store *db, int64_t event_id, struct pl_error *err)
+/* Whose time each occurrence of $1 takes: the calendar owner (as if accepted) and every user
+ * participant, each once, with the strongest claim winning (accepted over tentative over
+ * declined).  OR IGNORE: extending a series re-runs it over occurrences already indexed. */
+static const char index_users[] =
+    "INSERT OR IGNORE INTO user_instances (user_id, starts_at, instance_id, ends_at, busy)"
+    " SELECT w.user_id, i.starts_at, i.id, i.ends_at,"
+    "  CASE WHEN i.status = 'cancelled' OR w.claim = 3 THEN 0"
+    "       WHEN i.status = 'tentative' OR w.claim = 2 THEN 2 ELSE 1 END"
+    " FROM event_instances i, (SELECT user_id, MIN(claim) AS claim FROM ("
+    "    SELECT c.owner_id AS user_id, 1 AS claim FROM events e"
+    "    JOIN calendars c ON c.id = e.calendar_id WHERE e.id = $1"
+    "    UNION ALL SELECT user_id, CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2"
+    "    ELSE 1 END FROM event_participants WHERE event_id = $1 AND user_id IS NOT NULL)"
+    "  GROUP BY user_id) w"
+    " WHERE i.event_id = $1";
+
+/* A series' occurrences from a list of starts, skipping those an override replaces. */
+static const char index_series[] =
+    "INSERT INTO event_instances (event_id, calendar_id, room_id, recurrence_id, starts_at,"
+    " ends_at, status) SELECT e.id, e.calendar_id, e.room_id, s.value, s.value,"
+    " s.value + (e.ends_at - e.starts_at), e.status FROM events e, json_each($2) s"
+    " WHERE e.id = $1 AND NOT EXISTS (SELECT 1 FROM events o WHERE o.parent_id = e.id"
+    "  AND o.recurrence_id = s.value)";
+
+static int run_with_event(struct store *db, const char *sql, int64_t event_id,
+                          struct pl_error *err)
+{
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    return store_run(st, err);
+}
+
+static int set_materialized(struct store *db, int64_t event_id, int64_t until_us,
+                            struct pl_error *err)
+{
+    static const char sql[] = "UPDATE events SET materialized_until = $2 WHERE id = $1";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    store_bind_int64(st, 2, until_us);
+    return store_run(st, err);
+}
+
+int store_events_reindex(struct store *db, int64_t event_id, const int64_t *starts, size_t n,
+                         int64_t materialized_until, struct arena *a, struct pl_error *err)
 {
     /* Deleting the occurrences cascades to user_instances. */
     static const char clear[] = "DELETE FROM event_instances WHERE event_id = $1";
-    static const char instance[] =
+    static const char single[] =
         "INSERT INTO event_instances (event_id, calendar_id, room_id, recurrence_id, starts_at,"
-        " ends_at, status) SELECT id, calendar_id, room_id, NULL, starts_at, ends_at, status"
-        " FROM events WHERE id = $1";
-    /* Whose time each occurrence takes: the calendar owner (as if accepted) and every user
-     * participant, each once, with the strongest claim winning (accepted over tentative over
-     * declined). */
-    static const char users[] =
-        "INSERT INTO user_instances (user_id, starts_at, instance_id, ends_at, busy)"
-        " SELECT w.user_id, i.starts_at, i.id, i.ends_at,"
-        "  CASE WHEN i.status = 'cancelled' OR w.claim = 3 THEN 0"
-        "       WHEN i.status = 'tentative' OR w.claim = 2 THEN 2 ELSE 1 END"
-        " FROM event_instances i, (SELECT user_id, MIN(claim) AS claim FROM ("
-        "    SELECT c.owner_id AS user_id, 1 AS claim FROM events e"
-        "    JOIN calendars c ON c.id = e.calendar_id WHERE e.id = $1"
-        "    UNION ALL SELECT user_id, CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2"
-        "    ELSE 1 END FROM event_participants WHERE event_id = $1 AND user_id IS NOT NULL)"
-        "  GROUP BY user_id) w"
-        " WHERE i.event_id = $1";
-    const char *const steps[] = {clear, instance, users};
-    for (size_t k = 0; k < 3; k++) {
+        " ends_at, status) SELECT id, calendar_id, room_id, recurrence_id, starts_at, ends_at,"
+        " status FROM events WHERE id = $1";
+    int rc = run_with_event(db, clear, event_id, err);
+    if (rc < 0)
+        return rc;
+    if (starts == NULL) {
+        rc = run_with_event(db, single, event_id, err);
+    } else {
         struct store_stmt *st;
-        int rc = store_stmt(db, steps[k], &st, err);
-        if (rc < 0)
+        if ((rc = store_stmt(db, index_series, &st, err)) < 0)
             return rc;
         store_bind_int64(st, 1, event_id);
-        if ((rc = store_run(st, err)) < 0)
-            return rc;
+        store_bind_ids(st, 2, starts, n, a);
+        if ((rc = store_run(st, err)) == PL_OK)
+            rc = set_materialized(db, event_id, materialized_until, err);
     }
+    return rc < 0 ? rc : run_with_event(db, index_users, event_id, err);
+}
+
+int store_events_extend(struct store *db, int64_t series_id, const int64_t *starts, size_t n,
+                        int64_t materialized_until, struct arena *a, struct pl_error *err)
+{
+    struct store_stmt *st;
+    int rc = store_stmt(db, index_series, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, series_id);
+    store_bind_ids(st, 2, starts, n, a);
+    if ((rc = store_run(st, err)) < 0 ||
+        (rc = set_materialized(db, series_id, materialized_until, err)) < 0)
+        return rc;
+    return run_with_event(db, index_users, series_id, err);
+}
+
+int store_events_series_to_extend(struct store *db, int64_t until_us, int limit, struct arena *a,
+                                  struct event **out, size_t *n, struct pl_error *err)
+{
+    static const char sql[] = "SELECT " EVENT_COLUMNS ", e.materialized_until FROM events e"
+                              " WHERE e.rrule IS NOT NULL AND e.materialized_until < $1"
+                              " ORDER BY e.materialized_until LIMIT $2";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, until_us);
+    store_bind_int64(st, 2, limit);
+    size_t cap = 0, count = 0;
+    struct event *items = NULL;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        read_event(st, a, &items[count]);
+        /* The series' own horizon rides in `updated_us`'s place for the caller. */
+        items[count].updated_us = store_col_int64(st, 22);
+        count++;
+    }
+    if (rc < 0)
+        return rc;
+    *out = items;
+    *n = count;
     return PL_OK;
+}
+
+int store_meta_get(struct store *db, const char *key, int64_t *value, struct pl_error *err)
+{
+    static const char sql[] = "SELECT value FROM meta WHERE key = $1";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_text(st, 1, key);
+    if ((rc = store_step(st, err)) < 0)
+        return rc;
+    *value = rc == STORE_ROW ? store_col_int64(st, 0) : 0;
+    store_done(st);
+    return PL_OK;
+}
+
+int store_meta_set(struct store *db, const char *key, int64_t value, struct pl_error *err)
+{
+    static const char sql[] = "INSERT INTO meta (key, value) VALUES ($1, $2)"
+                              " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_text(st, 1, key);
+    store_bind_int64(st, 2, value);
+    return store_run(st, err);
+}
+
+int store_events_overrides(struct store *db, int64_t series_id, struct arena *a,
+                           struct event **out, size_t *n, struct pl_error *err)
+{
+    static const char sql[] = "SELECT " EVENT_COLUMNS " FROM events e WHERE e.parent_id = $1"
+                              " ORDER BY e.recurrence_id";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, series_id);
+    size_t cap = 0, count = 0;
+    struct event *items = NULL;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        items = arena_grow(a, items, count, &cap, sizeof *items);
+        read_event(st, a, &items[count++]);
+    }
+    if (rc < 0)
+        return rc;
+    *out = items;
+    *n = count;
+    return PL_OK;
+}
+
+int store_events_override_get(struct store *db, int64_t series_id, int64_t recurrence_id,
+                              struct arena *a, struct event *out, struct pl_error *err)
+{
+    static const char sql[] = "SELECT " EVENT_COLUMNS " FROM events e"
+                              " WHERE e.parent_id = $1 AND e.recurrence_id = $2";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, series_id);
+    store_bind_int64(st, 2, recurrence_id);
+    if ((rc = store_step(st, err)) < 0)
+        return rc;
+    if (rc == STORE_DONE)
+        return pl_error_set(err, PL_ENOTFOUND, NULL, "no such override");
+    read_event(st, a, out);
+    store_done(st);
+    return PL_OK;
+}
+
+int store_events_in_series(struct store *db, int64_t series_id, int64_t viewer_id,
+                           int64_t from_us, int64_t to_us, const struct store_page *page,
+                           struct arena *a, struct occurrence **out, size_t *n,
+                           struct pl_error *err)
+{
+    static const char sql[] = "SELECT " OCCURRENCE_COLUMNS " FROM event_instances i" OCCURRENCE_JOINS
+                              " WHERE i.event_id IN (SELECT id FROM events WHERE id = $1"
+                              "   UNION ALL SELECT id FROM events WHERE parent_id = $1)"
+                              " AND " OVERLAPS_SQL("i") AFTER_SQL("i.starts_at", "i.id")
+                              " ORDER BY i.starts_at, i.id LIMIT $7";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, series_id);
+    bind_range(st, from_us, to_us, page, viewer_id);
+    return read_occurrences(st, a, out, n, err);
 }
 
 int store_events_delete(struct store *db, int64_t id, struct pl_error *err)
@@ -498,25 +692,33 @@ int store_events_set_rsvp(struct store *db, int64_t event_id, int64_t user_id, i
         return rc;
     if (store_changes(db) == 0)
         return pl_error_set(err, PL_EFORBIDDEN, NULL, "only participants can answer an invitation");
-    return store_events_reindex(db, event_id, err);
+    return PL_OK;
 }
 
-int store_events_room_conflicts(struct store *db, int64_t room_id, int64_t start_us,
-                                int64_t end_us, int64_t exclude_event_id, size_t max,
+int store_events_room_conflicts(struct store *db, int64_t room_id, const int64_t *ranges,
+                                size_t nranges, int64_t exclude_event_id, size_t max,
                                 struct arena *a, struct conflict **out, size_t *n,
                                 struct pl_error *err)
 {
+    /* $2 is [start0, end0, start1, end1, ...]: json_each yields them in order (key = index),
+     * paired by key/2.  One statement however many occurrences a series books.  CROSS JOIN
+     * keeps the ranges outermost (SQLite's planner does not reorder it), so that each range
+     * is one bounded search of the (room_id, starts_at) index. */
     static const char sql[] =
-        "SELECT i.event_id, i.starts_at, i.ends_at FROM event_instances i"
-        " WHERE i.room_id = $1 AND " OVERLAPS_SQL("i")
-        "   AND i.status <> 'cancelled' AND i.event_id <> $5 ORDER BY i.starts_at LIMIT $6";
+        "WITH r AS (SELECT s.value AS start_us, e.value AS end_us FROM json_each($2) s"
+        "  JOIN json_each($2) e ON e.key = s.key + 1 WHERE s.key % 2 = 0)"
+        " SELECT DISTINCT COALESCE(x.parent_id, x.id), i.starts_at, i.ends_at, r.start_us"
+        " FROM r CROSS JOIN event_instances i JOIN events x ON x.id = i.event_id"
+        " WHERE i.room_id = $1 AND i.starts_at < r.end_us AND i.starts_at > r.start_us - $4"
+        "   AND i.ends_at > r.start_us AND i.status <> 'cancelled'"
+        "   AND i.event_id NOT IN (SELECT id FROM events WHERE id = $5 OR parent_id = $5)"
+        " ORDER BY i.starts_at LIMIT $6";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, room_id);
-    store_bind_int64(st, 2, start_us);
-    store_bind_int64(st, 3, end_us);
+    store_bind_ids(st, 2, ranges, 2 * nranges, a);
     store_bind_int64(st, 4, STORE_DURATION_MAX_US);
     store_bind_int64(st, 5, exclude_event_id);
     store_bind_int64(st, 6, (int64_t)max);
@@ -527,6 +729,7 @@ int store_events_room_conflicts(struct store *db, int64_t room_id, int64_t start
         items[count].event_id = store_col_int64(st, 0);
         items[count].start_us = store_col_int64(st, 1);
         items[count].end_us = store_col_int64(st, 2);
+        items[count].blocked_start_us = store_col_int64(st, 3);
         count++;
     }
     if (rc < 0)

@@ -17,7 +17,10 @@ struct store;
 
 /* One occurrence as range queries return it, with what the viewer's view depends on. */
 struct occurrence {
-    int64_t instance_id, event_id, calendar_id, organizer_id;
+    int64_t instance_id;
+    int64_t event_id;  /* the row the occurrence comes from (an override's own id) */
+    int64_t series_id; /* the id clients know it by (the series' for an override) */
+    int64_t calendar_id, organizer_id;
     int64_t recurrence_id; /* 0 for a single event */
     int64_t start_us, end_us;
     const char *title, *location, *time_zone;
@@ -33,7 +36,8 @@ struct occurrence {
 
 /* A room booking that blocks a new one. */
 struct conflict {
-    int64_t event_id, start_us, end_us;
+    int64_t event_id, start_us, end_us; /* the booking in the way (series id for overrides) */
+    int64_t blocked_start_us;           /* the start of the new occurrence it blocks */
 };
 
 /* A busy interval of one user or room: free/busy and find-a-time. */
@@ -69,21 +73,48 @@ PL_MUST_CHECK int store_events_set_participants(struct store *db, int64_t event_
 PL_MUST_CHECK int store_events_set_reminders(struct store *db, int64_t event_id,
                                              const int *minutes, size_t n, struct pl_error *err);
 /* Rebuild the event's occurrences and whose time they take from the event row and its
- * participants.  Call after any write that changes them. */
-PL_MUST_CHECK int store_events_reindex(struct store *db, int64_t event_id, struct pl_error *err);
+ * participants.  Call after any write that changes them.  A single event (or an override)
+ * passes starts = NULL; a series passes the starts of its occurrences up to
+ * `materialized_until` (core_recur_expand), those replaced by overrides being skipped. */
+PL_MUST_CHECK int store_events_reindex(struct store *db, int64_t event_id, const int64_t *starts,
+                                       size_t n, int64_t materialized_until, struct arena *a,
+                                       struct pl_error *err);
+/* Add a series' occurrences at `starts` (all later than its materialized_until) and record the
+ * new horizon. */
+PL_MUST_CHECK int store_events_extend(struct store *db, int64_t series_id, const int64_t *starts,
+                                      size_t n, int64_t materialized_until, struct arena *a,
+                                      struct pl_error *err);
+/* Up to `limit` series materialised less far than `until_us`, least first; each one's
+ * current horizon is returned in its `updated_us`. */
+PL_MUST_CHECK int store_events_series_to_extend(struct store *db, int64_t until_us, int limit,
+                                                struct arena *a, struct event **out, size_t *n,
+                                                struct pl_error *err);
+/* The overrides of a series, by recurrence id; one of them. */
+PL_MUST_CHECK int store_events_overrides(struct store *db, int64_t series_id, struct arena *a,
+                                         struct event **out, size_t *n, struct pl_error *err);
+PL_MUST_CHECK int store_events_override_get(struct store *db, int64_t series_id,
+                                            int64_t recurrence_id, struct arena *a,
+                                            struct event *out, struct pl_error *err);
+/* Server-wide integers in the meta table (0 when absent). */
+PL_MUST_CHECK int store_meta_get(struct store *db, const char *key, int64_t *value,
+                                 struct pl_error *err);
+PL_MUST_CHECK int store_meta_set(struct store *db, const char *key, int64_t value,
+                                 struct pl_error *err);
 /* Delete the event with everything hanging off it. */
 PL_MUST_CHECK int store_events_delete(struct store *db, int64_t id, struct pl_error *err);
-/* Set `user_id`'s RSVP; PL_ENOTFOUND when it does not take part.  Reindexes. */
+/* Set `user_id`'s RSVP; PL_EFORBIDDEN when it does not take part.  The caller reindexes. */
 PL_MUST_CHECK int store_events_set_rsvp(struct store *db, int64_t event_id, int64_t user_id,
                                         int rsvp, struct pl_error *err);
 
-/* Bookings of `room_id` overlapping [start, end) other than `exclude_event_id`'s (at most
- * `max`), earliest first.  Run inside the writing transaction: with the write lock held, what
- * it finds cannot change before the commit, which is what makes double-booking impossible. */
-PL_MUST_CHECK int store_events_room_conflicts(struct store *db, int64_t room_id, int64_t start_us,
-                                              int64_t end_us, int64_t exclude_event_id,
-                                              size_t max, struct arena *a, struct conflict **out,
-                                              size_t *n, struct pl_error *err);
+/* Bookings of `room_id` overlapping any of the `nranges` ranges [ranges[2k], ranges[2k+1])
+ * other than those of `exclude_event_id` (and its overrides), at most `max`, earliest first.
+ * One statement.  Run inside the writing transaction: with the write lock held, what it finds
+ * cannot change before the commit, which is what makes double-booking impossible. */
+PL_MUST_CHECK int store_events_room_conflicts(struct store *db, int64_t room_id,
+                                              const int64_t *ranges, size_t nranges,
+                                              int64_t exclude_event_id, size_t max,
+                                              struct arena *a, struct conflict **out, size_t *n,
+                                              struct pl_error *err);
 
 /* A page of an occurrence listing: occurrences after (start, instance id) = (after_start_us,
  * after_id) in (start, instance id) order, at most `limit`.  The first page has after_id 0. */
@@ -107,6 +138,13 @@ PL_MUST_CHECK int store_events_in_room(struct store *db, int64_t room_id, int64_
                                        int64_t from_us, int64_t to_us,
                                        const struct store_page *page, struct arena *a,
                                        struct occurrence **out, size_t *n, struct pl_error *err);
+
+/* The occurrences of one series (its overrides included) overlapping [from, to). */
+PL_MUST_CHECK int store_events_in_series(struct store *db, int64_t series_id, int64_t viewer_id,
+                                         int64_t from_us, int64_t to_us,
+                                         const struct store_page *page, struct arena *a,
+                                         struct occurrence **out, size_t *n,
+                                         struct pl_error *err);
 
 /* Fill the participants of every occurrence in one query, however many there are. */
 PL_MUST_CHECK int store_events_attach_participants(struct store *db, struct occurrence *occ,
