@@ -23,7 +23,3 @@ CREATE TABLE meta (
 );
 INSERT INTO meta (key, value) VALUES ('materialized_until', 0);
 
--- Participants by event alone: the two partial unique indexes of 002 cannot serve
--- "WHERE event_id = ?" (replacing a list, reading it, the foreign key on delete), which made
--- those scans of the whole table.
-CREATE INDEX event_participants_event ON event_participants (event_id);
