@@ -155,7 +155,8 @@ static json_t *event_json(struct http_request *rq, const struct event *ev, const
     json_t *j = json_pack(
         "{s:o, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:o, s:o, s:o, s:s, s:s, s:o,"
         " s:o, s:I, s:o, s:o, s:s}",
-        "id", api_id_json(ev->id), "uid", ev->uid, "calendar_id", api_id_json(ev->calendar_id),
+        "id", api_id_json(core_event_public_id(ev)), "uid", ev->uid,
+        "calendar_id", api_id_json(ev->calendar_id),
         "organizer_id", api_id_json(ev->organizer_id), "title", ev->title, "description",
         ev->description, "location", ev->location, "start",
         when_json(ev->start_us, ev->all_day, ev->time_zone), "end",
@@ -167,6 +168,13 @@ static json_t *event_json(struct http_request *rq, const struct event *ev, const
         recurrence_json(ev->recurrence), "sequence",
         (json_int_t)ev->sequence, "created_at", api_time_json(ev->created_us), "updated_at",
         api_time_json(ev->updated_us), "etag", event_etag(rq, ev));
+    if (ev->parent_id) {
+        /* An override answers as the occurrence of its series it is. */
+        const char *slash = strrchr(ev->uid, '/');
+        json_object_set_new(j, "uid", json_stringn(ev->uid, slash ? (size_t)(slash - ev->uid)
+                                                                   : strlen(ev->uid)));
+        json_object_set_new(j, "recurrence_id", api_time_json(ev->recurrence_id));
+    }
     return j;
 }
 

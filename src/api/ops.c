@@ -4,6 +4,7 @@
 #include "metrics.h"
 #include "store/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,22 @@ extern const size_t api_openapi_json_len;
 void api_ops_healthz(struct http_request *rq)
 {
     http_reply_json(rq, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* The version of the system tz database libical reads zones from ("2025b"), from the first
+ * line of tzdata.zi ("# version 2025b"), or "unknown". */
+static void tzdata_version(char *out, size_t len)
+{
+    char line[64] = "";
+    FILE *f = fopen("/usr/share/zoneinfo/tzdata.zi", "r");
+    snprintf(out, len, "unknown");
+    if (f == NULL)
+        return;
+    if (fgets(line, sizeof line, f) != NULL && strncmp(line, "# version ", 10) == 0) {
+        line[strcspn(line, "\r\n")] = '\0';
+        snprintf(out, len, "%s", line + 10);
+    }
+    fclose(f);
 }
 
 void api_ops_readyz(struct http_request *rq)
@@ -30,8 +47,11 @@ void api_ops_readyz(struct http_request *rq)
                   version, store_schema_latest());
         return;
     }
-    http_reply_json(rq, 200, json_pack("{s:s, s:s, s:i}", "status", "ready", "database",
-                                       store_engine_name_get(rq->db), "schema_version", version));
+    char tz[32];
+    tzdata_version(tz, sizeof tz);
+    http_reply_json(rq, 200, json_pack("{s:s, s:s, s:i, s:s}", "status", "ready", "database",
+                                       store_engine_name_get(rq->db), "schema_version", version,
+                                       "tzdata", tz));
 }
 
 void api_ops_metrics(struct http_request *rq)
