@@ -27,7 +27,7 @@ static void tzdata_version(char *out, size_t len)
         return;
     if (fgets(line, sizeof line, f) != NULL && strncmp(line, "# version ", 10) == 0) {
         line[strcspn(line, "\r\n")] = '\0';
-        snprintf(out, len, "%s", line + 10);
+        snprintf(out, len, "%.20s", line + 10);
     }
     fclose(f);
 }
