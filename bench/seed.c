@@ -594,7 +594,7 @@ static int seed_write_event(struct seed *s, struct seed_plan *pl)
         (rc = store_events_set_participants(s->db, ev->id, pl->p, pl->np, &s->err)) < 0 ||
         (pl->has_reminder &&
          (rc = store_events_set_reminders(s->db, ev->id, reminder, 1, &s->err)) < 0) ||
-        (rc = store_events_reindex(s->db, ev->id, NULL, 0, 0, NULL, &s->err)) < 0)
+        (rc = store_events_reindex(s->db, ev->id, NULL, NULL, 0, 0, NULL, &s->err)) < 0)
         return rc;
     for (size_t k = 1; k < pl->np; k++) {
         struct notification n = {.user_id = pl->p[k].user_id, .event_id = ev->id,

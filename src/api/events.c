@@ -521,41 +521,99 @@ static struct recur_series series_of(const struct event *ev)
 }
 
 /* The starts of ev's occurrences in [from, to).  Too many is the client's rule: 422. */
-static int series_starts(struct http_request *rq, const struct event *ev, int64_t from,
-                         int64_t to, int64_t **starts, size_t *n, struct pl_error *err)
+/* The start every expansion begins from: RDATEs may come before DTSTART. */
+#define EXPAND_FROM_US (INT64_C(-62135596800) * 1000000) /* 0001-01-01 */
+
+/* Every start of ev's occurrences in [from, to), however many: expanded window by window,
+ * each small enough for the expansion cap. */
+static int expand_all(struct arena *a, const struct event *ev, int64_t from, int64_t to,
+                      int64_t **starts, size_t *n, struct pl_error *err)
 {
     struct recur_series s = series_of(ev);
-    int rc = core_recur_expand(&s, from, to, CORE_RECUR_MAX_PER_SERIES, rq->arena, starts, n, err);
-    if (rc == PL_ETOOBIG)
-        rc = pl_error_set(err, PL_EINVAL, "recurrence",
-                          "the rule makes more than %d occurrences within the %d-day horizon;"
-                          " recur less often or end it (COUNT, UNTIL)",
-                          CORE_RECUR_MAX_PER_SERIES, rq->cfg->recurrence_horizon_days);
-    return rc;
+    int64_t *all = NULL;
+    size_t count = 0, cap = 0;
+    for (int64_t lo = from; lo < to;) {
+        int64_t hi = to, *part;
+        size_t np;
+        int rc;
+        while ((rc = core_recur_expand(&s, lo, hi, CORE_RECUR_MAX_PER_SERIES, a, &part, &np,
+                                       err)) == PL_ETOOBIG && hi - lo > CORE_TIME_US_PER_S)
+            hi = lo + (hi - lo) / 2;
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; i < np; i++) {
+            all = arena_grow(a, all, count, &cap, sizeof *all);
+            all[count++] = part[i];
+        }
+        lo = hi;
+    }
+    *starts = all;
+    *n = count;
+    return PL_OK;
 }
 
-/* Extend one series' occurrences from its own horizon towards `until`, in steps small enough
- * for the expansion cap; returns after one step (the caller loops). */
+/* The starts of ev's occurrences up to `to` (the server-wide horizon).  A rule is refused (422)
+ * when it makes more than CORE_RECUR_MAX_PER_SERIES occurrences within the configured horizon
+ * after its first start; past that the horizon may reach further (a query asked for a far
+ * range) and the series is expanded as far, however many occurrences that takes. */
+static int series_starts(struct http_request *rq, const struct event *ev, int64_t to,
+                         int64_t **starts, size_t *n, struct pl_error *err)
+{
+    struct recur_series s = series_of(ev);
+    int64_t *probe;
+    size_t np;
+    int rc = core_recur_expand(&s, ev->start_us,
+                               ev->start_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US,
+                               CORE_RECUR_MAX_PER_SERIES, rq->arena, &probe, &np, err);
+    if (rc == PL_ETOOBIG)
+        return pl_error_set(err, PL_EINVAL, "recurrence",
+                            "the rule makes more than %d occurrences within %d days;"
+                            " recur less often or end it (COUNT, UNTIL)",
+                            CORE_RECUR_MAX_PER_SERIES, rq->cfg->recurrence_horizon_days);
+    if (rc < 0)
+        return rc;
+    return expand_all(rq->arena, ev, EXPAND_FROM_US, to, starts, n, err);
+}
+
+/* The ends of the occurrences at `starts`: the start plus the event's length, except for
+ * all-day events, which end at local midnight as many days later (a day across a DST change
+ * is 23 or 25 hours).  NULL when every end is start + length. */
+static int64_t *occurrence_ends(struct arena *a, const struct event *ev, const int64_t *starts,
+                                size_t n)
+{
+    if (!ev->all_day)
+        return NULL;
+    int64_t days = (ev->end_us - ev->start_us + DAY_US / 2) / DAY_US;
+    int64_t *ends = arena_alloc(a, (n ? n : 1) * sizeof *ends);
+    for (size_t i = 0; i < n; i++) {
+        struct core_civil d;
+        ends[i] = starts[i] + (ev->end_us - ev->start_us);
+        if (core_tz_from_utc(ev->time_zone, starts[i], &d, NULL, NULL) == PL_OK) {
+            int64_t y, z = core_time_days_from_civil(d.year, (unsigned)d.month, (unsigned)d.day) + days;
+            unsigned m, dd;
+            core_time_civil_from_days(z, &y, &m, &dd);
+            struct core_civil e = {.year = (int)y, .month = (int)m, .day = (int)dd};
+            int64_t end;
+            if (core_tz_to_utc(ev->time_zone, &e, &end, NULL, NULL) == PL_OK)
+                ends[i] = end;
+        }
+    }
+    return ends;
+}
+
+/* Extend one series' occurrences from its own horizon to `until`. */
 static int extend_series(struct http_request *rq, struct arena *a, const struct event *s,
                          int64_t until, struct pl_error *err)
 {
-    struct recur_series r = series_of(s);
-    int64_t from = s->updated_us, to = until, *starts;
+    int64_t *starts;
     size_t n;
-    int rc;
-    while ((rc = core_recur_expand(&r, from, to, CORE_RECUR_MAX_PER_SERIES, a, &starts, &n,
-                                   err)) == PL_ETOOBIG && to - from > DAY_US)
-        to = from + (to - from) / 2;
+    int rc = expand_all(a, s, s->updated_us, until, &starts, &n, err);
     if (rc < 0)
         return rc;
-    return store_events_extend(rq->db, s->id, starts, n, to, a, err);
+    return store_events_extend(rq->db, s->id, starts, occurrence_ends(a, s, starts, n), n, until,
+                               a, err);
 }
 
-/* Make every series' occurrences exist in event_instances up to at least `until` and the
- * configured horizon ahead of now, and give that instant in *horizon.  Every series is
- * always expanded to the same server-wide instant (meta 'materialized_until'), so a range
- * query needs only compare with it; the first query past it (or the first request of a new
- * day, as now moves on) extends them all, inside the caller's transaction when `in_tx`. */
 int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t *horizon,
                     struct pl_error *err)
 {
@@ -596,19 +654,20 @@ int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t 
 
 /* Rebuild the occurrences of `ev` (a series up to `horizon`, from `starts` when the caller
  * has them already). */
-static int index_event(struct http_request *rq, const struct event *ev, int64_t horizon,
-                       const int64_t *starts, size_t n, struct pl_error *err)
+int api_events_index(struct http_request *rq, const struct event *ev, int64_t horizon,
+                     const int64_t *starts, size_t n, struct pl_error *err)
 {
     int64_t *own;
     int rc;
     if (ev->recurrence == NULL)
-        return store_events_reindex(rq->db, ev->id, NULL, 0, 0, rq->arena, err);
+        return store_events_reindex(rq->db, ev->id, NULL, NULL, 0, 0, rq->arena, err);
     if (starts == NULL) {
-        if ((rc = series_starts(rq, ev, ev->start_us, horizon, &own, &n, err)) < 0)
+        if ((rc = series_starts(rq, ev, horizon, &own, &n, err)) < 0)
             return rc;
         starts = own;
     }
-    return store_events_reindex(rq->db, ev->id, starts, n, horizon, rq->arena, err);
+    return store_events_reindex(rq->db, ev->id, starts, occurrence_ends(rq->arena, ev, starts, n),
+                                n, horizon, rq->arena, err);
 }
 
 /* Answer 409 listing the bookings that block the room for any of the `n` occurrences at
@@ -706,8 +765,8 @@ static bool listed(const struct participant *p, size_t n, const struct participa
 
 /* After a change of a series, drop the overrides that no longer replace one of its
  * occurrences (all of them when it stopped recurring); those that still apply are kept. */
-static int drop_stale_overrides(struct http_request *rq, const struct event *ev,
-                                struct pl_error *err)
+int api_events_drop_stale_overrides(struct http_request *rq, const struct event *ev,
+                                    struct pl_error *err)
 {
     struct event *ov;
     size_t n;
@@ -767,13 +826,13 @@ void api_events_create(struct http_request *rq)
         goto fail;
     if ((rc = api_materialize(rq, reach, true, &horizon, &err)) < 0 ||
         (ev.recurrence &&
-         (rc = series_starts(rq, &ev, ev.start_us, horizon, &starts, &nstarts, &err)) < 0) ||
+         (rc = series_starts(rq, &ev, horizon, &starts, &nstarts, &err)) < 0) ||
         (ev.room_id && ev.status != EVENT_STATUS_CANCELLED &&
          (rc = check_room_free(rq, &ev, starts, &nstarts, b.skip_conflicts, &conflicts, &err)) < 0) ||
         (rc = store_events_insert(rq->db, &ev, rq->now_us, &err)) < 0 ||
         (rc = store_events_set_participants(rq->db, ev.id, people, npeople, &err)) < 0 ||
         (rc = store_events_set_reminders(rq->db, ev.id, b.reminders, b.nreminders, &err)) < 0 ||
-        (rc = index_event(rq, &ev, horizon, ev.recurrence ? starts : NULL, nstarts, &err)) < 0 ||
+        (rc = api_events_index(rq, &ev, horizon, ev.recurrence ? starts : NULL, nstarts, &err)) < 0 ||
         (rc = notify_all(rq, &ev, people, npeople, NOTIFY_INVITATION, rq->user_id, &err)) < 0 ||
         (rc = store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err)) < 0) {
         store_rollback(rq->db);
@@ -879,8 +938,8 @@ void api_events_patch(struct http_request *rq)
     int64_t reach = ev.recurrence ? ev.start_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US
                                   : ev.end_us;
     if (api_materialize(rq, reach, true, &horizon, &err) < 0 ||
-        (ev.recurrence && series_starts(rq, &ev, ev.start_us, horizon, &starts, &nstarts, &err) < 0) ||
-        drop_stale_overrides(rq, &ev, &err) < 0)
+        (ev.recurrence && series_starts(rq, &ev, horizon, &starts, &nstarts, &err) < 0) ||
+        api_events_drop_stale_overrides(rq, &ev, &err) < 0)
         goto rollback;
     /* Room rules bind a booking that is kept or made: a cancelled event frees its room, so it
      * may be cancelled whatever became of the room.  Capacity is checked when the room or the
@@ -898,7 +957,7 @@ void api_events_patch(struct http_request *rq)
          store_events_set_participants(rq->db, ev.id, people, npeople, &err) < 0) ||
         (b.has_reminders &&
          store_events_set_reminders(rq->db, ev.id, b.reminders, b.nreminders, &err) < 0) ||
-        index_event(rq, &ev, horizon, ev.recurrence ? starts : NULL, nstarts, &err) < 0)
+        api_events_index(rq, &ev, horizon, ev.recurrence ? starts : NULL, nstarts, &err) < 0)
         goto rollback;
     /* Who hears what: the removed get a cancellation, the added an invitation, those who stay
      * an update (a cancellation when the event itself was cancelled). */
@@ -993,14 +1052,14 @@ void api_events_rsvp(struct http_request *rq)
     size_t nov;
     if (store_events_set_rsvp(rq->db, ev.id, rq->user_id, rsvp, &err) < 0 ||
         api_materialize(rq, 0, true, &horizon, &err) < 0 ||
-        index_event(rq, &ev, horizon, NULL, 0, &err) < 0 ||
+        api_events_index(rq, &ev, horizon, NULL, 0, &err) < 0 ||
         store_events_overrides(rq->db, ev.id, rq->arena, &ov, &nov, &err) < 0)
         goto rollback;
     for (size_t i = 0; i < nov; i++) {
         int rc = store_events_set_rsvp(rq->db, ov[i].id, rq->user_id, rsvp, &err);
         if (rc == PL_EFORBIDDEN)
             continue;
-        if (rc < 0 || store_events_reindex(rq->db, ov[i].id, NULL, 0, 0, rq->arena, &err) < 0)
+        if (rc < 0 || store_events_reindex(rq->db, ov[i].id, NULL, NULL, 0, 0, rq->arena, &err) < 0)
             goto rollback;
     }
     if (ev.organizer_id != rq->user_id) {
@@ -1194,8 +1253,8 @@ void api_events_instance_patch(struct http_request *rq)
                       : store_events_insert(rq->db, &ev, rq->now_us, &err)) < 0 ||
         ((b.has_participants || !has_override) &&
          store_events_set_participants(rq->db, ev.id, people, npeople, &err) < 0) ||
-        store_events_reindex(rq->db, ev.id, NULL, 0, 0, rq->arena, &err) < 0 ||
-        index_event(rq, &series, horizon, NULL, 0, &err) < 0)
+        store_events_reindex(rq->db, ev.id, NULL, NULL, 0, 0, rq->arena, &err) < 0 ||
+        api_events_index(rq, &series, horizon, NULL, 0, &err) < 0)
         goto rollback;
     bool cancelled = ev.status == EVENT_STATUS_CANCELLED;
     for (size_t i = 0; i < npeople; i++) {
@@ -1243,7 +1302,7 @@ void api_events_instance_delete(struct http_request *rq)
         (has_override && store_events_delete(rq->db, ov.id, &err) < 0) ||
         store_events_update(rq->db, &updated, series.version, rq->now_us, &err) < 0 ||
         api_materialize(rq, 0, true, &horizon, &err) < 0 ||
-        index_event(rq, &updated, horizon, NULL, 0, &err) < 0 ||
+        api_events_index(rq, &updated, horizon, NULL, 0, &err) < 0 ||
         store_notifications_schedule_reminders(rq->db, series.id, rq->now_us, &err) < 0)
         goto rollback;
     if (store_commit(rq->db, &err) < 0)

@@ -88,6 +88,27 @@ json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, si
 PL_MUST_CHECK int api_materialize(struct http_request *rq, int64_t until, bool in_tx,
                                   int64_t *horizon, struct pl_error *err);
 
+/* Rebuild an event's occurrences (a series expanded up to `horizon`, from `starts` when the
+ * caller has them), and drop the overrides of a changed series that no longer apply.  Both
+ * run inside the caller's transaction (api/events.c). */
+struct event;
+PL_MUST_CHECK int api_events_index(struct http_request *rq, const struct event *ev,
+                                   int64_t horizon, const int64_t *starts, size_t n,
+                                   struct pl_error *err);
+PL_MUST_CHECK int api_events_drop_stale_overrides(struct http_request *rq, const struct event *ev,
+                                                  struct pl_error *err);
+
+/* iCalendar import into calendar `calendar_id` for rq->user_id (api/import.c): idempotent by
+ * UID, a higher SEQUENCE updates, `atomic` imports nothing when any VEVENT is unusable.  Runs
+ * its own transaction.  The counts and a JSON array of {line, message} come back in `out`. */
+struct import_result {
+    size_t imported, updated, skipped;
+    json_t *errors;
+};
+PL_MUST_CHECK int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *text,
+                                 size_t len, bool atomic, struct import_result *out,
+                                 struct pl_error *err);
+
 /* Handlers, by file. */
 void api_auth_login(struct http_request *rq);
 void api_auth_logout(struct http_request *rq);
@@ -114,6 +135,7 @@ void api_events_agenda(struct http_request *rq);
 void api_events_instances(struct http_request *rq);
 void api_events_instance_patch(struct http_request *rq);
 void api_events_instance_delete(struct http_request *rq);
+void api_import(struct http_request *rq);
 void api_rooms_list(struct http_request *rq);
 void api_rooms_available(struct http_request *rq);
 void api_rooms_create(struct http_request *rq);

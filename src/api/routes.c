@@ -29,6 +29,7 @@ const struct http_route api_routes[] = {
     R("DELETE", "/api/v1/calendars/{id}/shares/{user_id}", api_calendars_unshare, HTTP_USER),
     R("GET", "/api/v1/calendars/{id}/events", api_events_list, HTTP_USER),
     R("POST", "/api/v1/calendars/{id}/events", api_events_create, HTTP_USER),
+    R("POST", "/api/v1/calendars/{id}/import", api_import, HTTP_USER),
     R("GET", "/api/v1/events/{id}", api_events_get, HTTP_USER),
     R("PATCH", "/api/v1/events/{id}", api_events_patch, HTTP_USER),
     R("DELETE", "/api/v1/events/{id}", api_events_delete, HTTP_USER),

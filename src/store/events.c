@@ -470,13 +470,23 @@ static const char index_users[] =
     "  GROUP BY user_id) w"
     " WHERE i.event_id = $1";
 
-/* A series' occurrences from a list of starts, skipping those an override replaces. */
+/* A series' occurrences from a list of starts ($2) and optional ends ($3, by position),
+ * skipping those an override replaces. */
 static const char index_series[] =
     "INSERT INTO event_instances (event_id, calendar_id, room_id, recurrence_id, starts_at,"
     " ends_at, status) SELECT e.id, e.calendar_id, e.room_id, s.value, s.value,"
-    " s.value + (e.ends_at - e.starts_at), e.status FROM events e, json_each($2) s"
+    " COALESCE(t.value, s.value + (e.ends_at - e.starts_at)), e.status"
+    " FROM events e, json_each($2) s LEFT JOIN json_each($3) t ON t.key = s.key"
     " WHERE e.id = $1 AND NOT EXISTS (SELECT 1 FROM events o WHERE o.parent_id = e.id"
     "  AND o.recurrence_id = s.value)";
+
+static void bind_series(struct store_stmt *st, int64_t event_id, const int64_t *starts,
+                        const int64_t *ends, size_t n, struct arena *a)
+{
+    store_bind_int64(st, 1, event_id);
+    store_bind_ids(st, 2, starts, n, a);
+    store_bind_ids(st, 3, ends, ends ? n : 0, a);
+}
 
 static int run_with_event(struct store *db, const char *sql, int64_t event_id,
                           struct pl_error *err)
@@ -502,8 +512,9 @@ static int set_materialized(struct store *db, int64_t event_id, int64_t until_us
     return store_run(st, err);
 }
 
-int store_events_reindex(struct store *db, int64_t event_id, const int64_t *starts, size_t n,
-                         int64_t materialized_until, struct arena *a, struct pl_error *err)
+int store_events_reindex(struct store *db, int64_t event_id, const int64_t *starts,
+                         const int64_t *ends, size_t n, int64_t materialized_until,
+                         struct arena *a, struct pl_error *err)
 {
     /* Deleting the occurrences cascades to user_instances. */
     static const char clear[] = "DELETE FROM event_instances WHERE event_id = $1";
@@ -520,23 +531,22 @@ int store_events_reindex(struct store *db, int64_t event_id, const int64_t *star
         struct store_stmt *st;
         if ((rc = store_stmt(db, index_series, &st, err)) < 0)
             return rc;
-        store_bind_int64(st, 1, event_id);
-        store_bind_ids(st, 2, starts, n, a);
+        bind_series(st, event_id, starts, ends, n, a);
         if ((rc = store_run(st, err)) == PL_OK)
             rc = set_materialized(db, event_id, materialized_until, err);
     }
     return rc < 0 ? rc : run_with_event(db, index_users, event_id, err);
 }
 
-int store_events_extend(struct store *db, int64_t series_id, const int64_t *starts, size_t n,
-                        int64_t materialized_until, struct arena *a, struct pl_error *err)
+int store_events_extend(struct store *db, int64_t series_id, const int64_t *starts,
+                        const int64_t *ends, size_t n, int64_t materialized_until,
+                        struct arena *a, struct pl_error *err)
 {
     struct store_stmt *st;
     int rc = store_stmt(db, index_series, &st, err);
     if (rc < 0)
         return rc;
-    store_bind_int64(st, 1, series_id);
-    store_bind_ids(st, 2, starts, n, a);
+    bind_series(st, series_id, starts, ends, n, a);
     if ((rc = store_run(st, err)) < 0 ||
         (rc = set_materialized(db, series_id, materialized_until, err)) < 0)
         return rc;
@@ -796,4 +806,24 @@ int store_events_busy_rooms(struct store *db, const int64_t *ids, size_t nids, i
     store_bind_int64(st, 3, to_us);
     store_bind_int64(st, 4, STORE_DURATION_MAX_US);
     return read_busy(st, a, out, n, err);
+}
+
+int store_events_find_uid(struct store *db, int64_t calendar_id, const char *uid, struct arena *a,
+                          struct event *out, struct pl_error *err)
+{
+    static const char sql[] =
+        "SELECT " EVENT_COLUMNS " FROM events e WHERE e.calendar_id = $1 AND e.uid = $2";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, calendar_id);
+    store_bind_text(st, 2, uid);
+    if ((rc = store_step(st, err)) < 0)
+        return rc;
+    if (rc == STORE_DONE)
+        return pl_error_set(err, PL_ENOTFOUND, NULL, "no event with that UID");
+    read_event(st, a, out);
+    store_done(st);
+    return PL_OK;
 }

@@ -58,6 +58,11 @@ PL_MUST_CHECK int store_events_participants(struct store *db, int64_t event_id, 
 PL_MUST_CHECK int store_events_reminders(struct store *db, int64_t event_id, struct arena *a,
                                          int **minutes, size_t *n, struct pl_error *err);
 
+/* The event of calendar `calendar_id` with UID `uid` (an override's stored uid is
+ * "<series uid>/<recurrence id>"), or PL_ENOTFOUND. */
+PL_MUST_CHECK int store_events_find_uid(struct store *db, int64_t calendar_id, const char *uid,
+                                        struct arena *a, struct event *out, struct pl_error *err);
+
 /* Insert the event row; ev->uid must be set.  Fills id, version 1, sequence 0, times.
  * PL_ECONFLICT when the calendar already holds that UID. */
 PL_MUST_CHECK int store_events_insert(struct store *db, struct event *ev, int64_t now_us,
@@ -75,15 +80,17 @@ PL_MUST_CHECK int store_events_set_reminders(struct store *db, int64_t event_id,
 /* Rebuild the event's occurrences and whose time they take from the event row and its
  * participants.  Call after any write that changes them.  A single event (or an override)
  * passes starts = NULL; a series passes the starts of its occurrences up to
- * `materialized_until` (core_recur_expand), those replaced by overrides being skipped. */
+ * `materialized_until` (core_recur_expand), those replaced by overrides being skipped, and
+ * their ends (NULL: start + the event's length). */
 PL_MUST_CHECK int store_events_reindex(struct store *db, int64_t event_id, const int64_t *starts,
-                                       size_t n, int64_t materialized_until, struct arena *a,
+                                       const int64_t *ends, size_t n,
+                                       int64_t materialized_until, struct arena *a,
                                        struct pl_error *err);
 /* Add a series' occurrences at `starts` (all later than its materialized_until) and record the
- * new horizon. */
+ * new horizon.  `ends` (NULL: start + the event's length) gives each occurrence's end. */
 PL_MUST_CHECK int store_events_extend(struct store *db, int64_t series_id, const int64_t *starts,
-                                      size_t n, int64_t materialized_until, struct arena *a,
-                                      struct pl_error *err);
+                                      const int64_t *ends, size_t n, int64_t materialized_until,
+                                      struct arena *a, struct pl_error *err);
 /* Up to `limit` series materialised less far than `until_us`, least first; each one's
  * current horizon is returned in its `updated_us`. */
 PL_MUST_CHECK int store_events_series_to_extend(struct store *db, int64_t until_us, int limit,

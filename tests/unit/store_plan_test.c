@@ -42,7 +42,7 @@ static void setup(void)
                            .location = "", .time_zone = "UTC", .room_id = i % 2 ? room_id : 0,
                            .start_us = (int64_t)i * 7200000000, .end_us = (int64_t)i * 7200000000 + 3600000000};
         cr_assert(eq(int, store_events_insert(db, &ev, 1, &err), PL_OK), "%s", err.detail);
-        cr_assert(eq(int, store_events_reindex(db, ev.id, NULL, 0, 0, a, &err), PL_OK), "%s", err.detail);
+        cr_assert(eq(int, store_events_reindex(db, ev.id, NULL, NULL, 0, 0, a, &err), PL_OK), "%s", err.detail);
     }
 }
 
