@@ -954,8 +954,12 @@ static int read_recurrence(struct parse_ctx *cx, const struct vevent_lines *vl,
         if (cal == NULL)
             return -1;
         icalproperty *p = icalcomponent_get_first_property(cal, ICAL_RRULE_PROPERTY);
-        struct icalrecurrencetype r = icalproperty_get_rrule(p);
-        char *rule = r.freq != ICAL_NO_RECURRENCE ? icalrecurrencetype_as_string_r(&r) : NULL;
+        char *rule = NULL;
+        if (p != NULL) {
+            struct icalrecurrencetype r = icalproperty_get_rrule(p);
+            if (r.freq != ICAL_NO_RECURRENCE)
+                rule = icalrecurrencetype_as_string_r(&r);
+        }
         icalcomponent_free(cal);
         if (rule == NULL)
             return fail(f, vl->rrule->line, "RRULE needs a FREQ");
