@@ -88,6 +88,11 @@ json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, si
 PL_MUST_CHECK int api_materialize(struct http_request *rq, int64_t until, bool in_tx,
                                   int64_t *horizon, struct pl_error *err);
 
+/* Let go of the request's Idempotency-Key without storing the answer (api/idempotency.c): for
+ * answers that hold a secret the database must not keep, such as a feed token.  A retry with
+ * the key then runs again. */
+void api_idempotency_release(struct http_request *rq);
+
 /* Handlers, by file. */
 void api_auth_login(struct http_request *rq);
 void api_auth_logout(struct http_request *rq);
@@ -114,6 +119,11 @@ void api_events_agenda(struct http_request *rq);
 void api_events_instances(struct http_request *rq);
 void api_events_instance_patch(struct http_request *rq);
 void api_events_instance_delete(struct http_request *rq);
+void api_ical_calendar_export(struct http_request *rq);
+void api_ical_event_export(struct http_request *rq);
+void api_ical_feed_create(struct http_request *rq);
+void api_ical_feed_delete(struct http_request *rq);
+void api_ical_feed_get(struct http_request *rq);
 void api_rooms_list(struct http_request *rq);
 void api_rooms_available(struct http_request *rq);
 void api_rooms_create(struct http_request *rq);
