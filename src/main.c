@@ -1,5 +1,7 @@
 /* The command line: parse the subcommand and its flags, build the configuration, hand over.
  * Usage errors exit 2 with a one-line reason. */
+#include "api/ical.h"
+#include "arena.h"
 #include "clock.h"
 #include "config.h"
 #include "core/user.h"
@@ -9,10 +11,12 @@
 #include "store/users.h"
 #include "worker/supervisor.h"
 
+#include <errno.h>
 #include <libical/ical.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PLANNER_VERSION "0.1.0"
@@ -26,13 +30,14 @@ static void usage(FILE *out)
             "  migrate                   apply database migrations and exit\n"
             "  user add --email E --name N [--admin] [--time-zone TZ]\n"
             "                            create a user; the password is read from stdin\n"
+            "  export --calendar ID      write a calendar as iCalendar (RFC 5545) to stdout\n"
             "  version                   print the version\n\n"
             "'planner COMMAND --help' lists the settings every command accepts.\n");
 }
 
 /* Subcommand-specific flags besides the settings. */
 struct cli {
-    const char *email, *name, *time_zone;
+    const char *email, *name, *time_zone, *calendar;
     bool admin, help;
 };
 
@@ -88,6 +93,8 @@ static int parse_flags(int argc, char **argv, int first, const char *const *own,
                 cli->name = value;
             else if (strcmp(name, "time-zone") == 0)
                 cli->time_zone = value;
+            else if (strcmp(name, "calendar") == 0)
+                cli->calendar = value;
             continue;
         }
         if (flags->n == sizeof flags->key / sizeof flags->key[0])
@@ -175,6 +182,40 @@ static int cmd_user_add(const struct config *cfg, const struct cli *cli)
     return rc;
 }
 
+/* The calendar as its owner would export it over HTTP, byte for byte. */
+static int cmd_export(const struct config *cfg, const struct cli *cli)
+{
+    struct pl_error err = {0};
+    char *end, *text;
+    size_t len;
+    int version = 0, rc = 1;
+    if (cli->calendar == NULL)
+        return die_usage("%s", "export needs --calendar ID");
+    errno = 0;
+    long long id = strtoll(cli->calendar, &end, 10);
+    if (errno != 0 || end == cli->calendar || *end != '\0' || id <= 0)
+        return die_usage("--calendar must be a calendar id, not '%s'", cli->calendar);
+    struct store *db = store_open(cfg->database, &err);
+    struct arena *a = arena_new(64 * 1024);
+    if (db == NULL || store_schema_version(db, &version, &err) < 0) {
+        fprintf(stderr, "planner: export: %s\n", err.detail);
+    } else if (version != store_schema_latest()) {
+        /* Exporting only reads: it does not migrate behind the operator's back. */
+        fprintf(stderr, "planner: export: the database schema is at version %d, this binary"
+                        " needs %d (run planner migrate)\n", version, store_schema_latest());
+    } else if (api_ical_calendar_text(db, id, clock_now_us(), a, &text, &len, &err) < 0) {
+        fprintf(stderr, "planner: export: %s\n",
+                err.status == PL_ENOTFOUND ? "no such calendar" : err.detail);
+    } else if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+        fprintf(stderr, "planner: export: cannot write to stdout\n");
+    } else {
+        rc = 0;
+    }
+    arena_free(a);
+    store_close(db);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -228,6 +269,20 @@ int main(int argc, char **argv)
         if ((rc = build(&cfg, &flags)) != 0)
             return rc;
         return cmd_user_add(&cfg, &cli);
+    }
+    if (strcmp(cmd, "export") == 0) {
+        static const char *const own[] = {"calendar", NULL};
+        if ((rc = parse_flags(argc, argv, 2, own, &flags, &cli)) != 0)
+            return rc;
+        if (cli.help) {
+            printf("usage: planner export --calendar ID [settings]\n(the calendar as its owner"
+                   " sees it, as iCalendar on stdout)\n\n");
+            config_print_help();
+            return 0;
+        }
+        if ((rc = build(&cfg, &flags)) != 0)
+            return rc;
+        return cmd_export(&cfg, &cli);
     }
     return die_usage("unknown command '%s' (see planner --help)", cmd);
 }

@@ -87,3 +87,14 @@ void api_idempotency_end(struct http_request *rq)
         log_msg(LOG_ERROR, "idempotency key of request %s not recorded: %s", rq->request_id,
                 err.detail);
 }
+
+void api_idempotency_release(struct http_request *rq)
+{
+    if (!rq->idempotency_claimed)
+        return;
+    struct pl_error err = {0};
+    rq->idempotency_claimed = false;
+    if (store_idempotency_finish(rq->db, rq->user_id, key_of(rq), 0, NULL, NULL, &err) < 0)
+        log_msg(LOG_ERROR, "idempotency key of request %s not released: %s", rq->request_id,
+                err.detail);
+}

@@ -108,6 +108,10 @@ struct import_result {
 PL_MUST_CHECK int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *text,
                                  size_t len, bool atomic, struct import_result *out,
                                  struct pl_error *err);
+/* Let go of the request's Idempotency-Key without storing the answer (api/idempotency.c): for
+ * answers that hold a secret the database must not keep, such as a feed token.  A retry with
+ * the key then runs again. */
+void api_idempotency_release(struct http_request *rq);
 
 /* Handlers, by file. */
 void api_auth_login(struct http_request *rq);
@@ -136,6 +140,11 @@ void api_events_instances(struct http_request *rq);
 void api_events_instance_patch(struct http_request *rq);
 void api_events_instance_delete(struct http_request *rq);
 void api_import(struct http_request *rq);
+void api_ical_calendar_export(struct http_request *rq);
+void api_ical_event_export(struct http_request *rq);
+void api_ical_feed_create(struct http_request *rq);
+void api_ical_feed_delete(struct http_request *rq);
+void api_ical_feed_get(struct http_request *rq);
 void api_rooms_list(struct http_request *rq);
 void api_rooms_available(struct http_request *rq);
 void api_rooms_create(struct http_request *rq);

@@ -28,8 +28,13 @@ const struct http_route api_routes[] = {
     R("PUT", "/api/v1/calendars/{id}/shares/{user_id}", api_calendars_share, HTTP_USER),
     R("DELETE", "/api/v1/calendars/{id}/shares/{user_id}", api_calendars_unshare, HTTP_USER),
     R("GET", "/api/v1/calendars/{id}/events", api_events_list, HTTP_USER),
+    R("GET", "/api/v1/calendars/{id}/export.ics", api_ical_calendar_export, HTTP_USER),
+    R("POST", "/api/v1/calendars/{id}/feed", api_ical_feed_create, HTTP_USER),
+    R("DELETE", "/api/v1/calendars/{id}/feed", api_ical_feed_delete, HTTP_USER),
     R("POST", "/api/v1/calendars/{id}/events", api_events_create, HTTP_USER),
     R("POST", "/api/v1/calendars/{id}/import", api_import, HTTP_USER),
+    /* Before "/api/v1/events/{id}", whose placeholder would take "42.ics" whole. */
+    R("GET", "/api/v1/events/{id}.ics", api_ical_event_export, HTTP_USER),
     R("GET", "/api/v1/events/{id}", api_events_get, HTTP_USER),
     R("PATCH", "/api/v1/events/{id}", api_events_patch, HTTP_USER),
     R("DELETE", "/api/v1/events/{id}", api_events_delete, HTTP_USER),
@@ -49,6 +54,8 @@ const struct http_route api_routes[] = {
     R("GET", "/api/v1/notifications", api_notifications_list, HTTP_USER),
     R("POST", "/api/v1/notifications/read-all", api_notifications_read_all, HTTP_USER),
     R("POST", "/api/v1/notifications/{id}/read", api_notifications_read, HTTP_USER),
+    /* The token in the path is the credential (api/ical.c). */
+    R("GET", "/feeds/{token}.ics", api_ical_feed_get, HTTP_PUBLIC),
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -652,6 +652,123 @@ int store_events_override_get(struct store *db, int64_t series_id, int64_t recur
     return PL_OK;
 }
 
+/* The rows that iCalendar export reads: of one calendar, or of one series with its overrides.
+ * $1 is the calendar or the series, $9 the viewer. */
+#define CALENDAR_ROWS "SELECT id FROM events WHERE calendar_id = $1"
+#define SERIES_ROWS \
+    "SELECT id FROM events WHERE id = $1 UNION ALL SELECT id FROM events WHERE parent_id = $1"
+
+/* [*lo, *lo + *count) of `owner` (sorted) that equal `id`. */
+static void group_of(const int64_t *owner, size_t n, int64_t id, size_t *lo_out, size_t *count)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (owner[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < n && owner[end] == id)
+        end++;
+    *lo_out = lo;
+    *count = end - lo;
+}
+
+/* Read the event rows, their participants and their reminders with the three statements
+ * given, which select by the same $1, and hand each row its own. */
+static int read_rows(struct store *db, const char *events_sql, const char *people_sql,
+                     const char *reminders_sql, int64_t scope, int64_t viewer_id,
+                     struct arena *a, struct event_row **out, size_t *n, struct pl_error *err)
+{
+    struct store_stmt *st;
+    size_t count = 0, cap = 0, np = 0, pcap = 0, pocap = 0, nr = 0, rcap = 0, rocap = 0;
+    struct event_row *rows = NULL;
+    struct participant *people = NULL;
+    int64_t *people_owner = NULL, *rem_owner = NULL;
+    int *rem = NULL;
+    int rc = store_stmt(db, events_sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, scope);
+    store_bind_int64(st, 9, viewer_id);
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        rows = arena_grow(a, rows, count, &cap, sizeof *rows);
+        memset(&rows[count], 0, sizeof rows[count]);
+        read_event(st, a, &rows[count].ev);
+        rows[count++].is_participant = store_col_int64(st, 22) != 0;
+    }
+    if (rc < 0 || (rc = store_stmt(db, people_sql, &st, err)) < 0)
+        return rc;
+    store_bind_int64(st, 1, scope);
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        people = arena_grow(a, people, np, &pcap, sizeof *people);
+        people_owner = arena_grow(a, people_owner, np, &pocap, sizeof *people_owner);
+        people_owner[np] = store_col_int64(st, 0);
+        read_participant(st, a, &people[np++]);
+    }
+    if (rc < 0 || (rc = store_stmt(db, reminders_sql, &st, err)) < 0)
+        return rc;
+    store_bind_int64(st, 1, scope);
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        rem = arena_grow(a, rem, nr, &rcap, sizeof *rem);
+        rem_owner = arena_grow(a, rem_owner, nr, &rocap, sizeof *rem_owner);
+        rem_owner[nr] = store_col_int64(st, 0);
+        rem[nr++] = (int)store_col_int64(st, 1);
+    }
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < count; i++) {
+        size_t lo, k;
+        group_of(people_owner, np, rows[i].ev.id, &lo, &k);
+        rows[i].participants = k ? people + lo : NULL;
+        rows[i].nparticipants = k;
+        group_of(rem_owner, nr, rows[i].ev.id, &lo, &k);
+        rows[i].reminders = k ? rem + lo : NULL;
+        rows[i].nreminders = k;
+    }
+    *out = rows;
+    *n = count;
+    return PL_OK;
+}
+
+int store_events_of_calendar(struct store *db, int64_t calendar_id, int64_t viewer_id,
+                             struct arena *a, struct event_row **out, size_t *n,
+                             struct pl_error *err)
+{
+    static const char events_sql[] =
+        "SELECT " EVENT_COLUMNS ", " PARTICIPANT_SQL " FROM events e WHERE e.calendar_id = $1"
+        " ORDER BY COALESCE(e.parent_id, e.id), e.parent_id IS NOT NULL, e.recurrence_id";
+    static const char people_sql[] =
+        "SELECT " PARTICIPANT_COLUMNS " FROM event_participants p"
+        " LEFT JOIN users u ON u.id = p.user_id"
+        " WHERE p.event_id IN (" CALENDAR_ROWS ") ORDER BY p.event_id, p.id";
+    static const char reminders_sql[] =
+        "SELECT event_id, minutes_before FROM event_reminders"
+        " WHERE event_id IN (" CALENDAR_ROWS ") ORDER BY event_id, minutes_before";
+    return read_rows(db, events_sql, people_sql, reminders_sql, calendar_id, viewer_id, a, out,
+                     n, err);
+}
+
+int store_events_of_series(struct store *db, int64_t series_id, int64_t viewer_id,
+                           struct arena *a, struct event_row **out, size_t *n,
+                           struct pl_error *err)
+{
+    static const char events_sql[] =
+        "SELECT " EVENT_COLUMNS ", " PARTICIPANT_SQL " FROM events e"
+        " WHERE e.id IN (" SERIES_ROWS ") ORDER BY e.parent_id IS NOT NULL, e.recurrence_id";
+    static const char people_sql[] =
+        "SELECT " PARTICIPANT_COLUMNS " FROM event_participants p"
+        " LEFT JOIN users u ON u.id = p.user_id"
+        " WHERE p.event_id IN (" SERIES_ROWS ") ORDER BY p.event_id, p.id";
+    static const char reminders_sql[] =
+        "SELECT event_id, minutes_before FROM event_reminders"
+        " WHERE event_id IN (" SERIES_ROWS ") ORDER BY event_id, minutes_before";
+    return read_rows(db, events_sql, people_sql, reminders_sql, series_id, viewer_id, a, out, n,
+                     err);
+}
+
 int store_events_in_series(struct store *db, int64_t series_id, int64_t viewer_id,
                            int64_t from_us, int64_t to_us, const struct store_page *page,
                            struct arena *a, struct occurrence **out, size_t *n,

@@ -158,6 +158,29 @@ PL_MUST_CHECK int store_events_attach_participants(struct store *db, struct occu
                                                    size_t n, struct arena *a,
                                                    struct pl_error *err);
 
+/* An event row with its people and reminders: what iCalendar export writes. */
+struct event_row {
+    struct event ev;
+    bool is_participant; /* the viewer takes part */
+    struct participant *participants;
+    size_t nparticipants;
+    int *reminders; /* minutes before the start, ascending */
+    size_t nreminders;
+};
+
+/* Every event row of calendar `calendar_id` (single events, series and overrides, each series
+ * followed by its overrides in recurrence-id order), with participants and reminders, read for
+ * `viewer_id` (0 for nobody).  Three queries however many events the calendar holds. */
+PL_MUST_CHECK int store_events_of_calendar(struct store *db, int64_t calendar_id,
+                                           int64_t viewer_id, struct arena *a,
+                                           struct event_row **out, size_t *n,
+                                           struct pl_error *err);
+/* The same for event `series_id` and its overrides (the event first; none when it does not
+ * exist). */
+PL_MUST_CHECK int store_events_of_series(struct store *db, int64_t series_id, int64_t viewer_id,
+                                         struct arena *a, struct event_row **out, size_t *n,
+                                         struct pl_error *err);
+
 /* Busy intervals of the given users (their own calendars and participation, not declined,
  * not cancelled) or rooms over [from, to), in one query each, ordered by owner then start. */
 PL_MUST_CHECK int store_events_busy_users(struct store *db, const int64_t *ids, size_t nids,

@@ -134,6 +134,12 @@ class World:
                     {"role": share}, 200)
         return cal
 
+    def fresh_feed_calendar(self):
+        """A fresh calendar that has a feed to revoke."""
+        cal = self.fresh_calendar()
+        self.ok("POST", f"{API}/calendars/{cal}/feed", "owner", None, 201)
+        return cal
+
     def fresh_event(self, visibility="default"):
         """An event in the owner's main calendar, participant on it, at a time of its own."""
         n = next(_seq)
@@ -246,8 +252,17 @@ SPECS = [
      calendar_view()),
     ("POST /api/v1/calendars/{id}/events", None, "/calendars/{cal}/events", None, _event_body,
      calendar_write(201)),
+    ("GET /api/v1/calendars/{id}/export.ics", None, "/calendars/{cal}/export.ics", None, None,
+     calendar_view()),
+    ("POST /api/v1/calendars/{id}/feed", None, "/calendars/{fresh_cal}/feed", None, None,
+     calendar_owner_only(201)),
+    ("DELETE /api/v1/calendars/{id}/feed", None, "/calendars/{fresh_feed_cal}/feed", None, None,
+     calendar_owner_only(204)),
     ("GET /api/v1/events/{id}", "normal", "/events/{normal}", None, None, event_view()),
     ("GET /api/v1/events/{id}", "private", "/events/{private}", None, None, event_view()),
+    ("GET /api/v1/events/{id}.ics", "normal", "/events/{normal}.ics", None, None, event_view()),
+    ("GET /api/v1/events/{id}.ics", "private", "/events/{private}.ics", None, None,
+     event_view()),
     ("PATCH /api/v1/events/{id}", "normal", "/events/{fresh_event}", None,
      {"title": "Patched title"}, event_write(200)),
     ("PATCH /api/v1/events/{id}", "private", "/events/{fresh_private}", None,
@@ -294,7 +309,8 @@ def _rows():
 
 
 def _resolve(w, path):
-    fresh = {"fresh_cal": w.fresh_calendar, "fresh_event": w.fresh_event,
+    fresh = {"fresh_cal": w.fresh_calendar, "fresh_feed_cal": w.fresh_feed_calendar,
+             "fresh_event": w.fresh_event,
              "fresh_private": lambda: w.fresh_event("private"), "fresh_room": w.fresh_room}
     known = {"cal": w.cal, "normal": w.normal, "private": w.private, "room": w.room,
              "notification": w.notification, "participant_uid": w.uid("participant"),
@@ -329,6 +345,8 @@ def test_matrix(world, method, path, variant, query, body, role, status):
     assert r.status_code == status, (r.status_code, r.text)
     if status == 204:
         assert r.content == b""
+    elif url.endswith(".ics"):
+        assert r.headers["Content-Type"] == "text/calendar; charset=utf-8", r.headers
     else:
         assert r.headers["Content-Type"].startswith("application/json"), r.headers
         r.json()
