@@ -1,12 +1,14 @@
 /* The command line: parse the subcommand and its flags, build the configuration, hand over.
  * Usage errors exit 2 with a one-line reason. */
 #include "api/ical.h"
+#include "api/internal.h"
 #include "arena.h"
 #include "clock.h"
 #include "config.h"
 #include "core/user.h"
 #include "log.h"
 #include "secret.h"
+#include "store/calendars.h"
 #include "store/store.h"
 #include "store/users.h"
 #include "worker/supervisor.h"
@@ -18,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PLANNER_VERSION "0.1.0"
+#define IMPORT_FILE_MAX_BYTES (1L << 30) /* planner import refuses larger files */
 
 static void usage(FILE *out)
 {
@@ -31,6 +35,8 @@ static void usage(FILE *out)
             "  user add --email E --name N [--admin] [--time-zone TZ]\n"
             "                            create a user; the password is read from stdin\n"
             "  export --calendar ID      write a calendar as iCalendar (RFC 5545) to stdout\n"
+            "  import FILE.ics --calendar ID [--atomic]\n"
+            "                            import an iCalendar file into a calendar, as its owner\n"
             "  version                   print the version\n\n"
             "'planner COMMAND --help' lists the settings every command accepts.\n");
 }
@@ -38,7 +44,9 @@ static void usage(FILE *out)
 /* Subcommand-specific flags besides the settings. */
 struct cli {
     const char *email, *name, *time_zone, *calendar;
-    bool admin, help;
+    const char *file;    /* the one positional argument, for commands that set takes_file */
+    bool admin, atomic, help;
+    bool takes_file;
 };
 
 static int __attribute__((format(printf, 1, 2))) die_usage(const char *fmt, ...)
@@ -62,8 +70,12 @@ static int parse_flags(int argc, char **argv, int first, const char *const *own,
             cli->help = true;
             continue;
         }
-        if (strncmp(a, "--", 2) != 0)
-            return die_usage("unexpected argument '%s'", a);
+        if (strncmp(a, "--", 2) != 0) {
+            if (!cli->takes_file || cli->file != NULL)
+                return die_usage("unexpected argument '%s'", a);
+            cli->file = a;
+            continue;
+        }
         char name[64];
         const char *eq = strchr(a + 2, '='), *value = NULL;
         size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
@@ -71,13 +83,13 @@ static int parse_flags(int argc, char **argv, int first, const char *const *own,
             return die_usage("bad option '%s'", a);
         memcpy(name, a + 2, nlen);
         name[nlen] = '\0';
-        bool is_own = false, is_bool = strcmp(name, "admin") == 0;
+        bool is_own = false;
         for (size_t k = 0; own && own[k]; k++)
             is_own |= strcmp(own[k], name) == 0;
         if (!is_own && !config_is_setting(name))
             return die_usage("unknown option --%s", name);
-        if (is_bool) {
-            cli->admin = true;
+        if (is_own && (strcmp(name, "admin") == 0 || strcmp(name, "atomic") == 0)) {
+            *(strcmp(name, "admin") == 0 ? &cli->admin : &cli->atomic) = true;
             continue;
         }
         if (eq)

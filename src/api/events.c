@@ -1187,8 +1187,111 @@ void api_events_instances(struct http_request *rq)
     http_reply_json(rq, 200, api_occurrences_json(rq, occ, n, &page));
 }
 
+/* "This and following": the series ends just before the occurrence, and a new series made
+ * from the rest, with the changes asked for, starts there.  Overrides from the occurrence on
+ * move to the new series (and go if the change makes them stale).  The new series has a UID of
+ * its own (RFC 5545 has no way to say "the rest of that UID" that clients understand). */
+static void patch_following(struct http_request *rq)
+{
+    struct pl_error err = {0};
+    struct event series, ov, ev;
+    struct event_body b = {0};
+    struct participant *people;
+    size_t npeople, nrem, nstarts;
+    int64_t rid, horizon, *starts;
+    int *rem;
+    bool has_override;
+    char *before, *after, uid[33];
+    const char *room_name = NULL;
+    json_t *conflicts = NULL, *body;
+    if ((body = http_body_object(rq, &err)) == NULL)
+        goto fail;
+    if (store_begin(rq->db, &err) < 0)
+        goto fail;
+    if (!load_occurrence(rq, &series, &rid, &ov, &has_override, &err))
+        goto rollback;
+    if (http_precondition(rq, event_etag(rq, &series), &err) < 0)
+        goto rollback;
+    if (rid <= series.start_us) { /* from the first occurrence on: the whole series changes */
+        store_rollback(rq->db);
+        api_events_patch(rq);
+        return;
+    }
+    ev = series;
+    ev.id = 0;
+    secret_random_hex(uid, 16);
+    ev.uid = arena_printf(rq->arena, "%s@planner", uid);
+    ev.start_us = rid;
+    ev.end_us = rid + (series.end_us - series.start_us);
+    ev.sequence = 0;
+    if (parse_event(rq, body, false, &ev, &b, &err) < 0)
+        goto rollback;
+    /* The rest of the series, moved as far as the change moved this occurrence. */
+    struct recur_series s = series_of(&series);
+    if (core_recur_split(&s, rid, ev.start_us - rid, rq->arena, &before, &after, &err) < 0)
+        goto rollback;
+    if (!b.has_recurrence)
+        ev.recurrence = after;
+    if (store_events_participants(rq->db, series.id, rq->arena, &people, &npeople, &err) < 0 ||
+        store_events_reminders(rq->db, series.id, rq->arena, &rem, &nrem, &err) < 0 ||
+        (b.has_participants &&
+         build_participants(rq, b.participants, series.organizer_id, people, npeople, &people,
+                            &npeople, &err) < 0))
+        goto rollback;
+    /* The old series first, so that its occurrences from `rid` on no longer hold the room. */
+    series.recurrence = before;
+    if (store_events_update(rq->db, &series, series.version, rq->now_us, &err) < 0 ||
+        api_materialize(rq, ev.start_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US,
+                        true, &horizon, &err) < 0 ||
+        store_events_insert(rq->db, &ev, rq->now_us, &err) < 0 ||
+        store_events_move_overrides(rq->db, series.id, ev.id, ev.uid, rid, &err) < 0 ||
+        api_events_drop_stale_overrides(rq, &series, &err) < 0 ||
+        api_events_drop_stale_overrides(rq, &ev, &err) < 0 ||
+        api_events_index(rq, &series, horizon, NULL, 0, &err) < 0 ||
+        series_starts(rq, &ev, horizon, &starts, &nstarts, &err) < 0)
+        goto rollback;
+    if (ev.room_id && ev.status != EVENT_STATUS_CANCELLED &&
+        (check_room(rq, ev.room_id, npeople, ev.room_id != series.room_id, &room_name, &err) < 0 ||
+         check_room_free(rq, &ev, starts, &nstarts, b.skip_conflicts, &conflicts, &err) < 0))
+        goto rollback;
+    if (store_events_set_participants(rq->db, ev.id, people, npeople, &err) < 0 ||
+        store_events_set_reminders(rq->db, ev.id, b.has_reminders ? b.reminders : rem,
+                                   b.has_reminders ? b.nreminders : nrem, &err) < 0 ||
+        (b.skip_conflicts && store_events_update(rq->db, &ev, -1, rq->now_us, &err) < 0) ||
+        api_events_index(rq, &ev, horizon, starts, nstarts, &err) < 0 ||
+        notify_all(rq, &ev, people, npeople, NOTIFY_UPDATE, rq->user_id, &err) < 0 ||
+        store_notifications_schedule_reminders(rq->db, series.id, rq->now_us, &err) < 0 ||
+        store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err) < 0)
+        goto rollback;
+    if (store_commit(rq->db, &err) < 0)
+        goto fail;
+    if (ev.room_id && room_name == NULL) {
+        struct room kept;
+        room_name = store_rooms_get(rq->db, ev.room_id, rq->arena, &kept, &err) == PL_OK ? kept.name : "";
+    }
+    rq->etag = event_etag(rq, &ev);
+    rq->location = arena_printf(rq->arena, "/api/v1/events/%lld", (long long)ev.id);
+    http_reply_json(rq, 200, event_json(rq, &ev, room_name, people, npeople,
+                                        b.has_reminders ? b.reminders : rem,
+                                        b.has_reminders ? b.nreminders : nrem));
+    return;
+rollback:
+    store_rollback(rq->db);
+fail:
+    reply_conflict(rq, &err, conflicts);
+}
+
 void api_events_instance_patch(struct http_request *rq)
 {
+    const char *scope = http_query(rq, "scope");
+    if (scope && strcmp(scope, "following") == 0) {
+        patch_following(rq);
+        return;
+    }
+    if (scope && strcmp(scope, "this") != 0) {
+        http_fail(rq, 422, "scope", "must be \"this\" (the default) or \"following\"");
+        return;
+    }
     struct pl_error err = {0};
     struct event series, ov, ev;
     struct event_body b = {0};

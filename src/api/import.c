@@ -123,7 +123,8 @@ static int import_one(struct http_request *rq, int64_t calendar_id, const char *
 }
 
 int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *text, size_t len,
-                   bool atomic, struct import_result *out, struct pl_error *err)
+                   bool atomic, api_import_progress_fn progress, void *progress_ctx,
+                   struct import_result *out, struct pl_error *err)
 {
     struct calendar cal;
     struct ical_event *events;
@@ -135,6 +136,8 @@ int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *tex
     out->errors = json_array();
     if ((rc = store_calendars_get(rq->db, calendar_id, rq->user_id, rq->arena, &cal, err)) < 0)
         return rc;
+    if (progress)
+        progress(progress_ctx, "parsing", 0, len);
     if ((rc = core_ical_parse(text, len, cal.time_zone, rq->arena, &events, &n, &errors, &nerrors,
                               err)) < 0)
         return rc;
@@ -148,11 +151,20 @@ int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *tex
     if ((rc = api_materialize(rq, 0, true, &horizon, err)) < 0)
         goto fail;
     /* Series and single events first, then the overrides that point at them. */
+    size_t done = 0;
     for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < n; i++)
-            if ((events[i].ev.recurrence_id != 0) == (pass == 1) &&
-                (rc = import_one(rq, calendar_id, cal.time_zone, &events[i], horizon, out, err)) < 0)
+        for (size_t i = 0; i < n; i++) {
+            if ((events[i].ev.recurrence_id != 0) != (pass == 1))
+                continue;
+            if (progress)
+                progress(progress_ctx, "writing", done, n);
+            if ((rc = import_one(rq, calendar_id, cal.time_zone, &events[i], horizon, out,
+                                 err)) < 0)
                 goto fail;
+            done++;
+        }
+    if (progress)
+        progress(progress_ctx, "writing", done, n);
     if (atomic && json_array_size(out->errors) > 0) {
         rc = pl_error_set(err, PL_EINVAL, "body", "some VEVENTs could not be imported; nothing"
                           " was imported (atomic)");
@@ -192,7 +204,7 @@ void api_import(struct http_request *rq)
         goto fail;
     }
     if (api_import_ics(rq, id, rq->body ? rq->body : "", rq->body_len,
-                       atomic && strcmp(atomic, "true") == 0, &res, &err) < 0) {
+                       atomic && strcmp(atomic, "true") == 0, NULL, NULL, &res, &err) < 0) {
         if (err.status == PL_EINVAL && res.errors && json_array_size(res.errors) > 0) {
             /* Atomic: the problem document lists every unusable VEVENT. */
             http_reply_error(rq, &err);

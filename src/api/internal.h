@@ -100,13 +100,20 @@ PL_MUST_CHECK int api_events_drop_stale_overrides(struct http_request *rq, const
 
 /* iCalendar import into calendar `calendar_id` for rq->user_id (api/import.c): idempotent by
  * UID, a higher SEQUENCE updates, `atomic` imports nothing when any VEVENT is unusable.  Runs
- * its own transaction.  The counts and a JSON array of {line, message} come back in `out`. */
+ * its own transaction.  The counts and a JSON array of {line, message} come back in `out`
+ * (out->errors is the caller's to release, also on failure).  Uses only rq's db, cfg, arena,
+ * now_us and user_id, so that `planner import` can call it without a connection.
+ * `progress`, when not NULL, is called with `progress_ctx` as the work goes: once with phase
+ * "parsing" (done 0, total = len) before the text is parsed, then with "writing" for
+ * done = 0 .. total, total being the usable VEVENTs the parse gave. */
 struct import_result {
     size_t imported, updated, skipped;
     json_t *errors;
 };
+typedef void (*api_import_progress_fn)(void *ctx, const char *phase, size_t done, size_t total);
 PL_MUST_CHECK int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *text,
-                                 size_t len, bool atomic, struct import_result *out,
+                                 size_t len, bool atomic, api_import_progress_fn progress,
+                                 void *progress_ctx, struct import_result *out,
                                  struct pl_error *err);
 /* Let go of the request's Idempotency-Key without storing the answer (api/idempotency.c): for
  * answers that hold a secret the database must not keep, such as a feed token.  A retry with

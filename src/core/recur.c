@@ -1075,3 +1075,101 @@ bool core_recur_has(const struct recur_series *s, int64_t start_us)
     arena_free(a);
     return has;
 }
+
+/* ---- splitting a series ("this and following") ------------------------------------------- */
+
+/* "20261201T070000Z" for an instant, or "20261201" (the local date in `tz`) for all-day. */
+static void split_stamp(int64_t us, bool all_day, const char *tz, char *out, size_t len)
+{
+    struct core_civil c;
+    if (all_day && core_tz_from_utc(tz, us, &c, NULL, NULL) == PL_OK) {
+        snprintf(out, len, "%04d%02d%02d", c.year, c.month, c.day);
+        return;
+    }
+    if (core_tz_from_utc("UTC", us, &c, NULL, NULL) != PL_OK)
+        c = (struct core_civil){1970, 1, 1, 0, 0, 0, 4};
+    snprintf(out, len, "%04d%02d%02dT%02d%02d%02dZ", c.year, c.month, c.day, c.hour, c.minute,
+             c.second);
+}
+
+/* The rule text without its COUNT and UNTIL parts, with ";UNTIL=<until>" when until != NULL. */
+static char *split_rule(struct arena *a, const char *rule, const char *until)
+{
+    size_t n = strlen(rule);
+    char *out = arena_alloc(a, n + 32), *w = out;
+    for (const char *p = rule; *p;) {
+        size_t len = strcspn(p, ";");
+        if (!(len > 6 && strncmp(p, "COUNT=", 6) == 0) && !(len > 6 && strncmp(p, "UNTIL=", 6) == 0)) {
+            if (w != out)
+                *w++ = ';';
+            memcpy(w, p, len);
+            w += len;
+        }
+        p += len + (p[len] == ';');
+    }
+    *w = '\0';
+    if (until != NULL) {
+        size_t used = (size_t)(w - out);
+        snprintf(w, n + 32 - used, ";UNTIL=%s", until);
+    }
+    return out;
+}
+
+/* The instant an EXDATE/RDATE line's value stands for (normalised lines hold one value each). */
+static int64_t split_value_us(const char *line, bool all_day, const char *tz)
+{
+    const char *v = strrchr(line, ':');
+    struct core_civil c = {0};
+    int64_t us = 0;
+    if (v == NULL || sscanf(v + 1, "%4d%2d%2d", &c.year, &c.month, &c.day) != 3)
+        return 0;
+    if (strlen(v + 1) >= 15)
+        sscanf(v + 10, "%2d%2d%2d", &c.hour, &c.minute, &c.second);
+    if (core_tz_to_utc(all_day || strlen(v + 1) < 15 ? tz : "UTC", &c, &us, NULL, NULL) != PL_OK)
+        return 0;
+    return us;
+}
+
+int core_recur_split(const struct recur_series *s, int64_t at_us, int64_t shift_us,
+                     struct arena *a, char **before, char **after, struct pl_error *err)
+{
+    int64_t last;
+    int rc = core_recur_last(s, &last, err);
+    if (rc < 0)
+        return rc;
+    size_t cap = strlen(s->lines) + 128;
+    char *b = arena_alloc(a, cap), *f = arena_alloc(a, cap);
+    size_t bl = 0, fl = 0;
+    b[0] = f[0] = '\0';
+    char until_before[32], until_after[32];
+    split_stamp(s->all_day ? at_us - 86400 * CORE_TIME_US_PER_S : at_us - CORE_TIME_US_PER_S,
+                s->all_day, s->time_zone, until_before, sizeof until_before);
+    split_stamp(last == INT64_MAX ? last : last + shift_us, s->all_day, s->time_zone, until_after,
+                sizeof until_after);
+    for (const char *p = s->lines; *p;) {
+        size_t len = strcspn(p, "\n");
+        char *line = arena_strndup(a, p, len);
+        p += len + (p[len] == '\n');
+        if (strncmp(line, "RRULE:", 6) == 0) {
+            bl += (size_t)snprintf(b + bl, cap - bl, "%sRRULE:%s", bl ? "\n" : "",
+                                   split_rule(a, line + 6, until_before));
+            fl += (size_t)snprintf(f + fl, cap - fl, "%sRRULE:%s", fl ? "\n" : "",
+                                   split_rule(a, line + 6, last == INT64_MAX ? NULL : until_after));
+        } else if (split_value_us(line, s->all_day, s->time_zone) < at_us) {
+            bl += (size_t)snprintf(b + bl, cap - bl, "%s%s", bl ? "\n" : "", line);
+        } else if (shift_us == 0) {
+            fl += (size_t)snprintf(f + fl, cap - fl, "%s%s", fl ? "\n" : "", line);
+        } else { /* moved with the rest: re-written in the normalised form */
+            char stamp[32];
+            bool rdate = strncmp(line, "RDATE", 5) == 0;
+            split_stamp(split_value_us(line, s->all_day, s->time_zone) + shift_us, s->all_day,
+                        s->time_zone, stamp, sizeof stamp);
+            fl += (size_t)snprintf(f + fl, cap - fl, "%s%s%s:%s", fl ? "\n" : "",
+                                   rdate ? "RDATE" : "EXDATE", s->all_day ? ";VALUE=DATE" : "",
+                                   stamp);
+        }
+    }
+    *before = at_us <= s->dtstart_us ? NULL : b;
+    *after = f;
+    return PL_OK;
+}

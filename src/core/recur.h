@@ -55,6 +55,18 @@ PL_MUST_CHECK int core_recur_expand(const struct recur_series *s, int64_t from_u
 PL_MUST_CHECK int core_recur_last(const struct recur_series *s, int64_t *last_us,
                                   struct pl_error *err);
 
+/* Split a series at its occurrence `at_us` ("this and following"): *before (from `a`) gets the
+ * lines of the occurrences before it (the RRULE ends with UNTIL just before `at_us`, COUNT
+ * dropped; EXDATEs and RDATEs before it), *after the lines of the series restarted at
+ * `at_us + shift_us` (the rest moved by `shift_us`, as when "this and following" also moves
+ * the time: the same rule, ending where the original ended, moved (UNTIL its last start plus
+ * the shift, when it had COUNT or UNTIL); EXDATEs and RDATEs from `at_us` on, moved too).
+ * *before is NULL when `at_us` is the first occurrence (the whole series changes).  PL_EINVAL
+ * when the lines do not parse. */
+PL_MUST_CHECK int core_recur_split(const struct recur_series *s, int64_t at_us, int64_t shift_us,
+                                   struct arena *a, char **before, char **after,
+                                   struct pl_error *err);
+
 /* Whether `start_us` is an occurrence of `s` (used to keep overrides that still apply after
  * the series changes). */
 bool core_recur_has(const struct recur_series *s, int64_t start_us);

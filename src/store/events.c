@@ -944,3 +944,19 @@ int store_events_find_uid(struct store *db, int64_t calendar_id, const char *uid
     store_done(st);
     return PL_OK;
 }
+
+int store_events_move_overrides(struct store *db, int64_t from_id, int64_t to_id,
+                                const char *to_uid, int64_t from_rid, struct pl_error *err)
+{
+    static const char sql[] = "UPDATE events SET parent_id = $2, uid = $3 || '/' || recurrence_id"
+                              " WHERE parent_id = $1 AND recurrence_id >= $4";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, from_id);
+    store_bind_int64(st, 2, to_id);
+    store_bind_text(st, 3, to_uid);
+    store_bind_int64(st, 4, from_rid);
+    return store_run(st, err);
+}

@@ -102,6 +102,12 @@ PL_MUST_CHECK int store_events_overrides(struct store *db, int64_t series_id, st
 PL_MUST_CHECK int store_events_override_get(struct store *db, int64_t series_id,
                                             int64_t recurrence_id, struct arena *a,
                                             struct event *out, struct pl_error *err);
+/* Move the overrides of series `from_id` with recurrence_id >= `from_rid` to series `to_id`
+ * (whose UID is `to_uid`). */
+PL_MUST_CHECK int store_events_move_overrides(struct store *db, int64_t from_id, int64_t to_id,
+                                              const char *to_uid, int64_t from_rid,
+                                              struct pl_error *err);
+
 /* Server-wide integers in the meta table (0 when absent). */
 PL_MUST_CHECK int store_meta_get(struct store *db, const char *key, int64_t *value,
                                  struct pl_error *err);
