@@ -1,0 +1,131 @@
+"""Recurring events through the API: room bookings of series, overrides kept or dropped when
+the series changes, this-and-following, the horizon and the explosion cap."""
+import pytest
+
+from conftest import assert_problem
+
+
+@pytest.fixture(scope="module")
+def ctx(server, admin):
+    u = server.create_user(admin, "rec-api@example.org", "Rec", time_zone="Europe/Berlin")
+    t = server.login("rec-api@example.org", "correct horse")
+    cal = server.request("GET", "/api/v1/calendars", token=t).json()["items"][0]["id"]
+    room = server.request("POST", "/api/v1/rooms", token=admin,
+                          json_body={"name": "Recurring room", "capacity": 8}).json()
+    return {"t": t, "cal": cal, "room": room["id"], "uid": u["id"]}
+
+
+def create(server, ctx, **body):
+    """An event in UTC unless the body names a zone (the calendar's is Europe/Berlin, whose
+    DST change would move UTC times of a series by an hour)."""
+    return server.request("POST", f"/api/v1/calendars/{ctx['cal']}/events", token=ctx["t"],
+                          json_body={"title": "r", "time_zone": "UTC", **body})
+
+
+def instances(server, ctx, ev_id, frm="2026-01-01T00:00:00Z", to="2026-12-31T00:00:00Z"):
+    r = server.request("GET", f"/api/v1/events/{ev_id}/instances?from={frm}&to={to}&limit=1000",
+                       token=ctx["t"])
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def test_weekly_booking_blocks_every_occurrence(server, ctx):
+    r = create(server, ctx, start="2026-03-02T09:00:00Z", end="2026-03-02T10:00:00Z",
+               room_id=ctx["room"], recurrence=["RRULE:FREQ=WEEKLY;COUNT=10"])
+    assert r.status_code == 201, r.text
+    series = r.json()
+    # A single booking on the 7th Monday is refused, naming the series.
+    single = create(server, ctx, start="2026-04-13T09:30:00Z", end="2026-04-13T10:30:00Z",
+                    room_id=ctx["room"])
+    p = assert_problem(single, 409, "conflict", "room_id")
+    assert [c["event_id"] for c in p["conflicts"]] == [series["id"]]
+    assert p["conflicts"][0]["start"] == "2026-04-13T09:00:00Z"
+    # Another series meeting it on three Mondays is refused, listing them...
+    other = create(server, ctx, start="2026-04-06T09:30:00Z", end="2026-04-06T10:00:00Z",
+                   room_id=ctx["room"], recurrence=["RRULE:FREQ=WEEKLY;COUNT=6"])
+    p = assert_problem(other, 409, "conflict")
+    assert [c["start"] for c in p["conflicts"]] == [
+        "2026-04-06T09:00:00Z", "2026-04-13T09:00:00Z", "2026-04-20T09:00:00Z",
+        "2026-04-27T09:00:00Z", "2026-05-04T09:00:00Z"]
+    # ...or, asked to, booked without them (they become EXDATEs).
+    other = create(server, ctx, start="2026-04-06T09:30:00Z", end="2026-04-06T10:00:00Z",
+                   room_id=ctx["room"], recurrence=["RRULE:FREQ=WEEKLY;COUNT=6"],
+                   skip_conflicts=True)
+    assert other.status_code == 201, other.text
+    kept = [o["start"] for o in instances(server, ctx, other.json()["id"])]
+    assert kept == ["2026-05-11T09:30:00Z"]
+    assert len(other.json()["recurrence"]) == 1 + 5
+
+
+def test_cancelling_one_occurrence_frees_the_room(server, ctx):
+    s = create(server, ctx, start="2026-06-01T09:00:00Z", end="2026-06-01T10:00:00Z",
+               room_id=ctx["room"], recurrence=["RRULE:FREQ=DAILY;COUNT=5"]).json()
+    r = server.request("DELETE", f"/api/v1/events/{s['id']}/instances/2026-06-03T09:00:00Z",
+                       token=ctx["t"])
+    assert r.status_code == 204, r.text
+    free = create(server, ctx, start="2026-06-03T09:00:00Z", end="2026-06-03T10:00:00Z",
+                  room_id=ctx["room"])
+    assert free.status_code == 201, free.text
+    starts = [o["start"][:10] for o in instances(server, ctx, s["id"])]
+    assert starts == ["2026-06-01", "2026-06-02", "2026-06-04", "2026-06-05"]
+
+
+def test_series_edit_keeps_overrides_that_still_apply(server, ctx):
+    s = create(server, ctx, start="2026-07-06T08:00:00Z", end="2026-07-06T09:00:00Z",
+               recurrence=["RRULE:FREQ=WEEKLY;COUNT=6"]).json()
+    for rid, title in (("2026-07-13T08:00:00Z", "second"), ("2026-08-10T08:00:00Z", "sixth")):
+        r = server.request("PATCH", f"/api/v1/events/{s['id']}/instances/{rid}", token=ctx["t"],
+                           json_body={"title": title})
+        assert r.status_code == 200, r.text
+        assert r.json()["id"] == s["id"] and r.json()["recurrence_id"] == rid
+    # Four occurrences now: the sixth is gone, its override with it; the second stays.
+    s = server.request("GET", f"/api/v1/events/{s['id']}", token=ctx["t"]).json()
+    r = server.request("PATCH", f"/api/v1/events/{s['id']}", token=ctx["t"],
+                       json_body={"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"]},
+                       headers={"If-Match": s["etag"]})
+    assert r.status_code == 200, r.text
+    got = [(o["start"], o["title"]) for o in instances(server, ctx, s["id"])]
+    assert got == [("2026-07-06T08:00:00Z", "r"), ("2026-07-13T08:00:00Z", "second"),
+                   ("2026-07-20T08:00:00Z", "r"), ("2026-07-27T08:00:00Z", "r")]
+    assert server.request("PATCH", f"/api/v1/events/{s['id']}/instances/2026-07-14T08:00:00Z",
+                          token=ctx["t"], json_body={"title": "x"}).status_code == 404
+
+
+def test_this_and_following_splits_the_series(server, ctx):
+    s = create(server, ctx, start="2026-09-07T07:00:00Z", end="2026-09-07T08:00:00Z",
+               time_zone="Europe/Berlin", recurrence=["RRULE:FREQ=WEEKLY;COUNT=6"]).json()
+    r = server.request("PATCH", f"/api/v1/events/{s['id']}/instances/2026-09-21T07:00:00Z"
+                       "?scope=following", token=ctx["t"],
+                       json_body={"title": "later", "start": "2026-09-21T09:00:00+02:00",
+                                  "end": "2026-09-21T10:00:00+02:00"})
+    assert r.status_code == 200, r.text
+    new = r.json()
+    assert new["id"] != s["id"] and new["uid"] != s["uid"]
+    old = [o["start"] for o in instances(server, ctx, s["id"])]
+    rest = [(o["start"], o["title"]) for o in instances(server, ctx, new["id"])]
+    assert old == ["2026-09-07T07:00:00Z", "2026-09-14T07:00:00Z"]
+    # Four more, two hours later, the last one across the end of DST still at 09:00 Berlin.
+    assert rest == [("2026-09-21T07:00:00Z", "later"), ("2026-09-28T07:00:00Z", "later"),
+                    ("2026-10-05T07:00:00Z", "later"), ("2026-10-12T07:00:00Z", "later")]
+    bad = server.request("PATCH", f"/api/v1/events/{s['id']}/instances/2026-09-14T07:00:00Z"
+                         "?scope=everything", token=ctx["t"], json_body={"title": "x"})
+    assert_problem(bad, 422, "validation", "scope")
+
+
+def test_far_ranges_are_expanded_on_demand(server, ctx):
+    s = create(server, ctx, start="2026-01-05T12:00:00Z", end="2026-01-05T12:30:00Z",
+               recurrence=["RRULE:FREQ=MONTHLY;BYDAY=1MO"]).json()
+    far = instances(server, ctx, s["id"], "2033-01-01T00:00:00Z", "2033-04-01T00:00:00Z")
+    assert [o["start"][:10] for o in far] == ["2033-01-03", "2033-02-07", "2033-03-07"]
+    agenda = server.request("GET", "/api/v1/me/agenda?from=2033-02-01T00:00:00Z"
+                            "&to=2033-03-01T00:00:00Z", token=ctx["t"]).json()["items"]
+    assert [o["start"] for o in agenda if o["event_id"] == s["id"]] == ["2033-02-07T12:00:00Z"]
+    too_far = server.request("GET", "/api/v1/me/agenda?from=2090-01-01T00:00:00Z"
+                             "&to=2090-02-01T00:00:00Z", token=ctx["t"])
+    assert_problem(too_far, 422, "validation", "to")
+
+
+def test_rules_that_explode_are_refused(server, ctx):
+    r = create(server, ctx, start="2026-01-05T12:00:00Z", end="2026-01-05T12:01:00Z",
+               recurrence=["RRULE:FREQ=HOURLY"])
+    assert_problem(r, 422, "validation", "recurrence")
