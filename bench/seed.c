@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "config.h"
 #include "core/event.h"
+#include "core/recur.h"
 #include "core/time.h"
 #include "core/tz.h"
 #include "core/user.h"
@@ -122,15 +123,16 @@ struct options {
     uint64_t seed;
     int64_t now_us;
     const char *password;
+    int recurring_percent; /* of events that are weekly series (W200: 10) */
 };
 
 static void usage(FILE *f)
 {
     fputs("usage: planner-seed --database sqlite:PATH [--scale N] [--seed S] [--now RFC3339]\n"
-          "                    [--password P]\n"
+          "                    [--password P] [--recurring-percent P]\n"
           "Creates the W200 data set (x N) in an empty database through the store layer and\n"
           "prints one JSON summary line.  Defaults: --scale 1, --seed 1, --now the current time,\n"
-          "--password bench-password (every user's).\n",
+          "--password bench-password (every user's), --recurring-percent 10 (weekly series).\n",
           f);
 }
 
@@ -153,7 +155,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
     struct pl_error err = {0};
     bool now_given = false;
-    *o = (struct options){.scale = 1, .seed = 1, .password = "bench-password"};
+    *o = (struct options){.scale = 1, .seed = 1, .password = "bench-password",
+                          .recurring_percent = 10};
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i], *value;
         long long v;
@@ -172,6 +175,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             if (parse_int(flag, value, 1, SEED_SCALE_MAX, &v) < 0)
                 return -1;
             o->scale = (int)v;
+        } else if (strcmp(flag, "--recurring-percent") == 0) {
+            if (parse_int(flag, value, 0, 100, &v) < 0)
+                return -1;
+            o->recurring_percent = (int)v;
         } else if (strcmp(flag, "--seed") == 0) {
             if (parse_int(flag, value, 0, INT64_MAX, &v) < 0)
                 return -1;
@@ -224,6 +231,7 @@ struct seed_room {
 struct seed_counts {
     size_t users, calendars, shares, rooms, events, past, future, participants, instances;
     size_t with_room, room_misses, with_reminder, invitations, invitations_read, reminders;
+    size_t recurring;
     size_t room_overlaps;
 };
 
@@ -248,6 +256,8 @@ struct seed {
     size_t *past, npast, *future, nfuture;
     struct seed_counts c;
     double phase_s[4]; /* users, rooms, events, check */
+    int64_t horizon_us;  /* series are expanded this far, as the server does */
+    struct arena *arena; /* the current batch's */
 };
 
 static const char *const first_names[] = {
@@ -521,6 +531,7 @@ struct seed_plan {
     size_t np;
     bool has_reminder;
     char uid[64];
+    char rule[160]; /* recurrence lines of a weekly series, "" for a single event */
 };
 
 static void seed_plan_event(struct seed *s, size_t e, struct seed_plan *pl)
@@ -571,6 +582,25 @@ static void seed_plan_event(struct seed *s, size_t e, struct seed_plan *pl)
     int64_t before = ev->start_us < s->opt.now_us ? ev->start_us : s->opt.now_us;
     ev->created_us = before - HOUR_US - (int64_t)prng_below(&s->rng, 14 * 24 * 60) * MINUTE_US;
 
+    /* W200: 10 % weekly series, about half with an end date, a few with EXDATEs.  They book no
+     * room here: the generator's room plan is per day, and a series would need every week. */
+    if (prng_percent(&s->rng, (unsigned)s->opt.recurring_percent)) {
+        char until[32] = "", stamp[CORE_TIME_TEXT_MAX];
+        if (prng_percent(&s->rng, 50)) {
+            core_time_format(ev->start_us + (int64_t)prng_range(&s->rng, 8, 40) * 7 * 24 * HOUR_US, stamp);
+            snprintf(until, sizeof until, ";UNTIL=%.4s%.2s%.2sT%.2s%.2s%.2sZ", stamp, stamp + 5,
+                     stamp + 8, stamp + 11, stamp + 14, stamp + 17);
+        }
+        size_t n = (size_t)snprintf(pl->rule, sizeof pl->rule, "RRULE:FREQ=WEEKLY%s", until);
+        if (prng_percent(&s->rng, 10)) { /* skip the third week */
+            core_time_format(ev->start_us + 14 * 24 * HOUR_US, stamp);
+            snprintf(pl->rule + n, sizeof pl->rule - n, "\nEXDATE:%.4s%.2s%.2sT%.2s%.2s%.2sZ",
+                     stamp, stamp + 5, stamp + 8, stamp + 11, stamp + 14, stamp + 17);
+        }
+        ev->recurrence = pl->rule;
+        pl->has_reminder = prng_percent(&s->rng, SEED_REMINDER_PERCENT);
+        return;
+    }
     if (prng_percent(&s->rng, SEED_ROOM_PERCENT)) {
         long k = seed_book_room(s, pl->np, day * SEED_SLOTS_PER_DAY + slot, nslots);
         if (k >= 0)
@@ -590,11 +620,21 @@ static int seed_write_event(struct seed *s, struct seed_plan *pl)
     struct event *ev = &pl->ev;
     bool past = ev->start_us < s->opt.now_us;
     int rc;
+    int64_t *starts = NULL;
+    size_t nstarts = 0;
+    if (ev->recurrence) {
+        /* Expanded up to the server-wide horizon, as the API does (api/events.c). */
+        struct recur_series r = {ev->recurrence, ev->start_us, ev->time_zone, ev->all_day};
+        if ((rc = core_recur_expand(&r, ev->start_us, s->horizon_us, CORE_RECUR_MAX_PER_SERIES,
+                                    s->arena, &starts, &nstarts, &s->err)) < 0)
+            return rc;
+    }
     if ((rc = store_events_insert(s->db, ev, ev->created_us, &s->err)) < 0 ||
         (rc = store_events_set_participants(s->db, ev->id, pl->p, pl->np, &s->err)) < 0 ||
         (pl->has_reminder &&
          (rc = store_events_set_reminders(s->db, ev->id, reminder, 1, &s->err)) < 0) ||
-        (rc = store_events_reindex(s->db, ev->id, NULL, NULL, 0, 0, NULL, &s->err)) < 0)
+        (rc = store_events_reindex(s->db, ev->id, starts, NULL, nstarts,
+                                   ev->recurrence ? s->horizon_us : 0, s->arena, &s->err)) < 0)
         return rc;
     for (size_t k = 1; k < pl->np; k++) {
         struct notification n = {.user_id = pl->p[k].user_id, .event_id = ev->id,
@@ -627,7 +667,8 @@ static int seed_write_event(struct seed *s, struct seed_plan *pl)
         s->c.with_reminder++;
     }
     s->c.events++;
-    s->c.instances++; /* single events: one occurrence each */
+    s->c.instances += ev->recurrence ? nstarts : 1;
+    s->c.recurring += ev->recurrence != NULL;
     s->c.participants += pl->np;
     s->c.with_room += ev->room_id != 0;
     if (past)
@@ -644,19 +685,29 @@ static int seed_events(struct seed *s)
     int rc = PL_OK;
     if (s->npast == 0 || s->nfuture == 0)
         return pl_error_set(&s->err, PL_EINTERNAL, NULL, "the window has no weekdays");
+    /* The server's horizon rule (api_materialize): 730 days ahead, in whole days. */
+    const int64_t day = 24 * HOUR_US;
+    s->horizon_us = ((s->opt.now_us + 730 * day) / day + 1) * day;
+    if ((rc = store_meta_set(s->db, "materialized_until", s->horizon_us, &s->err)) < 0)
+        return rc;
     for (size_t e = 0; e < total;) {
         if ((rc = store_begin(s->db, &s->err)) < 0)
             return rc;
+        s->arena = arena_new(1 << 16);
         for (size_t end = e + SEED_BATCH_EVENTS; e < end && e < total; e++) {
             seed_plan_event(s, e, &pl);
             if ((rc = seed_write_event(s, &pl)) < 0)
                 goto fail;
         }
+        arena_free(s->arena);
+        s->arena = NULL;
         if ((rc = store_commit(s->db, &s->err)) < 0)
             return rc;
     }
     return PL_OK;
 fail:
+    arena_free(s->arena);
+    s->arena = NULL;
     store_rollback(s->db);
     return rc;
 }
@@ -724,7 +775,7 @@ static void seed_print_summary(const struct seed *s, size_t bookings, double ela
     seed_email(s, s->nusers - 1, last, sizeof last);
     printf("{\"workload\":\"W200\",\"scale\":%d,\"seed\":%llu,\"now\":\"%s\","
            "\"time_zone\":\"" SEED_TZ "\",\"users\":%zu,\"calendars\":%zu,\"shares\":%zu,"
-           "\"rooms\":%zu,\"events\":%zu,\"recurring\":0,\"past\":%zu,\"future\":%zu,"
+           "\"rooms\":%zu,\"events\":%zu,\"recurring\":%zu,\"past\":%zu,\"future\":%zu,"
            "\"participants\":%zu,\"instances\":%zu,\"with_room\":%zu,\"room_misses\":%zu,"
            "\"with_reminder\":%zu,\"notifications\":%zu,\"invitations\":%zu,"
            "\"invitations_read\":%zu,\"reminders\":%zu,\"room_bookings_read_back\":%zu,"
@@ -733,7 +784,7 @@ static void seed_print_summary(const struct seed *s, size_t bookings, double ela
            "\"phase_s\":{\"users\":%.3f,\"rooms\":%.3f,\"events\":%.3f,\"check\":%.3f},"
            "\"elapsed_s\":%.3f}\n",
            s->opt.scale, (unsigned long long)s->opt.seed, now, c->users, c->calendars, c->shares,
-           c->rooms, c->events, c->past, c->future, c->participants, c->instances, c->with_room,
+           c->rooms, c->events, c->recurring, c->past, c->future, c->participants, c->instances, c->with_room,
            c->room_misses, c->with_reminder, c->invitations + c->reminders, c->invitations,
            c->invitations_read, c->reminders, bookings, c->room_overlaps, s->email_width, first,
            last, s->phase_s[0], s->phase_s[1], s->phase_s[2], s->phase_s[3], elapsed_s);

@@ -19,7 +19,9 @@ import requests
 def timing(r):
     total = float(re.search(r"total;dur=([0-9.]+)", r.headers["Server-Timing"]).group(1))
     queries = int(re.search(r'desc="(\d+) queries"', r.headers["Server-Timing"]).group(1))
-    return total, queries
+    body = r.json()
+    items = len(body.get("items", body.get("slots", [])))
+    return total, queries, items
 
 
 def iso(t):
@@ -82,12 +84,15 @@ def main():
     run("agenda (7 days)", agenda)
     run("free/busy (5 people, 7 days)", freebusy)
     run("find-time (4 people, 60 min, room >= 4)", find_time)
-    print(f"{'operation':44} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'queries':>8}")
+    print(f"{'operation':44} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'queries':>8}"
+          f" {'items':>6} {'us/item':>8}")
     for name, samples in ops.items():
-        t = sorted(x for x, _ in samples)
-        q = statistics.median(x for _, x in samples)
+        t = sorted(x for x, _, _ in samples)
+        q = statistics.median(x for _, x, _ in samples)
+        items = statistics.mean(x for _, _, x in samples)
+        per = statistics.median(x * 1000 / i for x, _, i in samples if i) if items else 0
         print(f"{name:44} {t[len(t) // 2]:8.3f} {t[int(len(t) * .95)]:8.3f} "
-              f"{t[int(len(t) * .99)]:8.3f} {q:8.0f}")
+              f"{t[int(len(t) * .99)]:8.3f} {q:8.0f} {items:6.1f} {per:8.1f}")
 
 
 if __name__ == "__main__":
