@@ -75,9 +75,13 @@ struct store *store_open(const char *url, struct pl_error *err)
     }
     sqlite3_extended_result_codes(db->db, 1);
     /* WAL lets readers run beside the one writer; NORMAL sync is durable across process
-     * crashes and loses at most the last commits on power loss, the usual WAL trade. */
+     * crashes and loses at most the last commits on power loss, the usual WAL trade.
+     * mmap: pages are read in place from the OS page cache, shared by every connection and
+     * process, instead of copied by a pread(2) each into a per-connection cache (measured on
+     * W200: reads were the largest cost of an agenda). */
     static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+                                "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                                "PRAGMA mmap_size=1073741824;";
     sqlite3_busy_timeout(db->db, 5000);
     if (store_exec(db, setup, err) < 0) {
         store_close(db);
