@@ -392,15 +392,22 @@ static struct icalrecurrencetype lib_rule(const struct icalrecurrencetype *r, in
         lib.by_week_no[0] = ICAL_RECURRENCE_ARRAY_MAX;
     }
     if (lib.freq == ICAL_WEEKLY_RECURRENCE && has_by(lib.by_day)) {
-        size_t n = BY_LEN(lib.by_day);
-        bool found = false;
-        for (size_t i = 0; i < n; i++)
-            found |= (int)icalrecurrencetype_day_day_of_week(lib.by_day[i]) == dtstart_wday;
-        if (!found && n + 1 < ARRAY_LEN(lib.by_day)) {
-            lib.by_day[n] = (short)dtstart_wday;
-            lib.by_day[n + 1] = ICAL_RECURRENCE_ARRAY_MAX;
+        /* One entry per weekday, in the order of the week (libical emits them in list order),
+         * DTSTART's weekday included. */
+        bool want[8] = {false};
+        for (size_t i = 0; i < BY_LEN(lib.by_day); i++)
+            want[icalrecurrencetype_day_day_of_week(lib.by_day[i])] = true;
+        if (!want[dtstart_wday]) {
+            want[dtstart_wday] = true;
             f |= F_WEEKDAY;
         }
+        size_t n = 0;
+        for (int i = 0; i < 7; i++) {
+            int wday = (r->week_start - 1 + i) % 7 + 1;
+            if (want[wday])
+                lib.by_day[n++] = (short)wday;
+        }
+        lib.by_day[n] = ICAL_RECURRENCE_ARRAY_MAX;
     }
     if (r->freq == ICAL_YEARLY_RECURRENCE && has_by(r->by_month_day) && !has_by(r->by_month) &&
         !has_by(r->by_week_no) && !has_by(r->by_year_day)) {
