@@ -9,19 +9,23 @@
  *     parameter that contradicts the value and accepts any TZID, so content lines are split and
  *     their parameters read here, and only the values go to libical;
  *   - limiting rule parts (BYMONTH, BYMONTHDAY, BYDAY... under FREQ=DAILY and finer) are
- *     checked inside one icalrecur_iterator_next call, which steps second by second up to the
- *     year 2582 when nothing matches (15 s for FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30).  They are
- *     taken out of the rule libical sees and checked here, where every step counts against
+ *     searched for inside one icalrecur_iterator_next call, step by step up to the year 2582
+ *     when nothing matches (15 s for FREQ=HOURLY;BYYEARDAY=366;BYMONTHDAY=1).  They are taken
+ *     out of the rule libical sees and checked here, where every step counts against
  *     RECUR_STEPS_MAX; negative BYMONTHDAY, which libical never matches there, works too;
- *   - BYSETPOS is ignored below FREQ=MONTHLY and ignores BYHOUR/BYMINUTE/BYSECOND sets, so those
- *     combinations are refused;
+ *   - BYSETPOS is ignored below FREQ=MONTHLY, ignores BYHOUR/BYMINUTE/BYSECOND sets and counts
+ *     a day named twice (BYMONTHDAY=28,-2 in a leap February) twice, so those combinations are
+ *     refused;
  *   - BYWEEKNO misses and invents occurrences around the turn of the year, so a YEARLY
  *     BYWEEKNO rule is iterated as WEEKLY and its week numbers are checked here;
- *   - WEEKLY with INTERVAL > 1 picks the wrong first week when DTSTART's weekday is not in
- *     BYDAY, so that weekday is added for libical and filtered out again;
+ *   - WEEKLY with INTERVAL > 1 picks the wrong weeks when WKST is not Monday, and skips
+ *     DTSTART's week when DTSTART's weekday is not in BYDAY: libical walks every week, from
+ *     Monday, with that weekday added, and the weeks and days of the series are picked here;
  *   - YEARLY with BYMONTHDAY but no BYMONTH only looks at DTSTART's month (RFC 5545 expands to
  *     every month), so BYMONTH=1..12 is added;
  *   - BYHOUR/BYMINUTE/BYSECOND come out in the order written, so they are sorted;
+ *   - icalrecur_iterator_new fails (after a search up to the year 20000) when no occurrence
+ *     follows DTSTART, which is taken as "none";
  *   - DTSTART that the rule does not produce is not returned, so it is added here, and COUNT is
  *     counted here (DTSTART first); UNTIL is compared here as an instant, not as the floating
  *     field values libical would compare. */
@@ -42,11 +46,11 @@
 #define US_PER_S CORE_TIME_US_PER_S
 #define DAY_S INT64_C(86400)
 /* A local reading and its instant are never further apart than this (UTC offsets stay within
- * -12..+14 hours, DST gaps add at most a day: Samoa 2011), so a local time more than MARGIN_S
- * past a bound is certainly past it as an instant too. */
+ * -12..+14 hours, and a time in a gap is read with an offset in force that day), so a local
+ * time more than MARGIN_S past a bound is past it as an instant too. */
 #define MARGIN_S (2 * DAY_S)
-/* libical steps (calls of icalrecur_iterator_next) one walk may take: about 4 s at worst. */
-#define RECUR_STEPS_MAX 1000000
+/* libical steps (calls of icalrecur_iterator_next, about 3 us each) one walk may take. */
+#define RECUR_STEPS_MAX 500000
 /* EXDATE and RDATE values per series, over all lines. */
 #define RECUR_VALUES_MAX 1000
 #define FIELD_MAX 32
@@ -69,6 +73,7 @@ struct recur_parsed {
 struct loader {
     const char *tz;
     bool all_day;
+    bool from_client; /* core_recur_parse: also try the rule in libical */
     struct arena *a;
     struct recur_parsed *p;
     size_t values;
@@ -132,7 +137,7 @@ static int64_t utc_of(const char *tz, const struct icaltimetype *t)
     return us;
 }
 
-/* ISO weekday numbering of libical: 1 = Sunday .. 7 = Saturday. */
+/* The weekday of a day count in libical's numbering: 1 = Sunday .. 7 = Saturday. */
 static int ical_weekday_of_days(int64_t days)
 {
     return (int)(((days % 7) + 7 + 4) % 7) + 1; /* 1970-01-01 was a Thursday */
@@ -189,7 +194,7 @@ static int parse_time_text(const char *v, size_t len, struct icaltimetype *out)
     return 0;
 }
 
-/* Append "YYYYMMDDTHHMMSSZ" of `us` (or "YYYYMMDD" of day `days`) to `out` (>= 17 bytes). */
+/* "YYYYMMDDTHHMMSSZ" of `us` (or "YYYYMMDD" of day `days`) into `out` (>= 17 bytes). */
 static void format_utc(int64_t us, char *out, size_t len)
 {
     int64_t s = floor_div(us, US_PER_S), days = floor_div(s, DAY_S), rem = s - days * DAY_S, y;
@@ -256,7 +261,8 @@ static const char *const rule_parts[] = {
     "BYDAY",      "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
 };
 
-enum rule_part { P_FREQ, P_UNTIL, P_COUNT, P_INTERVAL, P_BYDAY = 7, P_BYMONTH = 11, P_WKST = 13 };
+/* Indexes into rule_parts. */
+enum rule_part { P_FREQ, P_UNTIL, P_COUNT, P_INTERVAL, P_BYDAY = 7, P_WKST = 13 };
 
 /* Whether `s` (`n` bytes) is 1..max_digits decimal digits. */
 static bool all_digits(const char *s, size_t n, size_t max_digits)
@@ -328,6 +334,17 @@ static bool has_ordinal_day(const struct icalrecurrencetype *r)
     return false;
 }
 
+static bool mixed_signs(const short *list, size_t size)
+{
+    bool pos = false, neg = false;
+    for (size_t i = 0; i < size && list[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+        pos |= list[i] > 0;
+        neg |= list[i] < 0;
+    }
+    return pos && neg;
+}
+
+/* Rule parts checked here rather than by libical (see lib_rule). */
 enum {
     F_MONTH = 1 << 0,
     F_MONTHDAY = 1 << 1,
@@ -337,8 +354,10 @@ enum {
     F_MINUTE = 1 << 5,
     F_SECOND = 1 << 6,
     F_WEEKNO = 1 << 7,
+    F_WEEKPHASE = 1 << 8,
 };
 
+/* Sort a BY list of `size` slots and drop repeated values. */
 static void sort_by_list(short *list, size_t size)
 {
     size_t n = by_len(list, size), k = 0;
@@ -391,26 +410,34 @@ static struct icalrecurrencetype lib_rule(const struct icalrecurrencetype *r, in
         lib.interval = 1;
         lib.by_week_no[0] = ICAL_RECURRENCE_ARRAY_MAX;
     }
-    if (lib.freq == ICAL_WEEKLY_RECURRENCE && has_by(lib.by_day)) {
-        /* One entry per weekday, in the order of the week (libical emits them in list order),
-         * DTSTART's weekday included. */
-        bool want[8] = {false};
-        for (size_t i = 0; i < BY_LEN(lib.by_day); i++)
-            want[icalrecurrencetype_day_day_of_week(lib.by_day[i])] = true;
-        if (!want[dtstart_wday]) {
-            want[dtstart_wday] = true;
-            f |= F_WEEKDAY;
+    if (lib.freq == ICAL_WEEKLY_RECURRENCE) {
+        /* libical gets weeks wrong when WKST is not Monday and INTERVAL > 1, so it walks every
+         * week from Monday and the weeks of the series are picked here.  BYDAY holds each
+         * weekday once, Monday first (libical emits them in list order), DTSTART's included:
+         * without it libical skips the first week. */
+        if (r->freq == ICAL_WEEKLY_RECURRENCE && r->interval > 1)
+            f |= F_WEEKPHASE;
+        lib.interval = 1;
+        lib.week_start = ICAL_MONDAY_WEEKDAY;
+        if (has_by(lib.by_day)) {
+            bool want[8] = {false};
+            for (size_t i = 0; i < BY_LEN(lib.by_day); i++)
+                want[icalrecurrencetype_day_day_of_week(lib.by_day[i])] = true;
+            if (!want[dtstart_wday]) {
+                want[dtstart_wday] = true;
+                f |= F_WEEKDAY;
+            }
+            size_t n = 0;
+            for (int i = 0; i < 7; i++) {
+                int wday = (ICAL_MONDAY_WEEKDAY - 1 + i) % 7 + 1;
+                if (want[wday])
+                    lib.by_day[n++] = (short)wday;
+            }
+            lib.by_day[n] = ICAL_RECURRENCE_ARRAY_MAX;
         }
-        size_t n = 0;
-        for (int i = 0; i < 7; i++) {
-            int wday = (r->week_start - 1 + i) % 7 + 1;
-            if (want[wday])
-                lib.by_day[n++] = (short)wday;
-        }
-        lib.by_day[n] = ICAL_RECURRENCE_ARRAY_MAX;
     }
     if (r->freq == ICAL_YEARLY_RECURRENCE && has_by(r->by_month_day) && !has_by(r->by_month) &&
-        !has_by(r->by_week_no) && !has_by(r->by_year_day)) {
+        !has_by(r->by_week_no) && !has_by(r->by_year_day) && !has_ordinal_day(r)) {
         for (short m = 1; m <= 12; m++)
             lib.by_month[m - 1] = m;
         lib.by_month[12] = ICAL_RECURRENCE_ARRAY_MAX;
@@ -420,6 +447,22 @@ static struct icalrecurrencetype lib_rule(const struct icalrecurrencetype *r, in
     sort_by_list(lib.by_second, ARRAY_LEN(lib.by_second));
     *filters = f;
     return lib;
+}
+
+/* Whether BYMONTH and BYMONTHDAY exclude each other (BYMONTH=2;BYMONTHDAY=30), which would
+ * have libical search up to the year 20000 on every expansion. */
+static bool never_matches(const struct icalrecurrencetype *r)
+{
+    static const int longest[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!has_by(r->by_month) || !has_by(r->by_month_day))
+        return false;
+    for (size_t i = 0; i < BY_LEN(r->by_month); i++)
+        for (size_t j = 0; j < BY_LEN(r->by_month_day); j++) {
+            int m = r->by_month[i], d = abs(r->by_month_day[j]);
+            if (m >= 1 && m <= 12 && d <= longest[m - 1])
+                return false;
+        }
+    return true;
 }
 
 /* RFC 5545's restrictions on combining rule parts (section 3.3.10), those of this server, and
@@ -445,6 +488,14 @@ static int rule_check(const struct loader *ld, const struct icalrecurrencetype *
         why = "BYSETPOS needs FREQ=MONTHLY or YEARLY";
     else if (has_by(r->by_set_pos) && has_by(r->by_week_no))
         why = "BYSETPOS does not go with BYWEEKNO";
+    else if (has_by(r->by_set_pos) && (mixed_signs(r->by_month_day, ARRAY_LEN(r->by_month_day)) ||
+                                       mixed_signs(r->by_year_day, ARRAY_LEN(r->by_year_day))))
+        /* libical counts a day named twice (28 and -2 in a leap February) twice. */
+        why = "BYSETPOS with both positive and negative BYMONTHDAY or BYYEARDAY values is not "
+              "supported";
+    else if (freq == ICAL_YEARLY_RECURRENCE && has_by(r->by_month_day) && has_ordinal_day(r) &&
+             !has_by(r->by_month))
+        why = "FREQ=YEARLY with BYMONTHDAY and a numbered BYDAY needs BYMONTH";
     else if (has_by(r->by_set_pos) && !has_by(r->by_day) && !has_by(r->by_month_day) &&
              !has_by(r->by_year_day) && !has_by(r->by_month) && !has_by(r->by_hour) &&
              !has_by(r->by_minute) && !has_by(r->by_second))
@@ -456,18 +507,30 @@ static int rule_check(const struct loader *ld, const struct icalrecurrencetype *
         why = "an all-day event recurs DAILY at most";
     else if (ld->all_day && (has_by(r->by_hour) || has_by(r->by_minute) || has_by(r->by_second)))
         why = "BYHOUR, BYMINUTE and BYSECOND do not go with an all-day event";
+    if (why == NULL && never_matches(r))
+        why = "no month has the days BYMONTHDAY asks for";
     if (why)
         return pl_error_set(err, PL_EINVAL, ld->field, "%s", why);
+    if (!ld->from_client)
+        return PL_OK; /* checked when it was stored */
 
-    /* libical refuses some combinations only when asked to iterate them. */
-    struct icaltimetype sample = floating_at(days_of(2026, 1, 5) * DAY_S + 9 * 3600, ld->all_day);
-    unsigned filters;
-    struct icalrecurrencetype lib = lib_rule(r, ICAL_MONDAY_WEEKDAY, &filters);
-    icalerror_clear_errno();
-    icalrecur_iterator *it = icalrecur_iterator_new(lib, sample);
-    bool ok = it != NULL && icalerrno == ICAL_NO_ERROR;
-    icalrecur_iterator_free(it);
-    icalerror_clear_errno();
+    /* libical refuses some combinations only when asked to iterate them, and also fails to
+     * start a rule that never occurs after DTSTART, which depends on DTSTART: the rule passes
+     * when it starts from any of a few sample days (a Monday, a leap day, a Sunday). */
+    static const int samples[][3] = {{2026, 1, 5}, {2028, 2, 29}, {2027, 8, 1}};
+    bool ok = false;
+    for (size_t i = 0; i < ARRAY_LEN(samples) && !ok; i++) {
+        int64_t day = days_of(samples[i][0], samples[i][1], samples[i][2]);
+        unsigned filters;
+        struct icalrecurrencetype lib = lib_rule(r, ical_weekday_of_days(day), &filters);
+        icalerror_clear_errno();
+        icalrecur_iterator *it =
+            icalrecur_iterator_new(lib, floating_at(day * DAY_S + 9 * 3600, ld->all_day));
+        ok = it != NULL && icalerrno == ICAL_NO_ERROR;
+        if (it)
+            icalrecur_iterator_free(it);
+        icalerror_clear_errno();
+    }
     if (!ok)
         return pl_error_set(err, PL_EINVAL, ld->field,
                             "this combination of RRULE parts is not supported");
@@ -556,14 +619,18 @@ static int load_dates(struct loader *ld, bool is_ex, const char *params, struct 
             vlen = strcspn(v, ";:");
             end = v + vlen;
         }
-        if (nlen == 4 && strncasecmp(s, "TZID", 4) == 0 && tzid[0] == '\0') {
+        bool is_tzid = nlen == 4 && strncasecmp(s, "TZID", 4) == 0,
+             is_value = nlen == 5 && strncasecmp(s, "VALUE", 5) == 0;
+        if ((is_tzid && tzid[0]) || (is_value && value_type))
+            return pl_error_set(err, PL_EINVAL, ld->field, "%s parameter given twice", name);
+        if (is_tzid) {
             if (vlen == 0 || vlen > CORE_TZ_NAME_MAX)
                 return pl_error_set(err, PL_EINVAL, ld->field, "bad TZID");
             memcpy(tzid, v, vlen);
             tzid[vlen] = '\0';
             if ((rc = core_tz_check(tzid, ld->field, err)) < 0)
                 return rc;
-        } else if (nlen == 5 && strncasecmp(s, "VALUE", 5) == 0 && value_type == 0) {
+        } else if (is_value) {
             if (vlen == 4 && strncasecmp(v, "DATE", 4) == 0)
                 value_type = 1;
             else if (vlen == 9 && strncasecmp(v, "DATE-TIME", 9) == 0)
@@ -644,9 +711,9 @@ static int load_line(struct loader *ld, const char *line, struct pl_error *err)
 
 /* Parse `n` lines into *p (keys and arrays from `a`), sorted and without duplicate keys. */
 static int load(const char *const *lines, size_t n, const char *tz, bool all_day,
-                struct arena *a, struct recur_parsed *p, struct pl_error *err)
+                bool from_client, struct arena *a, struct recur_parsed *p, struct pl_error *err)
 {
-    struct loader ld = {.tz = tz, .all_day = all_day, .a = a, .p = p};
+    struct loader ld = {.tz = tz, .all_day = all_day, .from_client = from_client, .a = a, .p = p};
     int rc;
     memset(p, 0, sizeof *p);
     p->until_us = p->until_day = INT64_MAX;
@@ -683,14 +750,14 @@ static int load_series(const struct recur_series *s, struct arena *a, struct rec
         if (*l == '\n')
             l++;
     }
-    return load(lines, n, s->time_zone, s->all_day, a, p, err);
+    return load(lines, n, s->time_zone, s->all_day, false, a, p, err);
 }
 
 int core_recur_parse(const char *const *lines, size_t n, const char *time_zone, bool all_day,
                      struct arena *a, char **normalized, struct pl_error *err)
 {
     struct recur_parsed p;
-    int rc = load(lines, n, time_zone, all_day, a, &p, err);
+    int rc = load(lines, n, time_zone, all_day, true, a, &p, err);
     if (rc < 0)
         return rc;
     if (n == 0) {
@@ -790,7 +857,8 @@ static bool list_has(const short *list, size_t size, int v)
 
 #define LIST_HAS(list, v) list_has((list), ARRAY_LEN(list), (v))
 
-/* `from_end` counts from the end: -1 is the last of `n`. */
+/* Whether `list` names `v` of `n` (days of a month, say): counted from 1, or from the end by
+ * a negative value (-1 is the n-th). */
 static bool list_has_signed(const short *list, size_t size, int v, int n)
 {
     return list_has(list, size, v) || list_has(list, size, v - n - 1);
@@ -848,6 +916,12 @@ static bool passes(const struct walk *w, const struct icaltimetype *t)
         return false;
     if ((f & F_SECOND) && !LIST_HAS(r->by_second, t->second))
         return false;
+    if (f & F_WEEKPHASE) {
+        int64_t weeks = (week_start(days, r->week_start) -
+                         week_start(floor_div(w->dtstart_ls, DAY_S), r->week_start)) / 7;
+        if (weeks % r->interval != 0)
+            return false;
+    }
     if (f & F_WEEKNO) {
         int weekno, weeks;
         week_number(days, r->week_start, &weekno, &weeks);
@@ -893,8 +967,10 @@ static int walk_rule(const struct walk *w, int64_t lo_us, int64_t hi_us, emit_fn
     icalerror_clear_errno();
     icalrecur_iterator *it = icalrecur_iterator_new(w->lib, floating_at(start_ls, w->all_day));
     if (it == NULL) {
+        /* The rule was checked when it was stored, so libical found no occurrence from here
+         * on (INTERVAL=2;BYYEARDAY=366 from an odd year, say). */
         icalerror_clear_errno();
-        return pl_error_set(err, PL_EINVAL, "recurrence", "the RRULE cannot be expanded");
+        return PL_OK;
     }
     int64_t prev_ls = INT64_MIN, used = 1; /* DTSTART is the first of COUNT */
     for (long steps = 0;; steps++) {
@@ -916,14 +992,14 @@ static int walk_rule(const struct walk *w, int64_t lo_us, int64_t hi_us, emit_fn
             goto done;
         }
         prev_ls = ls;
+        /* Local time only grows, so these end the walk whether or not `t` passes. */
+        if ((bounded && ls - MARGIN_S > hi_s) || (timed_until && ls - MARGIN_S > until_s) ||
+            (w->all_day && p->has_until && floor_div(ls, DAY_S) > p->until_day))
+            break;
         if (ls < w->dtstart_ls || !passes(w, &t))
             continue;
         bool is_dtstart = ls == w->dtstart_ls;
         if (r->count > 0 && !is_dtstart && ++used > r->count)
-            break;
-        if (w->all_day && p->has_until && floor_div(ls, DAY_S) > p->until_day)
-            break;
-        if ((bounded && ls - MARGIN_S > hi_s) || (timed_until && ls - MARGIN_S > until_s))
             break;
         bool near = ls + MARGIN_S >= lo_s && ls - MARGIN_S <= hi_s;
         int64_t us = 0;
@@ -1051,7 +1127,8 @@ int core_recur_last(const struct recur_series *s, int64_t *last_us, struct pl_er
         } else if (rc < 0) {
             goto done;
         } else if (end.has_last) {
-            int64_t us = end.has_last_us ? end.last_us : utc_of(s->time_zone, &end.last) + w.frac_us;
+            int64_t us =
+                end.has_last_us ? end.last_us : utc_of(s->time_zone, &end.last) + w.frac_us;
             if (us > last)
                 last = us;
         }
