@@ -198,7 +198,19 @@ static bool check_headers(struct http_request *rq)
     return true;
 }
 
+static void dispatch_route(struct http_request *rq, const char *method);
+
+/* Route and answer the request; whatever path it took, no statement of this thread's
+ * connection stays open after it (an open read would pin an old snapshot of the database for
+ * the thread's next requests). */
 static void dispatch(struct http_request *rq, const char *method)
+{
+    dispatch_route(rq, method);
+    if (rq->db != NULL)
+        store_release(rq->db);
+}
+
+static void dispatch_route(struct http_request *rq, const char *method)
 {
     const char *path = rq->path;
     const char *allow = NULL;
@@ -237,8 +249,6 @@ static void dispatch(struct http_request *rq, const char *method)
     rq->route->handler(rq);
     if (rq->route->access != HTTP_PUBLIC)
         api_idempotency_end(rq);
-    if (rq->db != NULL)
-        store_release(rq->db);
     if (rq->status == 0) {
         log_msg(LOG_ERROR, "handler for %s gave no answer", rq->route->name);
         http_fail(rq, 500, NULL, "internal error");

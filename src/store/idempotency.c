@@ -61,6 +61,7 @@ int store_idempotency_claim(struct store *db, int64_t user_id, const char *key,
     }
     return store_commit(db, err);
 fail:
+    store_release(db); /* the lookup may stop at its row */
     store_rollback(db);
     return rc;
 }
