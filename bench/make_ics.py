@@ -13,7 +13,7 @@ import random
 import sys
 from datetime import datetime, timedelta
 
-YEAR_START = datetime(2031, 1, 1, 0, 0)
+YEAR_START = datetime(2026, 1, 1, 0, 0)  # a year around "now": series reach into the horizon
 ZONES = ("Europe/Berlin", "UTC", None)  # None: floating local time
 TITLES = ("Standup", "Design review", "1:1", "Planning", "Customer call", "Retro",
           "Lunch & learn", "Budget, Q3; draft", "Interview", "Offsite prep")

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PLANNER_VERSION "0.1.0"
@@ -228,6 +230,192 @@ static int cmd_export(const struct config *cfg, const struct cli *cli)
     return rc;
 }
 
+/* The progress line of `planner import`, drawn on stderr only when it is a terminal: the phase
+ * ("reading", "parsing N VEVENTs", "writing i/N" with a bar) and the seconds so far.  The
+ * parser reports nothing while it runs, so parsing shows as one step rather than a fake
+ * percentage. */
+struct progress {
+    bool is_on;
+    int shown;          /* the last percentage drawn in the writing phase; -1 before */
+    int64_t started_us; /* monotonic */
+    size_t vevents;     /* BEGIN:VEVENT lines counted in the file */
+};
+
+static void progress_draw(void *ctx, const char *phase, size_t done, size_t total)
+{
+    struct progress *p = ctx;
+    if (!p->is_on)
+        return;
+    double s = (double)(clock_mono_us() - p->started_us) / 1e6;
+    if (strcmp(phase, "writing") == 0) {
+        enum { WIDTH = 30 };
+        static const char bar[WIDTH + 1] = "##############################";
+        int pct = total ? (int)(done * 100 / total) : 100;
+        if (pct == p->shown && done != total)
+            return; /* redraw once per percent, not once per event */
+        p->shown = pct;
+        int fill = total ? (int)(done * WIDTH / total) : WIDTH;
+        fprintf(stderr, "\r\033[Kwriting [%.*s%*s] %zu/%zu %3d%%  %.1f s", fill, bar,
+                WIDTH - fill, "", done, total, pct, s);
+    } else if (strcmp(phase, "parsing") == 0) {
+        fprintf(stderr, "\r\033[Kparsing %zu VEVENTs (%.1f MiB)  %.1f s", p->vevents,
+                (double)total / (1 << 20), s);
+    } else {
+        fprintf(stderr, "\r\033[K%s %.1f MiB  %.1f s", phase, (double)done / (1 << 20), s);
+    }
+    fflush(stderr);
+}
+
+/* The lines of `text` that begin a VEVENT: what the progress line announces before parsing. */
+static size_t count_vevents(const char *text, size_t len)
+{
+    static const char tag[] = "BEGIN:VEVENT";
+    size_t n = 0;
+    for (const char *p = text, *end = text + len; p < end;) {
+        if ((size_t)(end - p) >= sizeof tag - 1 && strncasecmp(p, tag, sizeof tag - 1) == 0)
+            n++;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    return n;
+}
+
+/* Read all of `path` ("-": stdin) into *text (NUL-terminated, xmalloc'd, *len bytes).  Files
+ * over IMPORT_FILE_MAX_BYTES are refused before they are read when their size is known, else
+ * as soon as the cap is passed.  Returns 0, or -1 after saying why on stderr. */
+static int read_file(const char *path, struct progress *p, char **text, size_t *len)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    struct stat st;
+    size_t cap = 1 << 20, n = 0;
+    char *buf = NULL;
+    if (f == NULL) {
+        fprintf(stderr, "planner: import: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+        if (st.st_size > IMPORT_FILE_MAX_BYTES)
+            goto too_big;
+        cap = (size_t)st.st_size + 1; /* one read and no realloc for a regular file */
+    }
+    buf = xmalloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            if (cap > IMPORT_FILE_MAX_BYTES)
+                goto too_big;
+            /* Past the cap by one byte at most: enough to tell that the input is too big. */
+            cap = cap > IMPORT_FILE_MAX_BYTES / 2 ? IMPORT_FILE_MAX_BYTES + 1 : cap * 2;
+            buf = xrealloc(buf, cap + 1);
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        progress_draw(p, "reading", n, 0);
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "planner: import: %s: read error\n", path);
+        goto fail;
+    }
+    if (n > IMPORT_FILE_MAX_BYTES)
+        goto too_big;
+    if (!is_stdin)
+        fclose(f);
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+too_big:
+    fprintf(stderr, "planner: import: %s is larger than 1 GiB; split it\n", path);
+fail:
+    free(buf);
+    if (!is_stdin)
+        fclose(f);
+    return -1;
+}
+
+/* A JSON value on stdout, one line. */
+static int print_json(json_t *v)
+{
+    int rc = json_dumpf(v, stdout, JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF &&
+                     fflush(stdout) == 0 ? 0 : -1;
+    if (rc < 0)
+        fprintf(stderr, "planner: import: cannot write to stdout\n");
+    return rc;
+}
+
+/* Import a file into a calendar as its owner would over HTTP (POST .../import): the import is
+ * the API's own code, so files behave the same whichever way they come in.  Prints the result
+ * as JSON on stdout; exits 0 when every VEVENT was imported, updated or skipped, 1 when any
+ * could not be (or nothing was, with --atomic) or the import failed, 2 on usage errors. */
+static int cmd_import(const struct config *cfg, const struct cli *cli)
+{
+    struct pl_error err = {0};
+    struct import_result res = {0};
+    struct calendar cal;
+    struct progress prog = {.is_on = isatty(STDERR_FILENO) == 1, .shown = -1,
+                            .started_us = clock_mono_us()};
+    char *end, *text = NULL;
+    size_t len = 0;
+    int rc = 1;
+    if (cli->file == NULL || cli->calendar == NULL)
+        return die_usage("%s", "usage: planner import FILE.ics --calendar ID [--atomic]");
+    errno = 0;
+    long long id = strtoll(cli->calendar, &end, 10);
+    if (errno != 0 || end == cli->calendar || *end != '\0' || id <= 0)
+        return die_usage("--calendar must be a calendar id, not '%s'", cli->calendar);
+    struct store *db = store_open(cfg->database, &err);
+    struct arena *a = arena_new(1 << 20);
+    if (db == NULL || store_migrate(db, NULL, &err) < 0 ||
+        store_calendars_get(db, id, 0, a, &cal, &err) < 0) {
+        fprintf(stderr, "planner: import: %s\n",
+                err.status == PL_ENOTFOUND ? "no such calendar" : err.detail);
+        goto done;
+    }
+    if (read_file(cli->file, &prog, &text, &len) < 0)
+        goto done;
+    if (prog.is_on)
+        prog.vevents = count_vevents(text, len);
+    /* api_import_ics is the HTTP handler's logic and reads only these fields of the request:
+     * the connection, the settings (the recurrence horizon), the arena everything is
+     * allocated from, "now" and the importing user.  The rest stays zero; no HTTP is
+     * involved.  The calendar's owner imports, as if they had posted the file. */
+    struct http_request rq = {
+        .db = db, .cfg = cfg, .arena = a, .now_us = clock_now_us(), .user_id = cal.owner_id};
+    int irc = api_import_ics(&rq, id, text, len, cli->atomic, progress_draw, &prog, &res, &err);
+    if (prog.is_on)
+        fprintf(stderr, "\r\033[K");
+    if (irc < 0) {
+        /* --atomic refused the file: the errors say why, and nothing was written. */
+        if (err.status == PL_EINVAL && res.errors && json_array_size(res.errors) > 0) {
+            json_t *out = json_pack("{s:i, s:i, s:i, s:O}", "imported", 0, "updated", 0,
+                                    "skipped", 0, "errors", res.errors);
+            (void)print_json(out);
+            json_decref(out);
+        }
+        fprintf(stderr, "planner: import: %s\n",
+                err.status == PL_ENOTFOUND ? "no such calendar" : err.detail);
+        goto done;
+    }
+    json_t *out = json_pack("{s:I, s:I, s:I, s:O}", "imported", (json_int_t)res.imported,
+                            "updated", (json_int_t)res.updated, "skipped",
+                            (json_int_t)res.skipped, "errors", res.errors);
+    if (print_json(out) == 0)
+        rc = json_array_size(res.errors) > 0 ? 1 : 0;
+    json_decref(out);
+    if (prog.is_on)
+        fprintf(stderr, "imported %zu, updated %zu, skipped %zu, %zu errors in %.1f s\n",
+                res.imported, res.updated, res.skipped, json_array_size(res.errors),
+                (double)(clock_mono_us() - prog.started_us) / 1e6);
+done:
+    json_decref(res.errors);
+    free(text);
+    arena_free(a);
+    store_close(db);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -295,6 +483,23 @@ int main(int argc, char **argv)
         if ((rc = build(&cfg, &flags)) != 0)
             return rc;
         return cmd_export(&cfg, &cli);
+    }
+    if (strcmp(cmd, "import") == 0) {
+        static const char *const own[] = {"calendar", "atomic", NULL};
+        cli.takes_file = true;
+        if ((rc = parse_flags(argc, argv, 2, own, &flags, &cli)) != 0)
+            return rc;
+        if (cli.help) {
+            printf("usage: planner import FILE.ics --calendar ID [--atomic] [settings]\n"
+                   "(FILE '-' is stdin; the calendar's owner imports; the result is JSON on"
+                   " stdout;\n exit 1 when any VEVENT could not be imported, with --atomic"
+                   " then nothing is)\n\n");
+            config_print_help();
+            return 0;
+        }
+        if ((rc = build(&cfg, &flags)) != 0)
+            return rc;
+        return cmd_import(&cfg, &cli);
     }
     return die_usage("unknown command '%s' (see planner --help)", cmd);
 }

@@ -14,6 +14,7 @@
 #include "store/users.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -46,6 +47,42 @@ static int people_of(struct http_request *rq, const struct ical_event *x, struct
             list[k++] = p;
     }
     *out = list;
+    *n = k;
+    return PL_OK;
+}
+
+#define DAY_US (INT64_C(86400) * 1000000)
+/* Where api/events.c begins every expansion: RDATEs may come before DTSTART. */
+#define EXPAND_FROM_US (INT64_C(-62135596800) * 1000000) /* 0001-01-01 */
+
+/* The starts of series `ev` to index (all before `horizon`, RDATEs before DTSTART included),
+ * checked as the API checks a new series: PL_ETOOBIG when it makes more than
+ * CORE_RECUR_MAX_PER_SERIES occurrences within the configured horizon after its first start.
+ * One expansion over both windows usually answers both questions; when that one holds too
+ * many, the check runs on its own window and *starts is NULL, which api_events_index takes as
+ * "expand it yourself" (window by window).  *starts is never NULL otherwise, even when empty,
+ * so that the series is not expanded a second time. */
+static int series_starts(struct http_request *rq, const struct event *ev, int64_t horizon,
+                         int64_t **starts, size_t *n)
+{
+    static int64_t none;
+    struct pl_error why = {0};
+    struct recur_series s = {ev->recurrence, ev->start_us, ev->time_zone, ev->all_day};
+    int64_t cap_to = ev->start_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US;
+    int64_t *all;
+    size_t count, k = 0;
+    int rc = core_recur_expand(&s, EXPAND_FROM_US, horizon > cap_to ? horizon : cap_to,
+                               CORE_RECUR_MAX_PER_SERIES, rq->arena, &all, &count, &why);
+    *starts = NULL;
+    *n = 0;
+    if (rc == PL_ETOOBIG)
+        return core_recur_expand(&s, ev->start_us, cap_to, CORE_RECUR_MAX_PER_SERIES, rq->arena,
+                                 &all, &count, &why);
+    if (rc < 0)
+        return rc;
+    while (k < count && all[k] < horizon) /* ascending: those before the horizon lead */
+        k++;
+    *starts = k ? all : &none;
     *n = k;
     return PL_OK;
 }
@@ -90,16 +127,10 @@ static int import_one(struct http_request *rq, int64_t calendar_id, const char *
     size_t nstarts = 0;
     if ((rc = people_of(rq, x, &people, &npeople, err)) < 0)
         return rc;
-    if (ev->recurrence) {
-        struct pl_error why = {0};
-        struct recur_series s = {ev->recurrence, ev->start_us, ev->time_zone, ev->all_day};
-        rc = core_recur_expand(&s, ev->start_us, horizon, CORE_RECUR_MAX_PER_SERIES, rq->arena,
-                               &starts, &nstarts, &why);
-        if (rc < 0) {
-            add_error(out, x->line, rc == PL_ETOOBIG ? "the rule makes too many occurrences"
-                                                     : "the recurrence rule cannot be expanded");
-            return PL_OK;
-        }
+    if (ev->recurrence && (rc = series_starts(rq, ev, horizon, &starts, &nstarts)) < 0) {
+        add_error(out, x->line, rc == PL_ETOOBIG ? "the rule makes too many occurrences"
+                                                 : "the recurrence rule cannot be expanded");
+        return PL_OK;
     }
     if (exists) {
         ev->id = old.id;
@@ -111,15 +142,97 @@ static int import_one(struct http_request *rq, int64_t calendar_id, const char *
             return rc;
         out->imported++;
     }
-    if ((rc = store_events_set_participants(rq->db, ev->id, people, npeople, err)) < 0 ||
-        (rc = store_events_set_reminders(rq->db, ev->id, x->reminders, x->nreminders, err)) < 0 ||
+    /* A new event has no people or reminders to replace: skip the statements that would
+     * clear them (most imported events have neither). */
+    if (((exists || npeople > 0) &&
+         (rc = store_events_set_participants(rq->db, ev->id, people, npeople, err)) < 0) ||
+        ((exists || x->nreminders > 0) &&
+         (rc = store_events_set_reminders(rq->db, ev->id, x->reminders, x->nreminders, err)) < 0) ||
         (exists && ev->recurrence && (rc = api_events_drop_stale_overrides(rq, ev, err)) < 0) ||
         (rc = api_events_index(rq, ev, horizon, starts, nstarts, err)) < 0)
         return rc;
-    /* An override changes which occurrences its series has. */
-    if (ev->parent_id && (rc = api_events_index(rq, &series, horizon, NULL, 0, err)) < 0)
-        return rc;
+    /* An override changes which occurrences its series has.  The series was checked when it
+     * came in; should its expansion fail now, api_events_index says why. */
+    if (ev->parent_id) {
+        if (series_starts(rq, &series, horizon, &starts, &nstarts) < 0)
+            starts = NULL;
+        if ((rc = api_events_index(rq, &series, horizon, starts, nstarts, err)) < 0)
+            return rc;
+    }
     return PL_OK;
+}
+
+/* Pass 1 writes the series and single events in the order of their starts rather than the
+ * file's: the occurrence indexes are ordered by time, and inserting near the last insert keeps
+ * the pages being written in SQLite's cache instead of spilling and re-reading them (measured:
+ * a third less time for 100,000 events in random order).  VEVENTs that share a UID keep their
+ * file order, at the place of the first of them, so that which one wins is the file's say. */
+struct slot {
+    const char *uid;
+    size_t index, first; /* in the file; the first VEVENT with this UID */
+    int64_t start_us;    /* of that first one */
+};
+
+static int by_uid(const void *l, const void *r)
+{
+    const struct slot *a = l, *b = r;
+    int c = strcmp(a->uid, b->uid);
+    return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+static int by_start(const void *l, const void *r)
+{
+    const struct slot *a = l, *b = r;
+    if (a->start_us != b->start_us)
+        return a->start_us < b->start_us ? -1 : 1;
+    if (a->first != b->first)
+        return a->first < b->first ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+/* The indexes into `events` of the VEVENTs that are not overrides, in writing order (from
+ * `a`); *count of them. */
+static size_t *write_order(const struct ical_event *events, size_t n, struct arena *a,
+                           size_t *count)
+{
+    struct slot *s = arena_alloc(a, (n ? n : 1) * sizeof *s);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (events[i].ev.recurrence_id == 0)
+            s[k++] = (struct slot){events[i].ev.uid, i, i, events[i].ev.start_us};
+    qsort(s, k, sizeof *s, by_uid);
+    for (size_t i = 1; i < k; i++)
+        if (strcmp(s[i].uid, s[i - 1].uid) == 0) {
+            s[i].first = s[i - 1].first;
+            s[i].start_us = s[i - 1].start_us;
+        }
+    qsort(s, k, sizeof *s, by_start);
+    size_t *order = arena_alloc(a, (k ? k : 1) * sizeof *order);
+    for (size_t i = 0; i < k; i++)
+        order[i] = s[i].index;
+    *count = k;
+    return order;
+}
+
+static int by_line(const void *l, const void *r)
+{
+    json_int_t a = json_integer_value(json_object_get(*(json_t *const *)l, "line"));
+    json_int_t b = json_integer_value(json_object_get(*(json_t *const *)r, "line"));
+    return (a > b) - (a < b);
+}
+
+/* Put errors[from..] in line order: the file's, whatever order they were found in. */
+static void sort_errors(json_t *errors, size_t from, struct arena *a)
+{
+    size_t n = json_array_size(errors) - from;
+    if (n < 2)
+        return;
+    json_t **e = arena_alloc(a, n * sizeof *e);
+    for (size_t i = 0; i < n; i++)
+        e[i] = json_incref(json_array_get(errors, from + i));
+    qsort(e, n, sizeof *e, by_line);
+    for (size_t i = 0; i < n; i++)
+        json_array_set_new(errors, from + i, e[i]);
 }
 
 int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *text, size_t len,
@@ -150,19 +263,27 @@ int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *tex
         return rc;
     if ((rc = api_materialize(rq, 0, true, &horizon, err)) < 0)
         goto fail;
-    /* Series and single events first, then the overrides that point at them. */
-    size_t done = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < n; i++) {
-            if ((events[i].ev.recurrence_id != 0) != (pass == 1))
-                continue;
-            if (progress)
-                progress(progress_ctx, "writing", done, n);
-            if ((rc = import_one(rq, calendar_id, cal.time_zone, &events[i], horizon, out,
-                                 err)) < 0)
-                goto fail;
-            done++;
-        }
+    /* Series and single events first, then the overrides that point at them (in file order:
+     * there are few). */
+    size_t done = 0, nfirst, *first = write_order(events, n, rq->arena, &nfirst);
+    size_t errors_before = json_array_size(out->errors);
+    for (size_t k = 0; k < nfirst; k++, done++) {
+        if (progress)
+            progress(progress_ctx, "writing", done, n);
+        if ((rc = import_one(rq, calendar_id, cal.time_zone, &events[first[k]], horizon, out,
+                             err)) < 0)
+            goto fail;
+    }
+    sort_errors(out->errors, errors_before, rq->arena);
+    for (size_t i = 0; i < n; i++) {
+        if (events[i].ev.recurrence_id == 0)
+            continue;
+        if (progress)
+            progress(progress_ctx, "writing", done, n);
+        if ((rc = import_one(rq, calendar_id, cal.time_zone, &events[i], horizon, out, err)) < 0)
+            goto fail;
+        done++;
+    }
     if (progress)
         progress(progress_ctx, "writing", done, n);
     if (atomic && json_array_size(out->errors) > 0) {

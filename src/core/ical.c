@@ -1147,6 +1147,17 @@ int core_ical_parse(const char *text, size_t len, const char *default_tz, struct
             i++;
             continue;
         }
+        if (!in_calendar && is_begin(c, "VEVENT")) {
+            /* Nothing is dropped silently: a VEVENT after END:VCALENDAR (files pasted
+             * together) is reported at its line. */
+            size_t end;
+            bool closed = find_end(lines, i, nlines, &end);
+            struct failure f;
+            fail(&f, c->line, "VEVENT outside BEGIN:VCALENDAR ... END:VCALENDAR");
+            add_error(&cx, &f);
+            i = closed ? end + 1 : end;
+            continue;
+        }
         if (!in_calendar || !is(c, "BEGIN")) { /* calendar properties, stray lines */
             i++;
             continue;
