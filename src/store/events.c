@@ -887,14 +887,11 @@ static int read_busy(struct store_stmt *st, struct arena *a, struct busy_row **o
     return PL_OK;
 }
 
-int store_events_busy_users(struct store *db, const int64_t *ids, size_t nids, int64_t from_us,
-                            int64_t to_us, struct arena *a, struct busy_row **out, size_t *n,
-                            struct pl_error *err)
+/* Run a busy-interval statement: $1 the owners, [$2, $3) the range, $4 the duration bound. */
+static int busy_query(struct store *db, const char *sql, const int64_t *ids, size_t nids,
+                      int64_t from_us, int64_t to_us, struct arena *a, struct busy_row **out,
+                      size_t *n, struct pl_error *err)
 {
-    static const char sql[] =
-        "SELECT ui.user_id, ui.starts_at, ui.ends_at, ui.busy = 2 FROM user_instances ui"
-        " WHERE ui.user_id IN (SELECT value FROM json_each($1)) AND ui.busy > 0"
-        "   AND " OVERLAPS_SQL("ui") " ORDER BY ui.user_id, ui.starts_at";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
@@ -906,6 +903,17 @@ int store_events_busy_users(struct store *db, const int64_t *ids, size_t nids, i
     return read_busy(st, a, out, n, err);
 }
 
+int store_events_busy_users(struct store *db, const int64_t *ids, size_t nids, int64_t from_us,
+                            int64_t to_us, struct arena *a, struct busy_row **out, size_t *n,
+                            struct pl_error *err)
+{
+    static const char sql[] =
+        "SELECT ui.user_id, ui.starts_at, ui.ends_at, ui.busy = 2 FROM user_instances ui"
+        " WHERE ui.user_id IN (SELECT value FROM json_each($1)) AND ui.busy > 0"
+        "   AND " OVERLAPS_SQL("ui") " ORDER BY ui.user_id, ui.starts_at";
+    return busy_query(db, sql, ids, nids, from_us, to_us, a, out, n, err);
+}
+
 int store_events_busy_rooms(struct store *db, const int64_t *ids, size_t nids, int64_t from_us,
                             int64_t to_us, struct arena *a, struct busy_row **out, size_t *n,
                             struct pl_error *err)
@@ -914,15 +922,7 @@ int store_events_busy_rooms(struct store *db, const int64_t *ids, size_t nids, i
         "SELECT i.room_id, i.starts_at, i.ends_at, i.status = 'tentative' FROM event_instances i"
         " WHERE i.room_id IN (SELECT value FROM json_each($1)) AND i.status <> 'cancelled'"
         "   AND " OVERLAPS_SQL("i") " ORDER BY i.room_id, i.starts_at";
-    struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc < 0)
-        return rc;
-    store_bind_ids(st, 1, ids, nids, a);
-    store_bind_int64(st, 2, from_us);
-    store_bind_int64(st, 3, to_us);
-    store_bind_int64(st, 4, STORE_DURATION_MAX_US);
-    return read_busy(st, a, out, n, err);
+    return busy_query(db, sql, ids, nids, from_us, to_us, a, out, n, err);
 }
 
 int store_events_find_uid(struct store *db, int64_t calendar_id, const char *uid, struct arena *a,
