@@ -37,6 +37,7 @@
 #include "core/user.h"
 
 #include <libical/ical.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1214,6 +1215,24 @@ static int64_t split_value_us(const char *line, bool all_day, const char *tz)
     return us;
 }
 
+/* Append to `buf` (capacity `cap`, `*len` used) with printf rules; false when it would not
+ * fit, leaving `buf` as it was, so that a wrong size estimate truncates nothing silently and
+ * never lets `cap - *len` wrap around. */
+static bool __attribute__((format(printf, 4, 5)))
+split_append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap - *len) {
+        buf[*len] = '\0';
+        return false;
+    }
+    *len += (size_t)n;
+    return true;
+}
+
 int core_recur_split(const struct recur_series *s, int64_t at_us, int64_t shift_us,
                      struct arena *a, char **before, char **after, struct pl_error *err)
 {
@@ -1230,29 +1249,31 @@ int core_recur_split(const struct recur_series *s, int64_t at_us, int64_t shift_
                 s->all_day, s->time_zone, until_before, sizeof until_before);
     split_stamp(last == INT64_MAX ? last : last + shift_us, s->all_day, s->time_zone, until_after,
                 sizeof until_after);
-    for (const char *p = s->lines; *p;) {
+    bool ok = true;
+    for (const char *p = s->lines; *p && ok;) {
         size_t len = strcspn(p, "\n");
         char *line = arena_strndup(a, p, len);
         p += len + (p[len] == '\n');
         if (strncmp(line, "RRULE:", 6) == 0) {
-            bl += (size_t)snprintf(b + bl, cap - bl, "%sRRULE:%s", bl ? "\n" : "",
-                                   split_rule(a, line + 6, until_before));
-            fl += (size_t)snprintf(f + fl, cap - fl, "%sRRULE:%s", fl ? "\n" : "",
-                                   split_rule(a, line + 6, last == INT64_MAX ? NULL : until_after));
+            ok = split_append(b, cap, &bl, "%sRRULE:%s", bl ? "\n" : "",
+                              split_rule(a, line + 6, until_before)) &&
+                 split_append(f, cap, &fl, "%sRRULE:%s", fl ? "\n" : "",
+                              split_rule(a, line + 6, last == INT64_MAX ? NULL : until_after));
         } else if (split_value_us(line, s->all_day, s->time_zone) < at_us) {
-            bl += (size_t)snprintf(b + bl, cap - bl, "%s%s", bl ? "\n" : "", line);
+            ok = split_append(b, cap, &bl, "%s%s", bl ? "\n" : "", line);
         } else if (shift_us == 0) {
-            fl += (size_t)snprintf(f + fl, cap - fl, "%s%s", fl ? "\n" : "", line);
+            ok = split_append(f, cap, &fl, "%s%s", fl ? "\n" : "", line);
         } else { /* moved with the rest: re-written in the normalised form */
             char stamp[32];
             bool rdate = strncmp(line, "RDATE", 5) == 0;
             split_stamp(split_value_us(line, s->all_day, s->time_zone) + shift_us, s->all_day,
                         s->time_zone, stamp, sizeof stamp);
-            fl += (size_t)snprintf(f + fl, cap - fl, "%s%s%s:%s", fl ? "\n" : "",
-                                   rdate ? "RDATE" : "EXDATE", s->all_day ? ";VALUE=DATE" : "",
-                                   stamp);
+            ok = split_append(f, cap, &fl, "%s%s%s:%s", fl ? "\n" : "",
+                              rdate ? "RDATE" : "EXDATE", s->all_day ? ";VALUE=DATE" : "", stamp);
         }
     }
+    if (!ok)
+        return pl_error_set(err, PL_EINTERNAL, "recurrence", "the split series does not fit");
     *before = at_us <= s->dtstart_us ? NULL : b;
     *after = f;
     return PL_OK;
