@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "http/json.h"
 #include "core/event.h"
 #include "core/recur.h"
 #include "core/time.h"
@@ -35,6 +36,9 @@ static json_t *when_json(int64_t us, bool all_day, const char *tz)
     return api_time_json(us);
 }
 
+/* The single-event forms of a participant list and a room (event_json); listings write the
+ * same shapes with write_participants and write_occurrence below (tests/api/test_events.py
+ * checks that the two agree). */
 static json_t *participants_json(const struct participant *p, size_t n)
 {
     json_t *a = json_array();
@@ -53,31 +57,96 @@ static json_t *room_json(int64_t id, const char *name)
               : json_null();
 }
 
-json_t *api_occurrence_json(struct http_request *rq, const struct occurrence *o)
+/* The writer forms of when_json, an id and a participant list: listings write their
+ * occurrences straight into the response (http/json.h says why). */
+static void write_when(struct http_json *w, int64_t us, bool all_day, const char *tz)
 {
-    (void)rq;
-    json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:s}", "event_id",
-                          api_id_json(o->series_id), "recurrence_id",
-                          o->recurrence_id ? api_time_json(o->recurrence_id) : json_null(),
-                          "calendar_id", api_id_json(o->calendar_id), "start",
-                          when_json(o->start_us, o->all_day, o->time_zone), "end",
-                          when_json(o->end_us, o->all_day, o->time_zone), "all_day", o->all_day,
-                          "status", core_event_status_name(o->status));
+    struct core_civil c;
+    char text[CORE_TIME_TEXT_MAX];
+    if (all_day && core_tz_from_utc(tz, us, &c, NULL, NULL) == PL_OK)
+        snprintf(text, sizeof text, "%04d-%02d-%02d", c.year, c.month, c.day);
+    else
+        core_time_format(us, text);
+    http_json_string(w, text);
+}
+
+static void write_participants(struct http_json *w, const struct participant *p, size_t n)
+{
+    http_json_array(w);
+    for (size_t i = 0; i < n; i++) {
+        http_json_object(w);
+        http_json_key(w, "user_id");
+        if (p[i].user_id)
+            http_json_int_string(w, p[i].user_id);
+        else
+            http_json_null(w);
+        http_json_key(w, "email");
+        http_json_string(w, p[i].email);
+        http_json_key(w, "name");
+        http_json_string(w, p[i].name);
+        http_json_key(w, "role");
+        http_json_string(w, core_participant_role_name(p[i].role));
+        http_json_key(w, "rsvp");
+        http_json_string(w, core_rsvp_name(p[i].rsvp));
+        http_json_object_end(w);
+    }
+    http_json_array_end(w);
+}
+
+/* One occurrence as the listings show it; others' private events only as busy time. */
+static void write_occurrence(struct http_json *w, const struct occurrence *o)
+{
+    http_json_object(w);
+    http_json_key(w, "event_id");
+    http_json_int_string(w, o->series_id);
+    http_json_key(w, "recurrence_id");
+    if (o->recurrence_id)
+        write_when(w, o->recurrence_id, false, NULL);
+    else
+        http_json_null(w);
+    http_json_key(w, "calendar_id");
+    http_json_int_string(w, o->calendar_id);
+    http_json_key(w, "start");
+    write_when(w, o->start_us, o->all_day, o->time_zone);
+    http_json_key(w, "end");
+    write_when(w, o->end_us, o->all_day, o->time_zone);
+    http_json_key(w, "all_day");
+    http_json_bool(w, o->all_day);
+    http_json_key(w, "status");
+    http_json_string(w, core_event_status_name(o->status));
     int view = core_event_view(o->access, o->visibility == EVENT_VISIBILITY_PRIVATE,
                                o->is_participant);
     if (view != EVENT_VIEW_FULL) {
         /* Busy only: nothing that says what the time is for. */
-        json_object_set_new(j, "visibility", json_string("private"));
-        json_object_set_new(j, "busy", json_true());
-        return j;
+        http_json_key(w, "visibility");
+        http_json_string(w, "private");
+        http_json_key(w, "busy");
+        http_json_bool(w, true);
+        http_json_object_end(w);
+        return;
     }
-    json_object_set_new(j, "title", json_string(o->title));
-    json_object_set_new(j, "location", json_string(o->location));
-    json_object_set_new(j, "visibility", json_string(core_event_visibility_name(o->visibility)));
-    json_object_set_new(j, "organizer_id", api_id_json(o->organizer_id));
-    json_object_set_new(j, "room", room_json(o->room_id, o->room_name));
-    json_object_set_new(j, "participants", participants_json(o->participants, o->nparticipants));
-    return j;
+    http_json_key(w, "title");
+    http_json_string(w, o->title);
+    http_json_key(w, "location");
+    http_json_string(w, o->location);
+    http_json_key(w, "visibility");
+    http_json_string(w, core_event_visibility_name(o->visibility));
+    http_json_key(w, "organizer_id");
+    http_json_int_string(w, o->organizer_id);
+    http_json_key(w, "room");
+    if (o->room_id) {
+        http_json_object(w);
+        http_json_key(w, "id");
+        http_json_int_string(w, o->room_id);
+        http_json_key(w, "name");
+        http_json_string(w, o->room_name ? o->room_name : "");
+        http_json_object_end(w);
+    } else {
+        http_json_null(w);
+    }
+    http_json_key(w, "participants");
+    write_participants(w, o->participants, o->nparticipants);
+    http_json_object_end(w);
 }
 
 int api_occurrence_page(struct http_request *rq, struct store_page *page, struct pl_error *err)
@@ -100,23 +169,31 @@ int api_occurrence_page(struct http_request *rq, struct store_page *page, struct
     return PL_OK;
 }
 
-json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, size_t n,
-                             const struct store_page *page)
+void api_reply_occurrences(struct http_request *rq, const struct occurrence *occ, size_t n,
+                           const struct store_page *page)
 {
     bool more = n >= (size_t)page->limit;
     if (more)
         n = (size_t)page->limit - 1;
-    json_t *items = json_array();
+    struct http_json w;
+    http_json_init(&w);
+    http_json_object(&w);
+    http_json_key(&w, "items");
+    http_json_array(&w);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(items, api_occurrence_json(rq, &occ[i]));
-    json_t *next = json_null();
+        write_occurrence(&w, &occ[i]);
+    http_json_array_end(&w);
+    http_json_key(&w, "next_cursor");
     if (more) {
         char cursor[48];
         snprintf(cursor, sizeof cursor, "%lld.%lld", (long long)occ[n - 1].start_us,
                  (long long)occ[n - 1].instance_id);
-        next = json_string(cursor);
+        http_json_string(&w, cursor);
+    } else {
+        http_json_null(&w);
     }
-    return json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+    http_json_object_end(&w);
+    http_reply_json_text(rq, 200, &w);
 }
 
 static const char *event_etag(struct http_request *rq, const struct event *ev)
@@ -1107,7 +1184,7 @@ void api_events_list(struct http_request *rq)
                                  &n, &err) < 0 ||
         store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0)
         goto fail;
-    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n, &page));
+    api_reply_occurrences(rq, occ, n, &page);
     return;
 fail:
     http_reply_error(rq, &err);
@@ -1128,7 +1205,7 @@ void api_events_agenda(struct http_request *rq)
         http_reply_error(rq, &err);
         return;
     }
-    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n, &page));
+    api_reply_occurrences(rq, occ, n, &page);
 }
 
 /* ---- one occurrence of a series ------------------------------------------------------------ */
@@ -1184,7 +1261,7 @@ void api_events_instances(struct http_request *rq)
         http_reply_error(rq, &err);
         return;
     }
-    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n, &page));
+    api_reply_occurrences(rq, occ, n, &page);
 }
 
 /* "This and following": the series ends just before the occurrence, and a new series made

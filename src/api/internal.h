@@ -71,15 +71,14 @@ bool api_need_db(struct http_request *rq);
  * agenda.  `viewer` decides how much of a private event shows. */
 struct occurrence;
 struct store_page;
-json_t *api_occurrence_json(struct http_request *rq, const struct occurrence *o);
 /* ?limit= and ?cursor= of an occurrence listing (the cursor is "<start_us>.<instance id>" of
  * the last item of the previous page).  page->limit is one more than asked for, so that the
  * answer tells whether a next page exists. */
 PL_MUST_CHECK int api_occurrence_page(struct http_request *rq, struct store_page *page,
                                       struct pl_error *err);
-/* {items, next_cursor} of `n` occurrences read with `page`. */
-json_t *api_occurrences_json(struct http_request *rq, struct occurrence *occ, size_t n,
-                             const struct store_page *page);
+/* Answer 200 {items, next_cursor} with `n` occurrences read with `page`. */
+void api_reply_occurrences(struct http_request *rq, const struct occurrence *occ, size_t n,
+                           const struct store_page *page);
 
 /* Make every recurring series' occurrences exist up to at least `until` (and the configured
  * horizon ahead of now); range queries call it with their `to` before reading (api/events.c).

@@ -250,5 +250,5 @@ void api_rooms_bookings(struct http_request *rq)
         http_reply_error(rq, &err);
         return;
     }
-    http_reply_json(rq, 200, api_occurrences_json(rq, occ, n, &page));
+    api_reply_occurrences(rq, occ, n, &page);
 }

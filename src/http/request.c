@@ -2,6 +2,7 @@
 #include "http/request.h"
 
 #include "arena.h"
+#include "http/json.h"
 
 #include <ctype.h>
 #include <microhttpd.h>
@@ -115,13 +116,22 @@ static void set_body(struct http_request *rq, int status, char *body, size_t len
 
 void http_reply_json(struct http_request *rq, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    struct http_json w;
+    http_json_init(&w);
+    http_json_value(&w, body);
     json_decref(body);
+    http_reply_json_text(rq, status, &w);
+}
+
+void http_reply_json_text(struct http_request *rq, int status, struct http_json *w)
+{
+    size_t len;
+    char *text = http_json_finish(w, &len);
     if (text == NULL) {
         http_fail(rq, 500, NULL, "the response could not be encoded");
         return;
     }
-    set_body(rq, status, text, strlen(text), "application/json");
+    set_body(rq, status, text, len, "application/json");
 }
 
 void http_reply_empty(struct http_request *rq, int status)

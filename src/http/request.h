@@ -16,6 +16,7 @@ struct arena;
 struct config;
 struct store;
 struct http_route;
+struct http_json;
 struct MHD_Connection;
 
 #define HTTP_PATH_PARAMS_MAX 4
@@ -68,6 +69,9 @@ json_t *http_body_object(struct http_request *rq, struct pl_error *err);
 
 /* Answer with `body` (reference stolen) as JSON. */
 void http_reply_json(struct http_request *rq, int status, json_t *body);
+/* The same with a body written by an http_json writer, which this finishes (a writer that
+ * failed becomes a 500). */
+void http_reply_json_text(struct http_request *rq, int status, struct http_json *w);
 /* Answer with no body (204, 304). */
 void http_reply_empty(struct http_request *rq, int status);
 /* Answer with `len` bytes of `text` (copied) and `content_type`. */

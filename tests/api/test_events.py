@@ -67,6 +67,40 @@ def test_create_returns_the_event_with_times_in_utc(server, alice, bob):
     assert seen.status_code == 200 and seen.json()["title"] == "Planning"
 
 
+def test_listings_show_what_the_event_shows(server, admin, alice, bob):
+    """The agenda, calendar and room listings write occurrences with their own JSON writer
+    (src/http/json.h); every field they share with GET /events/{id} must read the same,
+    including text that needs escapes and non-ASCII (control characters are refused on input;
+    the unit tests cover their escapes)."""
+    room = new_room(server, admin, capacity=4, name="Salle \"Été\" \\ /1")
+    start, end = slot(hour=9)
+    ev = create_event(server, alice, start, end,
+                      title="Plan \"Q1\"\\ \u00e9t\u00e9 \u2028 \U0001f600",
+                      location="Krak\u00f3w </script>", room_id=room["id"],
+                      participants=[{"user_id": bob.id}, {"email": "guest@example.org"}])
+    rng = {"from": rfc3339(start - timedelta(hours=1)), "to": rfc3339(end + timedelta(hours=1))}
+    listings = {
+        "agenda": server.request("GET", "/api/v1/me/agenda", token=alice.token, params=rng),
+        "calendar": server.request("GET", f"{CALENDARS}/{alice.calendar}/events",
+                                   token=alice.token, params=rng),
+        "room": server.request("GET", f"/api/v1/rooms/{room['id']}/bookings", token=alice.token,
+                               params=rng),
+    }
+    for name, r in listings.items():
+        assert r.status_code == 200, (name, r.text)
+        assert r.headers["Content-Type"].startswith("application/json")
+        items = [o for o in r.json()["items"] if o["event_id"] == ev["id"]]
+        assert len(items) == 1, (name, r.text)
+        item = items[0]
+        for field in ("calendar_id", "start", "end", "all_day", "status", "title", "location",
+                      "visibility", "organizer_id", "room", "participants"):
+            assert item[field] == ev[field], (name, field, item[field], ev[field])
+        assert item["recurrence_id"] is None
+        assert item["room"] == {"id": room["id"], "name": room["name"]}
+        assert r.json()["next_cursor"] is None
+
+
+
 @pytest.mark.parametrize("start,end,want_start,want_end", [
     ("2031-06-01T09:15:00-05:00", "2031-06-01T10:00:00-05:00",
      "2031-06-01T14:15:00Z", "2031-06-01T15:00:00Z"),

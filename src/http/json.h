@@ -1,0 +1,49 @@
+/* A JSON writer that appends straight to one growing buffer.  jansson builds a tree of
+ * allocated nodes and json_dumps then walks it a character at a time: for a week's agenda
+ * (20 KB) that was half of the request's time (~0.5 ms of ~1.1 ms, measured).  Hot listings
+ * write their items here directly, and http_reply_json encodes every other jansson tree with
+ * http_json_value, which produces the same text as json_dumps(JSON_COMPACT).
+ *
+ * Commas are the writer's business: a value or a key after another value gets one.  Errors
+ * (a body over HTTP_JSON_MAX_BYTES) are sticky and reported once, by http_json_finish. */
+#ifndef PLANNER_HTTP_JSON_H
+#define PLANNER_HTTP_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_JSON_MAX_BYTES ((size_t)256 << 20)
+
+struct http_json {
+    char *buf; /* malloc'd; NUL-terminated by http_json_finish */
+    size_t len, cap;
+    bool comma;  /* the next value or key needs a ',' first */
+    bool failed; /* grew past HTTP_JSON_MAX_BYTES */
+};
+
+/* An empty writer; nothing is allocated until the first write. */
+void http_json_init(struct http_json *w);
+/* Open and close objects and arrays. */
+void http_json_object(struct http_json *w);
+void http_json_object_end(struct http_json *w);
+void http_json_array(struct http_json *w);
+void http_json_array_end(struct http_json *w);
+/* A member name; the next call writes its value. */
+void http_json_key(struct http_json *w, const char *key);
+/* Values.  http_json_string(w, NULL) writes null. */
+void http_json_string(struct http_json *w, const char *s);
+void http_json_stringn(struct http_json *w, const char *s, size_t n);
+void http_json_int(struct http_json *w, long long v);
+/* An integer as a JSON string ("42"), the way the API writes ids. */
+void http_json_int_string(struct http_json *w, long long v);
+void http_json_bool(struct http_json *w, bool v);
+void http_json_null(struct http_json *w);
+/* Any jansson value, written as json_dumps(v, JSON_COMPACT) would. */
+void http_json_value(struct http_json *w, const json_t *v);
+/* The text (caller frees) and its length, or NULL if the writer failed (then the buffer is
+ * freed).  The writer is left empty. */
+char *http_json_finish(struct http_json *w, size_t *len);
+
+#endif

@@ -1,0 +1,109 @@
+/* http/json: the direct JSON writer must produce exactly what json_dumps(JSON_COMPACT) does,
+ * for every jansson value, since http_reply_json switched from one to the other. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "http/json.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The writer's text for v, compared with jansson's own. */
+static void same_as_jansson(json_t *v)
+{
+    struct http_json w;
+    http_json_init(&w);
+    http_json_value(&w, v);
+    size_t len = 0;
+    char *ours = http_json_finish(&w, &len);
+    char *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    cr_assert(not(eq(ptr, ours, NULL)));
+    cr_assert(not(eq(ptr, theirs, NULL)));
+    cr_assert(eq(str, ours, theirs));
+    cr_assert(eq(sz, len, strlen(theirs)));
+    free(ours);
+    free(theirs);
+    json_decref(v);
+}
+
+Test(http_json, scalars_match_json_dumps)
+{
+    same_as_jansson(json_integer(0));
+    same_as_jansson(json_integer(-1));
+    same_as_jansson(json_integer(INT64_MAX));
+    same_as_jansson(json_integer(INT64_MIN));
+    same_as_jansson(json_real(0.1));
+    same_as_jansson(json_real(1e300));
+    same_as_jansson(json_real(-3.0));
+    same_as_jansson(json_true());
+    same_as_jansson(json_false());
+    same_as_jansson(json_null());
+    same_as_jansson(json_string(""));
+}
+
+Test(http_json, every_control_character_and_escape_matches)
+{
+    char s[160];
+    size_t n = 0;
+    for (int c = 1; c < 0x80; c++)
+        s[n++] = (char)c;
+    memcpy(s + n, "\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80/", 11); /* é, U+2028, an emoji, '/' */
+    n += 11;
+    same_as_jansson(json_stringn(s, n));
+    same_as_jansson(json_stringn("a\0b", 3)); /* an embedded NUL */
+    same_as_jansson(json_string("\"quoted\" \\ back\\slash"));
+}
+
+Test(http_json, nested_containers_keep_member_order)
+{
+    same_as_jansson(json_object());
+    same_as_jansson(json_array());
+    same_as_jansson(json_pack("{s:[], s:{}, s:[{}, [], n]}", "a", "b", "c"));
+    json_t *o = json_object();
+    for (int i = 40; i > 0; i--) { /* insertion order is not alphabetical order */
+        char key[16];
+        snprintf(key, sizeof key, "k%02d\n", i);
+        json_object_set_new(o, key, json_pack("{s:i, s:[s, b]}", "n", i, "l", "x\ty", i % 2));
+    }
+    same_as_jansson(o);
+}
+
+Test(http_json, direct_writes_separate_with_commas)
+{
+    struct http_json w;
+    http_json_init(&w);
+    http_json_object(&w);
+    http_json_key(&w, "id");
+    http_json_int_string(&w, 42);
+    http_json_key(&w, "items");
+    http_json_array(&w);
+    http_json_int(&w, -7);
+    http_json_string(&w, NULL);
+    http_json_object(&w);
+    http_json_object_end(&w);
+    http_json_bool(&w, false);
+    http_json_array_end(&w);
+    http_json_key(&w, "t");
+    http_json_string(&w, "line\nnext");
+    http_json_object_end(&w);
+    size_t len;
+    char *text = http_json_finish(&w, &len);
+    cr_assert(eq(str, text, "{\"id\":\"42\",\"items\":[-7,null,{},false],\"t\":\"line\\nnext\"}"));
+    free(text);
+}
+
+Test(http_json, a_failed_writer_returns_null_and_frees)
+{
+    struct http_json w;
+    http_json_init(&w);
+    http_json_string(&w, "some text");
+    w.len = HTTP_JSON_MAX_BYTES - 3; /* as if it had grown that far */
+    http_json_string(&w, "this does not fit");
+    cr_assert(w.failed);
+    w.len = 0;
+    size_t len = 99;
+    cr_assert(eq(ptr, http_json_finish(&w, &len), NULL));
+    cr_assert(eq(sz, len, 99));
+    cr_assert(eq(ptr, w.buf, NULL));
+}
