@@ -8,6 +8,7 @@
 #include "config.h"
 #include "core/ical.h"
 #include "core/recur.h"
+#include "log.h"
 #include "store/calendars.h"
 #include "store/events.h"
 #include "store/store.h"
@@ -259,8 +260,10 @@ int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *tex
     if (atomic && nerrors > 0)
         return pl_error_set(err, PL_EINVAL, "body", "the file has %zu unusable VEVENTs; nothing"
                             " was imported (atomic)", nerrors);
-    if ((rc = store_begin(rq->db, err)) < 0)
+    if ((rc = store_bulk(rq->db, true, err)) < 0)
         return rc;
+    if ((rc = store_begin(rq->db, err)) < 0)
+        goto done;
     if ((rc = api_materialize(rq, 0, true, &horizon, err)) < 0)
         goto fail;
     /* Series and single events first, then the overrides that point at them (in file order:
@@ -291,9 +294,15 @@ int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *tex
                           " was imported (atomic)");
         goto fail;
     }
-    return store_commit(rq->db, err);
+    rc = store_commit(rq->db, err);
+    goto done;
 fail:
     store_rollback(rq->db);
+done:;
+    /* Back to the small cache whatever happened: the connection serves requests next. */
+    struct pl_error ignored = {0};
+    if (store_bulk(rq->db, false, &ignored) < 0)
+        log_msg(LOG_WARN, "import: could not shrink the page cache: %s", ignored.detail);
     return rc;
 }
 

@@ -90,6 +90,14 @@ struct store *store_open(const char *url, struct pl_error *err)
     return db;
 }
 
+int store_bulk(struct store *db, bool on, struct pl_error *err)
+{
+    char sql[64];
+    /* A negative cache_size is in KiB; -2000 is SQLite's default. */
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", on ? STORE_BULK_CACHE_KIB : 2000);
+    return store_exec(db, sql, err);
+}
+
 void store_close(struct store *db)
 {
     if (db == NULL)
