@@ -35,7 +35,7 @@ TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(OUT)/obj/%.o)
 MIGRATIONS := $(sort $(wildcard src/store/migrations/sqlite/*.sql))
 
-.PHONY: all asan run test unit api-test check-layers checksrc install deps clean bench seed
+.PHONY: all asan run test unit api-test check-layers checksrc install deps clean bench seed load
 all: $(OUT)/planner
 
 $(OUT)/planner: $(OBJS)
@@ -45,6 +45,20 @@ $(OUT)/planner: $(OBJS)
 $(OUT)/planner-seed: $(LIB_OBJS) $(OUT)/obj/bench/seed.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 seed: $(OUT)/planner-seed
+
+# The W200 load generator (bench/load.c, --help): one file, only jansson from the libraries.
+$(OUT)/planner-load: $(OUT)/obj/bench/load.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+load: $(OUT)/planner-load
+
+# The W200 benchmark (bench/README.md): seeds (cached in var/bench/), starts nginx and planner
+# on loopback, drives them with planner-load, writes bench/results/w200-DATE.md and PNGs.
+# make bench BENCH_ARGS="--scales 1,10,100" adds the data-size curve (seeding x100 takes long).
+BENCH_ARGS ?=
+bench:
+	@sh scripts/install-deps.sh bench
+	$(MAKE) $(OUT)/planner $(OUT)/planner-seed $(OUT)/planner-load
+	$(PYTHON) bench/run.py --build $(OUT) $(BENCH_ARGS)
 
 $(OUT)/planner-tests: $(LIB_OBJS) $(TEST_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs criterion)

@@ -19,6 +19,9 @@
 #include "store/store.h"
 #include "store/users.h"
 
+#include "args.h"
+#include "prng.h"
+
 #include <errno.h>
 #include <libical/ical.h>
 #include <stdbool.h>
@@ -48,60 +51,7 @@
 #define HOUR_US (60 * MINUTE_US)
 #define DAY_US (24 * HOUR_US)
 
-/* ---- a small deterministic generator: xoshiro256** seeded through splitmix64 ------------ */
-
-struct prng {
-    uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static void prng_init(struct prng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl64(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t prng_next(struct prng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, n) for n > 0 (multiply-shift; its bias of n / 2^32 does not matter here). */
-static uint32_t prng_below(struct prng *r, uint32_t n)
-{
-    return (uint32_t)(((prng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
-
-/* Uniform in [lo, hi]. */
-static int prng_range(struct prng *r, int lo, int hi)
-{
-    return lo + (int)prng_below(r, (uint32_t)(hi - lo + 1));
-}
-
-static bool prng_percent(struct prng *r, unsigned percent)
-{
-    return prng_below(r, 100) < percent;
-}
+/* ---- drawing from the generator (bench/prng.h) ----------------------------------------- */
 
 /* An index into `weights` (which sum to 100), drawn with those weights. */
 static size_t prng_weighted(struct prng *r, const unsigned *weights, size_t n)
@@ -136,20 +86,6 @@ static void usage(FILE *f)
           f);
 }
 
-static int parse_int(const char *flag, const char *text, long long lo, long long hi,
-                     long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi) {
-        fprintf(stderr, "planner-seed: %s must be an integer from %lld to %lld\n", flag, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* Fill `o` from argv.  Returns 0, 1 after --help, or -1 after printing why. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -172,15 +108,15 @@ static int parse_options(int argc, char **argv, struct options *o)
         if (strcmp(flag, "--database") == 0) {
             o->database = value;
         } else if (strcmp(flag, "--scale") == 0) {
-            if (parse_int(flag, value, 1, SEED_SCALE_MAX, &v) < 0)
+            if (bench_parse_integer("planner-seed", flag, value, 1, SEED_SCALE_MAX, &v) < 0)
                 return -1;
             o->scale = (int)v;
         } else if (strcmp(flag, "--recurring-percent") == 0) {
-            if (parse_int(flag, value, 0, 100, &v) < 0)
+            if (bench_parse_integer("planner-seed", flag, value, 0, 100, &v) < 0)
                 return -1;
             o->recurring_percent = (int)v;
         } else if (strcmp(flag, "--seed") == 0) {
-            if (parse_int(flag, value, 0, INT64_MAX, &v) < 0)
+            if (bench_parse_integer("planner-seed", flag, value, 0, INT64_MAX, &v) < 0)
                 return -1;
             o->seed = (uint64_t)v;
         } else if (strcmp(flag, "--now") == 0) {
@@ -231,7 +167,7 @@ struct seed_room {
 struct seed_counts {
     size_t users, calendars, shares, rooms, events, past, future, participants, instances;
     size_t with_room, room_misses, with_reminder, invitations, invitations_read, reminders;
-    size_t recurring;
+    size_t recurring, moved;
     size_t room_overlaps;
 };
 
@@ -532,6 +468,8 @@ struct seed_plan {
     bool has_reminder;
     char uid[64];
     char rule[160]; /* recurrence lines of a weekly series, "" for a single event */
+    bool move_one;  /* a series with its second occurrence moved by an hour (an override) */
+    char override_uid[96];
 };
 
 static void seed_plan_event(struct seed *s, size_t e, struct seed_plan *pl)
@@ -599,6 +537,7 @@ static void seed_plan_event(struct seed *s, size_t e, struct seed_plan *pl)
         }
         ev->recurrence = pl->rule;
         pl->has_reminder = prng_percent(&s->rng, SEED_REMINDER_PERCENT);
+        pl->move_one = prng_percent(&s->rng, 10);
         return;
     }
     if (prng_percent(&s->rng, SEED_ROOM_PERCENT)) {
@@ -611,6 +550,35 @@ static void seed_plan_event(struct seed *s, size_t e, struct seed_plan *pl)
         ev->location = "Video call";
     }
     pl->has_reminder = prng_percent(&s->rng, SEED_REMINDER_PERCENT);
+}
+
+/* The second occurrence of a series moved by an hour, as PATCH /events/{id}/instances/{rid}
+ * does it: an override row (parent_id, recurrence_id) indexed as a single event, and the series
+ * re-indexed without the occurrence it replaces. */
+static int seed_move_second(struct seed *s, struct seed_plan *pl, const int64_t *starts,
+                            size_t nstarts)
+{
+    struct event o = pl->ev;
+    int rc;
+    o.id = 0;
+    o.parent_id = pl->ev.id;
+    o.recurrence_id = starts[1];
+    o.recurrence = NULL;
+    /* An hour later, or earlier where later would end after 18:00 (day_start_us is 08:00). */
+    int64_t end_min = (pl->ev.end_us - s->day_start_us[0]) / MINUTE_US % (24 * 60);
+    o.start_us = starts[1] + (end_min + 60 > 10 * 60 ? -HOUR_US : HOUR_US);
+    o.end_us = o.start_us + (pl->ev.end_us - pl->ev.start_us);
+    snprintf(pl->override_uid, sizeof pl->override_uid, "%s/%lld", pl->uid,
+             (long long)starts[1]);
+    o.uid = pl->override_uid;
+    if ((rc = store_events_insert(s->db, &o, o.created_us, &s->err)) < 0 ||
+        (rc = store_events_set_participants(s->db, o.id, pl->p, pl->np, &s->err)) < 0 ||
+        (rc = store_events_reindex(s->db, o.id, NULL, NULL, 0, 0, s->arena, &s->err)) < 0 ||
+        (rc = store_events_reindex(s->db, pl->ev.id, starts, NULL, nstarts, s->horizon_us,
+                                   s->arena, &s->err)) < 0)
+        return rc;
+    s->c.moved++;
+    return PL_OK;
 }
 
 /* Write one planned event as the API's create does, inside the caller's transaction. */
@@ -635,6 +603,9 @@ static int seed_write_event(struct seed *s, struct seed_plan *pl)
          (rc = store_events_set_reminders(s->db, ev->id, reminder, 1, &s->err)) < 0) ||
         (rc = store_events_reindex(s->db, ev->id, starts, NULL, nstarts,
                                    ev->recurrence ? s->horizon_us : 0, s->arena, &s->err)) < 0)
+        return rc;
+    if (ev->recurrence && pl->move_one && nstarts >= 2 &&
+        (rc = seed_move_second(s, pl, starts, nstarts)) < 0)
         return rc;
     for (size_t k = 1; k < pl->np; k++) {
         struct notification n = {.user_id = pl->p[k].user_id, .event_id = ev->id,
@@ -775,7 +746,7 @@ static void seed_print_summary(const struct seed *s, size_t bookings, double ela
     seed_email(s, s->nusers - 1, last, sizeof last);
     printf("{\"workload\":\"W200\",\"scale\":%d,\"seed\":%llu,\"now\":\"%s\","
            "\"time_zone\":\"" SEED_TZ "\",\"users\":%zu,\"calendars\":%zu,\"shares\":%zu,"
-           "\"rooms\":%zu,\"events\":%zu,\"recurring\":%zu,\"past\":%zu,\"future\":%zu,"
+           "\"rooms\":%zu,\"events\":%zu,\"recurring\":%zu,\"moved_occurrences\":%zu,\"past\":%zu,\"future\":%zu,"
            "\"participants\":%zu,\"instances\":%zu,\"with_room\":%zu,\"room_misses\":%zu,"
            "\"with_reminder\":%zu,\"notifications\":%zu,\"invitations\":%zu,"
            "\"invitations_read\":%zu,\"reminders\":%zu,\"room_bookings_read_back\":%zu,"
@@ -784,7 +755,7 @@ static void seed_print_summary(const struct seed *s, size_t bookings, double ela
            "\"phase_s\":{\"users\":%.3f,\"rooms\":%.3f,\"events\":%.3f,\"check\":%.3f},"
            "\"elapsed_s\":%.3f}\n",
            s->opt.scale, (unsigned long long)s->opt.seed, now, c->users, c->calendars, c->shares,
-           c->rooms, c->events, c->recurring, c->past, c->future, c->participants, c->instances, c->with_room,
+           c->rooms, c->events, c->recurring, c->moved, c->past, c->future, c->participants, c->instances, c->with_room,
            c->room_misses, c->with_reminder, c->invitations + c->reminders, c->invitations,
            c->invitations_read, c->reminders, bookings, c->room_overlaps, s->email_width, first,
            last, s->phase_s[0], s->phase_s[1], s->phase_s[2], s->phase_s[3], elapsed_s);
@@ -805,7 +776,7 @@ int main(int argc, char **argv)
         return 1;
     }
     icalerror_set_errors_are_fatal(0);
-    prng_init(&s.rng, s.opt.seed);
+    prng_init(&s.rng, s.opt.seed, 0);
     s.email_width = 4;
     for (size_t n = (size_t)s.opt.scale * SEED_USERS_PER_SCALE; n >= 10000; n /= 10)
         s.email_width++;

@@ -1,0 +1,599 @@
+#!/usr/bin/python3
+"""The W200 benchmark (shared/workload/W200.md): `make bench` runs this.
+
+One run, on this machine, side by side:
+  1. the data set: build/planner-seed at each scale asked for (cached as a pristine copy
+     under var/bench/, copied fresh for every server start, so runs begin from the same rows);
+  2. the ceiling: nginx (Debian's, started here on loopback, access log off) serving a 2 KB
+     static JSON file, driven by the same client at the same connection counts;
+  3. planner (2 workers = the cores, 4 threads each, production settings) under the W200
+     request mix: a closed loop at 1, 16, 64 and 256 connections, each operation alone at 64
+     connections, and an open loop at 100 requests/s for 60 s during which the CPU time and
+     the RSS of every planner process are read from /proc;
+  4. agenda p50 against data size (W200, and x10 / x100 with --scales);
+and writes bench/results/w200-<date>.md, the raw .json and gnuplot PNGs.
+
+Every non-2xx answer other than a create's 409 is counted by the driver; a run that has any
+is reported as invalid (exit status 1), with samples."""
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOW = "2026-11-24T09:00:00Z"  # the data set's "now": fixed, so that runs compare
+SEED = 42
+PASSWORD = "bench-password"
+OPS = ["agenda", "room_bookings", "freebusy", "find_time", "notifications", "create", "rsvp",
+       "update", "delete"]
+OP_TITLES = {"agenda": "agenda, 7 days", "room_bookings": "room bookings, 1 day",
+             "freebusy": "free/busy, 5 people x 7 days", "find_time": "find a time",
+             "notifications": "unread notifications", "create": "create (201 or 409)",
+             "rsvp": "RSVP", "update": "update (If-Match)", "delete": "delete"}
+TARGETS = {"mix_rps_64": 10000, "mix_p99_64_ms": 10, "agenda_ratio": 0.40,
+           "open_cpu_pct": 2.0, "open_rss_mb": 64, "agenda_scale_ratio": 2.0}
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, proc, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"bench: {url}: the server exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"bench: {url} did not answer within {timeout} s")
+
+
+def stop(proc):
+    """Stop a process this script started, by its PID, and wait for it."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---- HTTP set-up calls (few, so plain urllib is enough) -------------------------------------
+
+def call(base, method, path, token=None, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    rq = urllib.request.Request(base + path, data=data, method=method)
+    if token:
+        rq.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        rq.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(rq, timeout=30) as r:
+        return json.loads(r.read() or b"null")
+
+
+def make_plan(base, port, users, path):
+    """Log in `users` (e-mail addresses) and write the driver's plan: each user's token, id,
+    default calendar and the events it was invited to (its RSVP targets)."""
+    plan_users = []
+    for email in users:
+        r = call(base, "POST", "/api/v1/auth/login", body={"email": email, "password": PASSWORD})
+        token, uid = r["token"], r["user"]["id"]
+        cals = call(base, "GET", "/api/v1/calendars", token)["items"]
+        cal = next(c["id"] for c in cals if c["access"] == "owner" and c["is_default"])
+        notes = call(base, "GET", "/api/v1/notifications?limit=200", token)["items"]
+        invited = sorted({n["event_id"] for n in notes
+                          if n["type"] == "invitation" and n["event_id"]})
+        plan_users.append({"id": uid, "token": token, "calendar_id": cal,
+                           "invitations": invited})
+    rooms = call(base, "GET", "/api/v1/rooms?limit=200", plan_users[0]["token"])["items"]
+    plan = {"host": "127.0.0.1", "port": port, "now": NOW, "time_zone": "Europe/Moscow",
+            "users": plan_users, "user_ids": [u["id"] for u in plan_users],
+            "rooms": [{"id": r["id"], "capacity": r["capacity"]} for r in rooms]}
+    with open(path, "w") as f:
+        json.dump(plan, f)
+    return plan
+
+
+# ---- processes ------------------------------------------------------------------------------
+
+class Planner:
+    def __init__(self, build, db, workdir, workers, threads):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = open(os.path.join(workdir, f"planner-{self.port}.log"), "w")
+        self.proc = subprocess.Popen(
+            [os.path.join(build, "planner"), "serve", "--database", f"sqlite:{db}",
+             "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             "--threads", str(threads), "--env", "production"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            wait_http(self.base + "/readyz", self.proc)
+        except BaseException:
+            self.close()
+            raise
+
+    def pids(self):
+        """The master and its workers."""
+        out = [self.proc.pid]
+        try:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                out += [int(p) for p in f.read().split()]
+        except OSError:
+            pass
+        return out
+
+    def close(self):
+        stop(self.proc)
+        self.log.close()
+
+
+class Nginx:
+    """nginx from the Debian package, in a prefix of its own under `workdir`."""
+
+    def __init__(self, workdir, workers):
+        self.port = free_port()
+        self.dir = os.path.join(workdir, "nginx")
+        os.makedirs(os.path.join(self.dir, "html"), exist_ok=True)
+        # A 2 KB JSON document shaped like an API answer.
+        items = [{"id": str(1000 + i), "title": f"Static meeting {i}",
+                  "start": "2026-11-24T09:00:00Z", "end": "2026-11-24T10:00:00Z"}
+                 for i in range(40)]
+        doc = json.dumps({"items": items})
+        while len(doc) > 2048:
+            items.pop()
+            doc = json.dumps({"items": items})
+        doc = doc[:-1] + ', "pad": "' + "x" * (2048 - len(doc) - 11) + '"}'
+        assert len(doc) == 2048, len(doc)
+        with open(os.path.join(self.dir, "html", "static.json"), "w") as f:
+            f.write(doc)
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""daemon off;
+worker_processes {workers};
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    default_type application/json;
+    keepalive_requests 100000000;
+    keepalive_timeout 75s;
+    client_body_temp_path {self.dir}/tmp-body;
+    proxy_temp_path {self.dir}/tmp-proxy;
+    fastcgi_temp_path {self.dir}/tmp-fastcgi;
+    uwsgi_temp_path {self.dir}/tmp-uwsgi;
+    scgi_temp_path {self.dir}/tmp-scgi;
+    server {{
+        listen 127.0.0.1:{self.port};
+        root {self.dir}/html;
+    }}
+}}
+""")
+        self.proc = subprocess.Popen(["nginx", "-p", self.dir, "-c", conf, "-e",
+                                      f"{self.dir}/error.log"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            wait_http(f"http://127.0.0.1:{self.port}/static.json", self.proc)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        stop(self.proc)
+
+
+def driver(build, out, args):
+    cmd = [os.path.join(build, "planner-load"), "--out", out] + [str(a) for a in args]
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} failed ({r.returncode}): {r.stderr[-2000:]}")
+    with open(out) as f:
+        return json.load(f)
+
+
+# ---- /proc sampling -------------------------------------------------------------------------
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def sample_during(proc_fn, pids, interval=0.25):
+    """Run proc_fn() in a thread-free way: start it as a subprocess-like callable returning a
+    Popen, sample CPU ticks and summed RSS of `pids` until it exits."""
+    start_ticks = sum(cpu_ticks(p) for p in pids)
+    t0 = time.monotonic()
+    peak_kb = 0
+    p = proc_fn()
+    while p.poll() is None:
+        peak_kb = max(peak_kb, sum(rss_kb(x) for x in pids))
+        time.sleep(interval)
+    elapsed = time.monotonic() - t0
+    ticks = sum(cpu_ticks(x) for x in pids) - start_ticks
+    return p, {"cpu_pct_of_one_core": 100.0 * ticks / CLK_TCK / elapsed,
+               "peak_rss_mb": peak_kb / 1024.0, "elapsed_s": elapsed, "processes": len(pids)}
+
+
+# ---- the run --------------------------------------------------------------------------------
+
+def seeded_db(build, scale, cache):
+    """A fresh working copy of the seeded database for `scale` (seeded once, then cached)."""
+    pristine = os.path.join(cache, f"w200-x{scale}-seed{SEED}.db")
+    if not os.path.exists(pristine):
+        log(f"seeding scale {scale} (cached in {pristine})")
+        tmp = pristine + ".tmp"
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(tmp + suffix):
+                os.remove(tmp + suffix)
+        r = subprocess.run([os.path.join(build, "planner-seed"), "--database", f"sqlite:{tmp}",
+                            "--seed", str(SEED), "--now", NOW, "--scale", str(scale)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"bench: planner-seed failed: {r.stderr[-2000:]}")
+        log(f"seeded: {r.stdout.strip()[:300]}")
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(tmp + suffix):
+                raise SystemExit("bench: planner-seed left a WAL behind")
+        os.rename(tmp, pristine)
+    work = os.path.join(cache, f"work-x{scale}.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(work + suffix):
+            os.remove(work + suffix)
+    shutil.copyfile(pristine, work)
+    return work
+
+
+def bench_users(scale, n=200):
+    """The simulated users: 200 of the data set's, spread over all of it."""
+    total = 200 * scale
+    width = 4 if total < 10000 else 5
+    step = total // n
+    return [f"user{1 + i * step:0{width}d}@w200.example" for i in range(n)]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--cache", default=os.path.join(ROOT, "var", "bench"))
+    ap.add_argument("--results", default=os.path.join(ROOT, "bench", "results"))
+    ap.add_argument("--scales", default="1", help="data sizes for the p50 curve: 1,10,100")
+    ap.add_argument("--connections", default="1,16,64,256")
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds per closed-loop point")
+    ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument("--open-duration", type=float, default=60.0)
+    ap.add_argument("--open-rate", type=float, default=100.0)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--quick", action="store_true", help="short phases, for trying the bench")
+    args = ap.parse_args()
+    if args.quick:
+        args.duration, args.warmup, args.open_duration = 3.0, 0.5, 10.0
+    scales = [int(s) for s in args.scales.split(",")]
+    conns = [int(c) for c in args.connections.split(",")]
+    os.makedirs(args.cache, exist_ok=True)
+    os.makedirs(args.results, exist_ok=True)
+    started = time.monotonic()
+    work = tempfile.mkdtemp(prefix="planner-bench-")
+    os.chmod(work, 0o755)  # nginx's workers (www-data when started as root) read from it
+    result = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "machine": machine(), "commit": git_commit(), "workers": args.workers,
+              "threads": args.threads, "duration_s": args.duration, "closed": {}, "ceiling": {},
+              "alone": {}, "open": None, "scales": {}}
+    nginx = planner = None
+    try:
+        nginx = Nginx(work, args.workers)
+        db = seeded_db(args.build, 1, args.cache)
+        planner = Planner(args.build, db, work, args.workers, args.threads)
+        plan = os.path.join(work, "plan.json")
+        log("logging in 200 users")
+        make_plan(planner.base, planner.port, bench_users(1), plan)
+        out = os.path.join(work, "out.json")
+        for c in conns:
+            log(f"{c} connections: nginx ceiling")
+            result["ceiling"][c] = driver(args.build, out, [
+                "--static", "/static.json", "--port", nginx.port, "--connections", c,
+                "--duration", max(args.duration / 2, 2), "--warmup", args.warmup])
+            log(f"{c} connections: W200 mix")
+            result["closed"][c] = driver(args.build, out, [
+                "--plan", plan, "--connections", c, "--duration", args.duration,
+                "--warmup", args.warmup])
+            log(f"  {result['closed'][c]['rps']:.0f} req/s, ceiling "
+                f"{result['ceiling'][c]['rps']:.0f} req/s")
+        alone_c = 64 if 64 in conns else conns[-1]
+        for op in OPS:
+            log(f"{op} alone at {alone_c} connections")
+            result["alone"][op] = driver(args.build, out, [
+                "--plan", plan, "--connections", alone_c, "--duration", max(args.duration / 2, 2),
+                "--warmup", args.warmup / 2, "--only", op])
+        result["alone_connections"] = alone_c
+        log(f"open loop: {args.open_rate:.0f} requests/s for {args.open_duration:.0f} s")
+        cmd = [os.path.join(args.build, "planner-load"), "--plan", plan, "--connections", "16",
+               "--rate", str(args.open_rate), "--duration", str(args.open_duration),
+               "--out", out]
+        p, usage = sample_during(lambda: subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                                          stderr=subprocess.PIPE, text=True),
+                                 planner.pids())
+        if p.returncode != 0:
+            raise SystemExit(f"bench: open loop failed: {p.stderr.read()[-2000:]}")
+        with open(out) as f:
+            result["open"] = json.load(f)
+        result["open"]["usage"] = usage
+        log(f"  CPU {usage['cpu_pct_of_one_core']:.2f} % of one core, peak RSS "
+            f"{usage['peak_rss_mb']:.1f} MB")
+        planner.close()
+        planner = None
+        for scale in scales:
+            result["scales"][scale] = data_size_point(args, scale, work, out)
+    finally:
+        if planner:
+            planner.close()
+        if nginx:
+            nginx.close()
+    result["elapsed_s"] = time.monotonic() - started
+    name = "w200-" + result["date"][:10]
+    base = os.path.join(args.results, name)
+    with open(base + ".json", "w") as f:
+        json.dump(result, f, indent=1, sort_keys=True)
+    invalid = report(result, base, name)
+    shutil.rmtree(work, ignore_errors=True)
+    log(f"wrote {base}.md ({result['elapsed_s']:.0f} s)")
+    return 1 if invalid else 0
+
+
+def data_size_point(args, scale, work, out):
+    """Every operation's latency at 1 connection (service time without queueing) on a fresh
+    copy of the data set of `scale`."""
+    db = seeded_db(args.build, scale, args.cache)
+    planner = Planner(args.build, db, work, args.workers, args.threads)
+    try:
+        plan = os.path.join(work, f"plan-x{scale}.json")
+        log(f"scale {scale}: logging in 200 users")
+        make_plan(planner.base, planner.port, bench_users(scale), plan)
+        log(f"scale {scale}: 1 connection, W200 mix")
+        r = driver(args.build, out, ["--plan", plan, "--connections", 1,
+                                     "--duration", args.duration, "--warmup", args.warmup])
+        r["db_bytes"] = os.path.getsize(db)
+        return r
+    finally:
+        planner.close()
+
+
+def machine():
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1),
+            "cpu": model, "kernel": platform.release(),
+            "load_avg_at_start": os.getloadavg()[0]}
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+# ---- the report -----------------------------------------------------------------------------
+
+def fmt(x, digits=2):
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def report(r, base, name):
+    """Markdown + PNGs; returns True if the run is invalid (unexpected answers)."""
+    conns = sorted(int(c) for c in r["closed"])
+    closed = {int(c): v for c, v in r["closed"].items()}
+    ceiling = {int(c): v for c, v in r["ceiling"].items()}
+    phases = list(closed.values()) + list(r["alone"].values()) + [r["open"]] + \
+        list(r["scales"].values())
+    unexpected = sum(p["unexpected"] for p in phases)
+    m = r["machine"]
+    L = [f"# W200 benchmark, {r['date'][:10]}", "",
+         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, Linux {m['kernel']}; "
+         f"load average {m['load_avg_at_start']:.2f} at the start. Commit `{r['commit']}`. "
+         f"planner: {r['workers']} workers x {r['threads']} threads, SQLite, production "
+         f"settings. Client: build/planner-load (bench/load.c) on the same machine. "
+         f"Whole run: {r['elapsed_s']:.0f} s.", ""]
+    if unexpected:
+        L += [f"**INVALID RUN: {unexpected} unexpected answers** (any non-2xx other than a "
+              "create's 409). Samples:", ""]
+        for p in phases:
+            L += [f"- `{s}`" for s in p.get("unexpected_samples", [])[:5]]
+        L.append("")
+    L += ["## Closed loop, W200 mix, against the nginx ceiling", "",
+          "| connections | planner req/s | p50 ms | p95 ms | p99 ms | nginx 2 KB req/s "
+          "| ratio | unexpected |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for c in conns:
+        o, n = closed[c], ceiling[c]
+        L.append(f"| {c} | {o['rps']:.0f} | {fmt(o['overall']['p50_ms'])} | "
+                 f"{fmt(o['overall']['p95_ms'])} | {fmt(o['overall']['p99_ms'])} | "
+                 f"{n['rps']:.0f} | {o['rps'] / n['rps']:.2f} | {o['unexpected']} |")
+    top = 64 if 64 in closed else conns[-1]
+    L += ["", f"Per operation inside the mix at {top} connections (the ratio is the operation's "
+          "share of the mix's throughput to the ceiling):", "",
+          "| operation | requests | req/s | p50 ms | p95 ms | p99 ms | ratio to nginx |",
+          "|---|---:|---:|---:|---:|---:|---:|"]
+    for op in OPS:
+        s = closed[top]["ops"].get(op)
+        if s:
+            L.append(f"| {OP_TITLES[op]} | {s['count']} | {s['rps']:.0f} | {fmt(s['p50_ms'])} | "
+                     f"{fmt(s['p95_ms'])} | {fmt(s['p99_ms'])} | "
+                     f"{s['rps'] / ceiling[top]['rps']:.3f} |")
+    ac = r.get("alone_connections", top)
+    L += ["", f"Each operation alone at {ac} connections (closed loop), against the ceiling at "
+          "the same count:", "",
+          "| operation | req/s | p50 ms | p99 ms | ratio to nginx | unexpected |",
+          "|---|---:|---:|---:|---:|---:|"]
+    for op in OPS:
+        a = r["alone"].get(op)
+        if a:
+            L.append(f"| {OP_TITLES[op]} | {a['rps']:.0f} | {fmt(a['overall']['p50_ms'])} | "
+                     f"{fmt(a['overall']['p99_ms'])} | {a['rps'] / ceiling[ac]['rps']:.3f} | "
+                     f"{a['unexpected']} |")
+    o = r["open"]
+    u = o["usage"]
+    L += ["", f"## Open loop: {o['rate']:.0f} requests/s for {o['duration_s']:.0f} s "
+          "(the old system's peak)", "",
+          f"- served {o['requests']} requests ({o['rps']:.1f} req/s), unexpected "
+          f"{o['unexpected']}, latency from the scheduled send time: p50 "
+          f"{fmt(o['overall']['p50_ms'])} ms, p99 {fmt(o['overall']['p99_ms'])} ms, max "
+          f"{fmt(o['overall']['max_ms'])} ms",
+          f"- all {u['processes']} planner processes together: CPU "
+          f"{u['cpu_pct_of_one_core']:.2f} % of one core (utime + stime from /proc/PID/stat "
+          f"over {u['elapsed_s']:.1f} s), peak RSS {u['peak_rss_mb']:.1f} MB (sum of VmRSS, "
+          "sampled every 0.25 s)", "",
+          "| operation | requests | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
+    for op in OPS:
+        s = o["ops"].get(op)
+        if s:
+            L.append(f"| {OP_TITLES[op]} | {s['count']} | {fmt(s['p50_ms'])} | "
+                     f"{fmt(s['p99_ms'])} |")
+    scales = sorted(int(s) for s in r["scales"])
+    sc = {int(s): v for s, v in r["scales"].items()}
+    if scales:
+        L += ["", "## Latency against data size (1 connection, W200 mix)", "",
+              "| data set | database | agenda p50 ms | free/busy p50 ms | find-time p50 ms | "
+              "all ops p50 ms |", "|---|---:|---:|---:|---:|---:|"]
+        for s in scales:
+            v = sc[s]
+            L.append(f"| W200 x{s} | {v['db_bytes'] / 1e6:.0f} MB | "
+                     f"{fmt(v['ops']['agenda']['p50_ms'], 3)} | "
+                     f"{fmt(v['ops']['freebusy']['p50_ms'], 3)} | "
+                     f"{fmt(v['ops']['find_time']['p50_ms'], 3)} | "
+                     f"{fmt(v['overall']['p50_ms'], 3)} |")
+    # Targets (issue 5), each met or not, from the figures above.
+    t = TARGETS
+    rows = [("W200 mix at 64 connections", f">= {t['mix_rps_64']} req/s",
+             closed.get(64, {}).get("rps"), lambda v: v >= t["mix_rps_64"], "{:.0f} req/s"),
+            ("its p99", f"<= {t['mix_p99_64_ms']} ms",
+             closed.get(64, {}).get("overall", {}).get("p99_ms"),
+             lambda v: v <= t["mix_p99_64_ms"], "{:.2f} ms"),
+            ("agenda alone / nginx ceiling", f">= {t['agenda_ratio']:.0%}",
+             r["alone"]["agenda"]["rps"] / ceiling[ac]["rps"] if "agenda" in r["alone"] else None,
+             lambda v: v >= t["agenda_ratio"], "{:.1%}"),
+            ("CPU at 100 req/s", f"<= {t['open_cpu_pct']} % of one core",
+             u["cpu_pct_of_one_core"], lambda v: v <= t["open_cpu_pct"], "{:.2f} %"),
+            ("RSS at 100 req/s", f"<= {t['open_rss_mb']} MB", u["peak_rss_mb"],
+             lambda v: v <= t["open_rss_mb"], "{:.1f} MB")]
+    if 1 in sc and 100 in sc:
+        rows.append(("agenda p50 x100 / W200", f"<= {t['agenda_scale_ratio']}x",
+                     sc[100]["ops"]["agenda"]["p50_ms"] / sc[1]["ops"]["agenda"]["p50_ms"],
+                     lambda v: v <= t["agenda_scale_ratio"], "{:.2f}x"))
+    L += ["", "## Targets", "", "| target | wanted | measured | met |", "|---|---|---:|---|"]
+    for label, want, value, ok, f in rows:
+        L.append(f"| {label} | {want} | {'-' if value is None else f.format(value)} | "
+                 f"{'-' if value is None else ('yes' if ok(value) else '**no**')} |")
+    L += ["", "The old system (uvicorn + Celery + PostgreSQL + Redis + nginx) for context: "
+          "80-120 req/s at 100-300 ms, on 4 cores / 6 GB.", "",
+          f"Plots: [throughput]({name}-throughput.png), [p99]({name}-p99.png)"
+          + (f", [p50 against data size]({name}-size.png)" if scales else "") + ".", ""]
+    with open(base + ".md", "w") as f:
+        f.write("\n".join(L))
+    plots(r, base, conns, closed, ceiling, scales, sc)
+    return unexpected > 0
+
+
+def plots(r, base, conns, closed, ceiling, scales, sc):
+    if shutil.which("gnuplot") is None:
+        log("gnuplot not found: no plots")
+        return
+    dat = base + ".dat"
+    with open(dat, "w") as f:
+        f.write("# connections nginx total " + " ".join(OPS) + " | p99 total " +
+                " ".join(OPS) + "\n")
+        for c in conns:
+            o = closed[c]
+            rps = [o["ops"].get(op, {}).get("rps", 0) for op in OPS]
+            p99 = [o["ops"].get(op, {}).get("p99_ms", 0) for op in OPS]
+            f.write(" ".join(str(x) for x in [c, ceiling[c]["rps"], o["rps"]] + rps +
+                             [o["overall"]["p99_ms"]] + p99) + "\n")
+        f.write("\n\n")
+        for s in scales:
+            f.write(f"{s} {sc[s]['ops']['agenda']['p50_ms']} {sc[s]['ops']['freebusy']['p50_ms']}"
+                    f" {sc[s]['ops']['find_time']['p50_ms']} {sc[s]['overall']['p50_ms']}\n")
+    n = len(OPS)
+    thr = ", ".join([f"'{dat}' index 0 using 1:2 with linespoints lw 2 title 'nginx 2 KB static'",
+                     f"'{dat}' index 0 using 1:3 with linespoints lw 2 title 'W200 mix, total'"] +
+                    [f"'{dat}' index 0 using 1:{4 + i} with linespoints title '{op}'"
+                     for i, op in enumerate(OPS)])
+    p99 = ", ".join([f"'{dat}' index 0 using 1:{4 + n} with linespoints lw 2 title 'W200 mix'"] +
+                    [f"'{dat}' index 0 using 1:{5 + n + i} with linespoints title '{op}'"
+                     for i, op in enumerate(OPS)])
+    script = f"""set terminal pngcairo size 900,560
+set logscale x 2
+set xlabel 'connections (closed loop)'
+set key outside right
+set grid
+set output '{base}-throughput.png'
+set title 'Throughput per operation inside the W200 mix, and the nginx ceiling'
+set ylabel 'requests/s'
+set logscale y
+plot {thr}
+set output '{base}-p99.png'
+set title 'p99 latency per operation inside the W200 mix'
+set ylabel 'p99 (ms)'
+plot {p99}
+"""
+    if scales:
+        script += f"""set output '{base}-size.png'
+set title 'p50 at 1 connection against data size'
+set xlabel 'data set (W200 x N)'
+set logscale x 10
+unset logscale y
+set yrange [0:*]
+set ylabel 'p50 (ms)'
+plot '{dat}' index 1 using 1:2 with linespoints lw 2 title 'agenda', \\
+     '{dat}' index 1 using 1:3 with linespoints title 'free/busy', \\
+     '{dat}' index 1 using 1:4 with linespoints title 'find-time', \\
+     '{dat}' index 1 using 1:5 with linespoints title 'all operations'
+"""
+    r2 = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r2.returncode != 0:
+        log(f"gnuplot failed: {r2.stderr[-500:]}")
+    os.remove(dat)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
