@@ -1124,19 +1124,18 @@ void api_events_rsvp(struct http_request *rq)
     if (!load(rq, &ev, &access, &participant, &view, &err))
         goto rollback;
     /* The answer holds for the whole series: its overrides too (where the user takes part). */
-    int64_t horizon;
     struct event *ov;
     size_t nov;
+    /* An answer changes only this user's claim on the occurrences, not the occurrences. */
     if (store_events_set_rsvp(rq->db, ev.id, rq->user_id, rsvp, &err) < 0 ||
-        api_materialize(rq, 0, true, &horizon, &err) < 0 ||
-        api_events_index(rq, &ev, horizon, NULL, 0, &err) < 0 ||
+        store_events_reindex_user(rq->db, ev.id, rq->user_id, &err) < 0 ||
         store_events_overrides(rq->db, ev.id, rq->arena, &ov, &nov, &err) < 0)
         goto rollback;
     for (size_t i = 0; i < nov; i++) {
         int rc = store_events_set_rsvp(rq->db, ov[i].id, rq->user_id, rsvp, &err);
         if (rc == PL_EFORBIDDEN)
             continue;
-        if (rc < 0 || store_events_reindex(rq->db, ov[i].id, NULL, NULL, 0, 0, rq->arena, &err) < 0)
+        if (rc < 0 || store_events_reindex_user(rq->db, ov[i].id, rq->user_id, &err) < 0)
             goto rollback;
     }
     if (ev.organizer_id != rq->user_id) {

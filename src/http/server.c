@@ -432,6 +432,12 @@ int http_server_run(const struct config *cfg, int listen_fd)
     sigaddset(&set, SIGINT);
     pid_t parent = getppid();
     struct timespec tick = {1, 0};
+    /* This thread is otherwise idle: it checkpoints the WAL once a second (store_checkpoint
+     * says why), on a connection of its own. */
+    struct pl_error err = {0};
+    struct store *checkpointer = store_open(cfg->database, &err);
+    if (checkpointer == NULL)
+        log_msg(LOG_WARN, "no WAL checkpointer: %s", err.detail);
     for (;;) {
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
@@ -440,7 +446,10 @@ int http_server_run(const struct config *cfg, int listen_fd)
             log_msg(LOG_WARN, "the master went away; stopping");
             break;
         }
+        if (checkpointer != NULL && store_checkpoint(checkpointer, &err) < 0)
+            log_msg(LOG_DEBUG, "checkpoint: %s", err.detail);
     }
+    store_close(checkpointer);
 
     /* Drain: stop accepting (the other workers and the master keep the socket open), then
      * wait for requests already read to be answered.  A connection may also hold a request

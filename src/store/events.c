@@ -456,19 +456,21 @@ int store_events_set_reminders(struct store *db, int64_t event_id, const int *mi
 
 /* Whose time each occurrence of $1 takes: the calendar owner (as if accepted) and every user
  * participant, each once, with the strongest claim winning (accepted over tentative over
- * declined).  OR IGNORE: extending a series re-runs it over occurrences already indexed. */
-static const char index_users[] =
-    "INSERT OR IGNORE INTO user_instances (user_id, starts_at, instance_id, ends_at, busy)"
-    " SELECT w.user_id, i.starts_at, i.id, i.ends_at,"
-    "  CASE WHEN i.status = 'cancelled' OR w.claim = 3 THEN 0"
-    "       WHEN i.status = 'tentative' OR w.claim = 2 THEN 2 ELSE 1 END"
-    " FROM event_instances i, (SELECT user_id, MIN(claim) AS claim FROM ("
-    "    SELECT c.owner_id AS user_id, 1 AS claim FROM events e"
-    "    JOIN calendars c ON c.id = e.calendar_id WHERE e.id = $1"
-    "    UNION ALL SELECT user_id, CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2"
-    "    ELSE 1 END FROM event_participants WHERE event_id = $1 AND user_id IS NOT NULL)"
-    "  GROUP BY user_id) w"
-    " WHERE i.event_id = $1";
+ * declined).  OR IGNORE: extending a series re-runs it over occurrences already indexed.
+ * INDEX_USERS_SQL(filter) limits the people to those `filter` (on user_id) keeps. */
+#define INDEX_USERS_SQL(filter)                                                               \
+    "INSERT OR IGNORE INTO user_instances (user_id, starts_at, instance_id, ends_at, busy)"   \
+    " SELECT w.user_id, i.starts_at, i.id, i.ends_at,"                                        \
+    "  CASE WHEN i.status = 'cancelled' OR w.claim = 3 THEN 0"                                \
+    "       WHEN i.status = 'tentative' OR w.claim = 2 THEN 2 ELSE 1 END"                     \
+    " FROM event_instances i, (SELECT user_id, MIN(claim) AS claim FROM ("                    \
+    "    SELECT c.owner_id AS user_id, 1 AS claim FROM events e"                              \
+    "    JOIN calendars c ON c.id = e.calendar_id WHERE e.id = $1"                            \
+    "    UNION ALL SELECT user_id, CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2"  \
+    "    ELSE 1 END FROM event_participants WHERE event_id = $1 AND user_id IS NOT NULL)"     \
+    "  WHERE " filter " GROUP BY user_id) w"                                                  \
+    " WHERE i.event_id = $1"
+static const char index_users[] = INDEX_USERS_SQL("1");
 
 /* A series' occurrences from a list of starts ($2) and optional ends ($3, by position),
  * skipping those an override replaces. */
@@ -536,6 +538,27 @@ int store_events_reindex(struct store *db, int64_t event_id, const int64_t *star
             rc = set_materialized(db, event_id, materialized_until, err);
     }
     return rc < 0 ? rc : run_with_event(db, index_users, event_id, err);
+}
+
+int store_events_reindex_user(struct store *db, int64_t event_id, int64_t user_id,
+                              struct pl_error *err)
+{
+    static const char clear[] =
+        "DELETE FROM user_instances WHERE user_id = $2"
+        " AND instance_id IN (SELECT id FROM event_instances WHERE event_id = $1)";
+    static const char index_one[] = INDEX_USERS_SQL("user_id = $2");
+    const char *const steps[] = {clear, index_one};
+    for (size_t k = 0; k < 2; k++) {
+        struct store_stmt *st;
+        int rc = store_stmt(db, steps[k], &st, err);
+        if (rc < 0)
+            return rc;
+        store_bind_int64(st, 1, event_id);
+        store_bind_int64(st, 2, user_id);
+        if ((rc = store_run(st, err)) < 0)
+            return rc;
+    }
+    return PL_OK;
 }
 
 int store_events_extend(struct store *db, int64_t series_id, const int64_t *starts,

@@ -86,6 +86,10 @@ PL_MUST_CHECK int store_events_reindex(struct store *db, int64_t event_id, const
                                        const int64_t *ends, size_t n,
                                        int64_t materialized_until, struct arena *a,
                                        struct pl_error *err);
+/* Only `user_id`'s claim on the event's occurrences, after a change that touches no one
+ * else's (an RSVP): the event's occurrences themselves stay as they are. */
+PL_MUST_CHECK int store_events_reindex_user(struct store *db, int64_t event_id, int64_t user_id,
+                                            struct pl_error *err);
 /* Add a series' occurrences at `starts` (all later than its materialized_until) and record the
  * new horizon.  `ends` (NULL: start + the event's length) gives each occurrence's end. */
 PL_MUST_CHECK int store_events_extend(struct store *db, int64_t series_id, const int64_t *starts,

@@ -37,6 +37,15 @@ PL_MUST_CHECK int store_begin(struct store *db, struct pl_error *err);
 PL_MUST_CHECK int store_commit(struct store *db, struct pl_error *err);
 void store_rollback(struct store *db);
 
+/* Copy committed WAL frames into the database file (SQLite's PASSIVE checkpoint: it blocks
+ * neither readers nor the writer, and does what it can).  Each worker's main thread calls it
+ * once a second on a connection of its own, so that the fsyncs of checkpointing stay off the
+ * request path: with synchronous=NORMAL a commit in WAL mode only writes.  Request
+ * connections checkpoint by themselves only past STORE_WAL_AUTOCHECKPOINT_PAGES (40 MB), a
+ * safety net should the checkpointer fall behind. */
+#define STORE_WAL_AUTOCHECKPOINT_PAGES "10000"
+PL_MUST_CHECK int store_checkpoint(struct store *db, struct pl_error *err);
+
 /* A large write transaction ahead (an import): give the connection a page cache big enough
  * to hold what it changes (STORE_BULK_CACHE_KIB at most, allocated only as used), or, with
  * on = false, return it to the default.  With the default 2 MB cache SQLite spills changed
