@@ -115,9 +115,12 @@ static json_t *busy_json(struct arena *a, const struct busy_row *rows, size_t nr
     while (i < nb || j < nt) {
         bool take_busy = j == nt || (i < nb && busy[i].start_us <= only_tent[j].start_us);
         struct interval x = take_busy ? busy[i++] : only_tent[j++];
-        json_array_append_new(list, json_pack("{s:o, s:o, s:s}", "start", api_time_json(x.start_us),
-                                              "end", api_time_json(x.end_us), "status",
-                                              take_busy ? "busy" : "tentative"));
+        json_t *item = json_object();
+        json_object_set_new_nocheck(item, "start", api_time_json(x.start_us));
+        json_object_set_new_nocheck(item, "end", api_time_json(x.end_us));
+        json_object_set_new_nocheck(item, "status",
+                                    json_string_nocheck(take_busy ? "busy" : "tentative"));
+        json_array_append_new(list, item);
     }
     return list;
 }
