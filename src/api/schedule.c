@@ -72,17 +72,22 @@ static int check_exist(struct http_request *rq, const int64_t *users, size_t nu,
     return PL_OK;
 }
 
-/* The rows of owner ids[k] as intervals: `rows` is ordered by owner then start. */
-static struct interval *intervals_of(struct arena *a, const struct busy_row *rows, size_t nrows,
-                                     int64_t owner, bool tentative, size_t *n)
+/* How many rows of `owner` `rows` holds (ordered by owner, then start), from *first on. */
+static size_t rows_of(const struct busy_row *rows, size_t nrows, int64_t owner, size_t *first)
 {
-    struct interval *iv = arena_alloc(a, (nrows ? nrows : 1) * sizeof *iv);
-    size_t k = 0;
-    for (size_t i = 0; i < nrows; i++)
-        if (rows[i].owner_id == owner && rows[i].tentative == tentative)
-            iv[k++] = (struct interval){rows[i].start_us, rows[i].end_us};
-    *n = k;
-    return iv;
+    size_t lo = 0, hi = nrows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rows[mid].owner_id < owner)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < nrows && rows[end].owner_id == owner)
+        end++;
+    *first = lo;
+    return end - lo;
 }
 
 /* [{start, end, status}] for one owner: busy time merged, tentative time merged and minus the
@@ -90,22 +95,32 @@ static struct interval *intervals_of(struct arena *a, const struct busy_row *row
 static json_t *busy_json(struct arena *a, const struct busy_row *rows, size_t nrows, int64_t owner,
                          int64_t from, int64_t to)
 {
-    size_t nb, nt;
+    size_t first, n = rows_of(rows, nrows, owner, &first), nb = 0, nt = 0;
     struct interval window = {from, to};
-    struct interval *busy = intervals_of(a, rows, nrows, owner, false, &nb);
-    struct interval *tent = intervals_of(a, rows, nrows, owner, true, &nt);
+    /* Merging and subtracting never make more intervals than there are rows. */
+    struct interval *busy = arena_alloc(a, (3 * n + 1) * sizeof *busy), *tent = busy + n,
+                    *only_tent = tent + n;
+    for (size_t i = first; i < first + n; i++) {
+        struct interval x = {rows[i].start_us, rows[i].end_us};
+        if (rows[i].tentative)
+            tent[nt++] = x;
+        else
+            busy[nb++] = x;
+    }
     nb = core_interval_clip(busy, core_interval_merge(busy, nb), window);
     nt = core_interval_clip(tent, core_interval_merge(tent, nt), window);
-    struct interval *only_tent = arena_alloc(a, (nt + nb + 1) * sizeof *only_tent);
     nt = core_interval_subtract(tent, nt, busy, nb, only_tent);
     json_t *list = json_array();
     size_t i = 0, j = 0;
     while (i < nb || j < nt) {
         bool take_busy = j == nt || (i < nb && busy[i].start_us <= only_tent[j].start_us);
         struct interval x = take_busy ? busy[i++] : only_tent[j++];
-        json_array_append_new(list, json_pack("{s:o, s:o, s:s}", "start", api_time_json(x.start_us),
-                                              "end", api_time_json(x.end_us), "status",
-                                              take_busy ? "busy" : "tentative"));
+        json_t *item = json_object();
+        json_object_set_new_nocheck(item, "start", api_time_json(x.start_us));
+        json_object_set_new_nocheck(item, "end", api_time_json(x.end_us));
+        json_object_set_new_nocheck(item, "status",
+                                    json_string_nocheck(take_busy ? "busy" : "tentative"));
+        json_array_append_new(list, item);
     }
     return list;
 }
@@ -226,11 +241,10 @@ static struct findtime_busy *busy_lists(struct arena *a, const int64_t *ids, siz
 {
     struct findtime_busy *b = arena_alloc(a, (n ? n : 1) * sizeof *b);
     for (size_t i = 0; i < n; i++) {
-        struct interval *iv = arena_alloc(a, (nrows ? nrows : 1) * sizeof *iv);
-        size_t k = 0;
-        for (size_t r = 0; r < nrows; r++)
-            if (rows[r].owner_id == ids[i]) /* tentative time counts as taken here */
-                iv[k++] = (struct interval){rows[r].start_us, rows[r].end_us};
+        size_t first, k = rows_of(rows, nrows, ids[i], &first);
+        struct interval *iv = arena_alloc(a, (k ? k : 1) * sizeof *iv);
+        for (size_t r = 0; r < k; r++) /* tentative time counts as taken here */
+            iv[r] = (struct interval){rows[first + r].start_us, rows[first + r].end_us};
         b[i] = (struct findtime_busy){ids[i], iv, core_interval_merge(iv, k)};
     }
     return b;

@@ -3,6 +3,7 @@
 #include "core/findtime.h"
 
 #include "arena.h"
+#include "core/time.h"
 #include "core/tz.h"
 
 #include <stdlib.h>
@@ -29,41 +30,50 @@ static int by_rank(const void *a, const void *b)
     return (x->start_us > y->start_us) - (x->start_us < y->start_us);
 }
 
-/* The working windows of every local day touching [from, to), clipped to it. */
+/* The working windows of every local day touching [from, to), clipped to it.  Dates and
+ * weekdays are calendar arithmetic; the zone is asked only where working hours start and end,
+ * two conversions a day. */
 static int working_windows(const struct findtime_request *rq, struct arena *a,
                            struct interval **out, size_t *n, struct pl_error *err)
 {
-    struct core_civil day;
-    int rc = core_tz_from_utc(rq->time_zone, rq->from_us, &day, "working_hours.time_zone", err);
+    struct core_civil first;
+    int rc = core_tz_from_utc(rq->time_zone, rq->from_us, &first, "working_hours.time_zone", err);
     if (rc < 0)
         return rc;
     size_t cap = (size_t)(CORE_FINDTIME_WINDOW_MAX_US / (86400 * INT64_C(1000000))) + 3, count = 0;
     struct interval *w = arena_alloc(a, cap * sizeof *w);
     /* Walk local dates from the day `from` falls on until a day starts after `to`. */
-    for (size_t i = 0; i < cap; i++) {
-        struct core_civil start = {day.year, day.month, day.day, 0, 0, 0, 0}, end = start, check;
-        start.hour = rq->work_start_min / 60;
-        start.minute = rq->work_start_min % 60;
-        end.hour = rq->work_end_min / 60;
-        end.minute = rq->work_end_min % 60;
-        int64_t s, e, noon;
-        struct core_civil mid = {day.year, day.month, day.day, 12, 0, 0, 0};
+    int64_t day = core_time_days_from_civil(first.year, (unsigned)first.month, (unsigned)first.day);
+    int64_t prev_start = INT64_MIN;
+    bool prev_added = false;
+    for (size_t i = 0; i < cap; i++, day++) {
+        int64_t y;
+        unsigned m, d;
+        core_time_civil_from_days(day, &y, &m, &d);
+        struct core_civil start = {(int)y, (int)m, (int)d, rq->work_start_min / 60,
+                                   rq->work_start_min % 60, 0, 0};
+        struct core_civil end = {(int)y, (int)m, (int)d, rq->work_end_min / 60,
+                                 rq->work_end_min % 60, 0, 0};
+        int64_t s, e;
         if ((rc = core_tz_to_utc(rq->time_zone, &start, &s, "working_hours", err)) < 0 ||
-            (rc = core_tz_to_utc(rq->time_zone, &end, &e, "working_hours", err)) < 0 ||
-            (rc = core_tz_to_utc(rq->time_zone, &mid, &noon, "working_hours", err)) < 0 ||
-            (rc = core_tz_from_utc(rq->time_zone, noon, &check, "working_hours", err)) < 0)
+            (rc = core_tz_to_utc(rq->time_zone, &end, &e, "working_hours", err)) < 0)
             return rc;
         if (s >= rq->to_us)
             break;
-        if (rq->days_mask & (1u << check.weekday)) {
+        /* A date the zone skips (Pacific/Apia 2011-12-30) reads as the next one: that date's
+         * weekday decides, not the skipped one's. */
+        if (s == prev_start && prev_added)
+            count--;
+        unsigned weekday = (unsigned)(((day % 7) + 7 + 3) % 7) + 1; /* 1970-01-01: Thursday */
+        prev_start = s;
+        prev_added = false;
+        if (rq->days_mask & (1u << weekday)) {
             struct interval x = {s > rq->from_us ? s : rq->from_us, e < rq->to_us ? e : rq->to_us};
-            if (x.end_us > x.start_us)
+            if (x.end_us > x.start_us) {
                 w[count++] = x;
+                prev_added = true;
+            }
         }
-        /* The next local date: noon tomorrow is always on the next date, DST or not. */
-        if ((rc = core_tz_from_utc(rq->time_zone, noon + 86400 * INT64_C(1000000), &day,
-                                   "working_hours", err)) < 0)
-            return rc;
     }
     *out = w;
     *n = count;

@@ -910,11 +910,16 @@ static int read_busy(struct store_stmt *st, struct arena *a, struct busy_row **o
     return PL_OK;
 }
 
-/* Run a busy-interval statement: $1 the owners, [$2, $3) the range, $4 the duration bound. */
+/* Run a busy-interval statement: $1 the owners, [$2, $3) the range, $4 the duration bound.
+ * No owners, no statement (free/busy of people only still asks for its rooms). */
 static int busy_query(struct store *db, const char *sql, const int64_t *ids, size_t nids,
                       int64_t from_us, int64_t to_us, struct arena *a, struct busy_row **out,
                       size_t *n, struct pl_error *err)
 {
+    *out = NULL;
+    *n = 0;
+    if (nids == 0)
+        return PL_OK;
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)

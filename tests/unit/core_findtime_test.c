@@ -425,6 +425,40 @@ Test(core_findtime, new_york_busy_on_the_change_day)
     arena_free(r.a);
 }
 
+/* Samoa skipped Friday 2011-12-30 (from -10:00 to +14:00): Thursday is followed by Saturday,
+ * and a Friday-only mask finds nothing. */
+Test(core_findtime, apia_skipped_friday)
+{
+    static const struct {
+        unsigned mask;
+        size_t n;
+        int64_t want[3];
+    } cases[] = {
+        {1u << 5, 0, {0}},
+        {1u << 6, 1, {INT64_C(1325271600)}}, /* Sat 2011-12-31 09:00 +14:00 */
+        {ALL_DAYS, 3, {INT64_C(1325185200), INT64_C(1325271600), INT64_C(1325358000)}},
+    };
+    for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
+        struct findtime_request rq = {
+            .from_us = INT64_C(1325152800) * US, /* Thu 2011-12-29 00:00 -10:00 */
+            .to_us = INT64_C(1325412000) * US,   /* Mon 2012-01-02 00:00 +14:00 */
+            .duration_us = 8 * 60 * MIN_US,
+            .time_zone = "Pacific/Apia",
+            .work_start_min = 9 * 60,
+            .work_end_min = 17 * 60,
+            .days_mask = cases[c].mask,
+            .max_results = 50,
+        };
+        struct result r = find(&rq, NULL, 0, NULL, 0);
+        cr_assert(eq(int, r.rc, PL_OK), "%s", r.err.detail);
+        cr_assert(eq(sz, r.n, cases[c].n), "case %zu", c);
+        for (size_t i = 0; i < r.n; i++)
+            cr_expect(eq(i64, r.slots[i].start_us, cases[c].want[i] * US), "case %zu slot %zu", c,
+                      i);
+        arena_free(r.a);
+    }
+}
+
 Test(core_findtime, bad_windows_and_zones)
 {
     struct findtime_request rq =
