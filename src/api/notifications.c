@@ -1,27 +1,68 @@
 /* In-app notifications: the due ones, newest first, and marking them read. */
 #include "api/internal.h"
 
+#include "core/time.h"
+#include "http/json.h"
 #include "store/notifications.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *notification_json(const struct notification *n)
+/* An instant, or null for 0. */
+static void write_time(struct http_json *w, int64_t us)
 {
-    json_t *payload = json_pack("{s:s, s:o, s:o, s:o}", "title", n->title, "start",
-                                api_time_json(n->start_us), "end", api_time_json(n->end_us),
-                                "actor_id", n->actor_id ? api_id_json(n->actor_id) : json_null());
-    if (n->type == NOTIFY_RSVP)
-        json_object_set_new(payload, "status", json_string(n->detail));
-    if (n->type == NOTIFY_REMINDER)
-        json_object_set_new(payload, "minutes_before", json_integer(strtol(n->detail, NULL, 10)));
-    return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "id", api_id_json(n->id), "type",
-                     store_notification_type_name(n->type), "event_id",
-                     n->event_id ? api_id_json(n->event_id) : json_null(), "created_at",
-                     api_time_json(n->created_us), "scheduled_for", api_time_json(n->scheduled_us),
-                     "read_at", n->read_us ? api_time_json(n->read_us) : json_null(), "payload",
-                     payload);
+    char text[CORE_TIME_TEXT_MAX];
+    if (us == 0) {
+        http_json_null(w);
+        return;
+    }
+    core_time_format(us, text);
+    http_json_string(w, text);
+}
+
+/* One notification, written straight into the listing (http/json.h says why). */
+static void write_notification(struct http_json *w, const struct notification *n)
+{
+    http_json_object(w);
+    http_json_key(w, "id");
+    http_json_int_string(w, n->id);
+    http_json_key(w, "type");
+    http_json_string(w, store_notification_type_name(n->type));
+    http_json_key(w, "event_id");
+    if (n->event_id)
+        http_json_int_string(w, n->event_id);
+    else
+        http_json_null(w);
+    http_json_key(w, "created_at");
+    write_time(w, n->created_us);
+    http_json_key(w, "scheduled_for");
+    write_time(w, n->scheduled_us);
+    http_json_key(w, "read_at");
+    write_time(w, n->read_us);
+    http_json_key(w, "payload");
+    http_json_object(w);
+    http_json_key(w, "title");
+    http_json_string(w, n->title);
+    http_json_key(w, "start");
+    write_time(w, n->start_us);
+    http_json_key(w, "end");
+    write_time(w, n->end_us);
+    http_json_key(w, "actor_id");
+    if (n->actor_id)
+        http_json_int_string(w, n->actor_id);
+    else
+        http_json_null(w);
+    if (n->type == NOTIFY_RSVP) {
+        http_json_key(w, "status");
+        http_json_string(w, n->detail);
+    }
+    if (n->type == NOTIFY_REMINDER) {
+        http_json_key(w, "minutes_before");
+        http_json_int(w, strtol(n->detail, NULL, 10));
+    }
+    http_json_object_end(w);
+    http_json_object_end(w);
 }
 
 void api_notifications_list(struct http_request *rq)
@@ -53,17 +94,25 @@ void api_notifications_list(struct http_request *rq)
     bool more = n > (size_t)limit;
     if (more)
         n = (size_t)limit;
-    json_t *list = json_array();
+    struct http_json w;
+    http_json_init(&w);
+    http_json_object(&w);
+    http_json_key(&w, "items");
+    http_json_array(&w);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, notification_json(&items[i]));
-    json_t *next = json_null();
+        write_notification(&w, &items[i]);
+    http_json_array_end(&w);
+    http_json_key(&w, "next_cursor");
     if (more) {
         char c[48];
         snprintf(c, sizeof c, "%lld.%lld", (long long)items[n - 1].scheduled_us,
                  (long long)items[n - 1].id);
-        next = json_string(c);
+        http_json_string(&w, c);
+    } else {
+        http_json_null(&w);
     }
-    http_reply_json(rq, 200, json_pack("{s:o, s:o}", "items", list, "next_cursor", next));
+    http_json_object_end(&w);
+    http_reply_json_text(rq, 200, &w);
     return;
 fail:
     http_reply_error(rq, &err);

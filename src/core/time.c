@@ -30,6 +30,13 @@ void core_time_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+/* The `width` low decimal digits of v >= 0, zero-padded, at out (no NUL). */
+static void put_digits(char *out, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        out[i] = (char)('0' + v % 10);
+}
+
 void core_time_format(int64_t us, char out[CORE_TIME_TEXT_MAX])
 {
     int64_t secs = us / CORE_TIME_US_PER_S, frac = us % CORE_TIME_US_PER_S;
@@ -49,11 +56,27 @@ void core_time_format(int64_t us, char out[CORE_TIME_TEXT_MAX])
         y = 0;
     if (y > 9999)
         y = 9999;
-    int n = snprintf(out, CORE_TIME_TEXT_MAX, "%04d-%02u-%02uT%02d:%02d:%02d", (int)y, m, d,
-                     (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
-    if (frac != 0)
-        n += snprintf(out + n, (size_t)(CORE_TIME_TEXT_MAX - n), ".%06d", (int)frac);
-    snprintf(out + n, (size_t)(CORE_TIME_TEXT_MAX - n), "Z");
+    /* Digits by hand: listings format several instants per item, and snprintf cost ~4,000
+     * instructions each (measured with callgrind on free/busy). */
+    put_digits(out, (int)y, 4);
+    out[4] = '-';
+    put_digits(out + 5, (int)m, 2);
+    out[7] = '-';
+    put_digits(out + 8, (int)d, 2);
+    out[10] = 'T';
+    put_digits(out + 11, (int)(rem / 3600), 2);
+    out[13] = ':';
+    put_digits(out + 14, (int)(rem / 60 % 60), 2);
+    out[16] = ':';
+    put_digits(out + 17, (int)(rem % 60), 2);
+    size_t n = 19;
+    if (frac != 0) {
+        out[n++] = '.';
+        put_digits(out + n, (int)frac, 6);
+        n += 6;
+    }
+    out[n++] = 'Z';
+    out[n] = '\0';
 }
 
 /* Read exactly `n` digits at *p. */

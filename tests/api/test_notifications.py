@@ -426,3 +426,32 @@ def test_refused_changes_leave_no_notification(server, admin, team):
     assert r.status_code == 422
     snap.assert_unchanged()
     assert db_counts(server) == counts
+
+
+def test_listing_shape_of_each_type(server, team):
+    """The listing is written by hand (src/http/json.h): every type's exact keys, with
+    minutes_before a number and status a string where they belong."""
+    org, bee, _, _ = team
+    start = now_utc() + timedelta(minutes=5)
+    ev = create_event(server, org, start, start + timedelta(minutes=30), title='Soon "now"',
+                      participants=[{"user_id": bee.id}], reminders=[{"minutes_before": 10}])
+    rsvp(server, bee, ev["id"], "tentative")
+    common = {"id", "type", "event_id", "created_at", "scheduled_for", "read_at", "payload"}
+    payload = {"title", "start", "end", "actor_id"}
+    seen = {}
+    for person in (org, bee):
+        for n in notes_for(server, person, ev["id"]):
+            assert set(n) == common, n
+            assert n["event_id"] == ev["id"] and n["read_at"] is None
+            assert isinstance(n["id"], str) and n["id"].isdigit()
+            utc(n["created_at"]), utc(n["scheduled_for"])
+            p = n["payload"]
+            assert p["title"] == 'Soon "now"' and (p["start"], p["end"]) == (ev["start"], ev["end"])
+            extra = {"rsvp": {"status"}, "reminder": {"minutes_before"}}.get(n["type"], set())
+            assert set(p) == payload | extra, n
+            seen[(person.id, n["type"])] = p
+    assert seen[(org.id, "rsvp")]["status"] == "tentative"
+    assert seen[(org.id, "rsvp")]["actor_id"] == bee.id
+    assert seen[(bee.id, "invitation")]["actor_id"] == org.id
+    for who in (org.id, bee.id):
+        assert seen[(who, "reminder")]["minutes_before"] == 10

@@ -4,7 +4,10 @@
 
 #include "core/time.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Every accepted form; `want_us` is UTC microseconds (computed independently with Python's
  * datetime), `canon` what core_time_format gives back for it. */
@@ -178,5 +181,28 @@ Test(core_time, days_from_civil_is_continuous)
                                    : core_time_days_from_civil(y, m + 1, 1);
             cr_expect(eq(i64, next - end, 1), "%lld-%02u", (long long)y, m);
         }
+    }
+}
+
+/* The hand-written digits against the C library's formatting of the same instants. */
+Test(core_time, format_matches_gmtime_for_many_instants)
+{
+    uint64_t x = 88172645463325252u;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+        int64_t us = (int64_t)(x % UINT64_C(253402300800000000)); /* year 1970 .. 9999 */
+        if (i % 2)
+            us -= us % CORE_TIME_US_PER_S; /* whole seconds: no fraction written */
+        time_t t = (time_t)(us / CORE_TIME_US_PER_S);
+        struct tm tm;
+        cr_assert(not(eq(ptr, gmtime_r(&t, &tm), NULL)));
+        char want[CORE_TIME_TEXT_MAX], got[CORE_TIME_TEXT_MAX];
+        size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (us % CORE_TIME_US_PER_S)
+            n += (size_t)snprintf(want + n, sizeof want - n, ".%06d",
+                                  (int)(us % CORE_TIME_US_PER_S));
+        snprintf(want + n, sizeof want - n, "Z");
+        core_time_format(us, got);
+        cr_assert(eq(str, got, want), "us %lld", (long long)us);
     }
 }
