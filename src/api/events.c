@@ -76,10 +76,7 @@ static void write_participants(struct http_json *w, const struct participant *p,
     for (size_t i = 0; i < n; i++) {
         http_json_object(w);
         http_json_key(w, "user_id");
-        if (p[i].user_id)
-            http_json_int_string(w, p[i].user_id);
-        else
-            http_json_null(w);
+        http_json_id(w, p[i].user_id);
         http_json_key(w, "email");
         http_json_string(w, p[i].email);
         http_json_key(w, "name");

@@ -30,10 +30,7 @@ static void write_notification(struct http_json *w, const struct notification *n
     http_json_key(w, "type");
     http_json_string(w, store_notification_type_name(n->type));
     http_json_key(w, "event_id");
-    if (n->event_id)
-        http_json_int_string(w, n->event_id);
-    else
-        http_json_null(w);
+    http_json_id(w, n->event_id);
     http_json_key(w, "created_at");
     write_time(w, n->created_us);
     http_json_key(w, "scheduled_for");
@@ -49,10 +46,7 @@ static void write_notification(struct http_json *w, const struct notification *n
     http_json_key(w, "end");
     write_time(w, n->end_us);
     http_json_key(w, "actor_id");
-    if (n->actor_id)
-        http_json_int_string(w, n->actor_id);
-    else
-        http_json_null(w);
+    http_json_id(w, n->actor_id);
     if (n->type == NOTIFY_RSVP) {
         http_json_key(w, "status");
         http_json_string(w, n->detail);

@@ -162,6 +162,14 @@ void http_json_int_string(struct http_json *w, long long v)
     put_char(w, '"');
 }
 
+void http_json_id(struct http_json *w, long long id)
+{
+    if (id)
+        http_json_int_string(w, id);
+    else
+        http_json_null(w);
+}
+
 void http_json_bool(struct http_json *w, bool v)
 {
     separate(w);

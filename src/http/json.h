@@ -38,6 +38,8 @@ void http_json_stringn(struct http_json *w, const char *s, size_t n);
 void http_json_int(struct http_json *w, long long v);
 /* An integer as a JSON string ("42"), the way the API writes ids. */
 void http_json_int_string(struct http_json *w, long long v);
+/* The same, or null for 0 (no id). */
+void http_json_id(struct http_json *w, long long id);
 void http_json_bool(struct http_json *w, bool v);
 void http_json_null(struct http_json *w);
 /* Any jansson value, written as json_dumps(v, JSON_COMPACT) would. */
