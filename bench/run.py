@@ -127,7 +127,8 @@ class Planner:
              "--threads", str(threads), "--env", "production"],
             stdout=self.log, stderr=subprocess.STDOUT)
         try:
-            wait_http(self.base + "/readyz", self.proc)
+            # Long on a large data set seeded before the latest migrations: they run first.
+            wait_http(self.base + "/readyz", self.proc, timeout=600)
         except BaseException:
             self.close()
             raise
