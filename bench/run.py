@@ -224,11 +224,14 @@ def cpu_ticks(pid):
 
 
 def rss_kb(pid):
+    """(VmRSS, RssAnon, RssFile) of pid in KiB."""
+    out = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                out[key] = int(line.split()[1])
+    return out.get("VmRSS", 0), out.get("RssAnon", 0), out.get("RssFile", 0)
 
 
 def sample_during(proc_fn, pids, interval=0.25):
@@ -236,15 +239,19 @@ def sample_during(proc_fn, pids, interval=0.25):
     Popen, sample CPU ticks and summed RSS of `pids` until it exits."""
     start_ticks = sum(cpu_ticks(p) for p in pids)
     t0 = time.monotonic()
-    peak_kb = 0
+    peak = (0, 0, 0)
     p = proc_fn()
     while p.poll() is None:
-        peak_kb = max(peak_kb, sum(rss_kb(x) for x in pids))
+        now = [sum(x) for x in zip(*(rss_kb(x) for x in pids))]
+        if now[0] > peak[0]:
+            peak = now
         time.sleep(interval)
     elapsed = time.monotonic() - t0
     ticks = sum(cpu_ticks(x) for x in pids) - start_ticks
     return p, {"cpu_pct_of_one_core": 100.0 * ticks / CLK_TCK / elapsed,
-               "peak_rss_mb": peak_kb / 1024.0, "elapsed_s": elapsed, "processes": len(pids)}
+               "cpu_s": ticks / CLK_TCK, "peak_rss_mb": peak[0] / 1024.0,
+               "peak_rss_anon_mb": peak[1] / 1024.0, "peak_rss_file_mb": peak[2] / 1024.0,
+               "elapsed_s": elapsed, "processes": len(pids)}
 
 
 # ---- the run --------------------------------------------------------------------------------
@@ -268,6 +275,12 @@ def seeded_db(build, scale, cache):
             if os.path.exists(tmp + suffix):
                 raise SystemExit("bench: planner-seed left a WAL behind")
         os.rename(tmp, pristine)
+    # A data set cached by an older build gets the newer migrations once, here, rather than
+    # inside every server start.
+    r = subprocess.run([os.path.join(build, "planner"), "migrate", "--database",
+                        f"sqlite:{pristine}"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"bench: planner migrate failed: {r.stderr[-2000:]}")
     work = os.path.join(cache, f"work-x{scale}.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(work + suffix):
@@ -483,8 +496,10 @@ def report(r, base, name):
           f"{fmt(o['overall']['max_ms'])} ms",
           f"- all {u['processes']} planner processes together: CPU "
           f"{u['cpu_pct_of_one_core']:.2f} % of one core (utime + stime from /proc/PID/stat "
-          f"over {u['elapsed_s']:.1f} s), peak RSS {u['peak_rss_mb']:.1f} MB (sum of VmRSS, "
-          "sampled every 0.25 s)", "",
+          f"over {u['elapsed_s']:.1f} s: {1000 * u['cpu_s'] / max(o['requests'], 1):.2f} ms of "
+          f"CPU per request), peak RSS {u['peak_rss_mb']:.1f} MB (sum of VmRSS, sampled every "
+          f"0.25 s: {u['peak_rss_anon_mb']:.1f} MB anonymous, {u['peak_rss_file_mb']:.1f} MB "
+          "file pages such as the binary and libraries, counted once per process)", "",
           "| operation | requests | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
     for op in OPS:
         s = o["ops"].get(op)
@@ -562,7 +577,7 @@ def plots(r, base, conns, closed, ceiling, scales, sc):
     p99 = ", ".join([f"'{dat}' index 0 using 1:{4 + n} with linespoints lw 2 title 'W200 mix'"] +
                     [f"'{dat}' index 0 using 1:{5 + n + i} with linespoints title '{op}'"
                      for i, op in enumerate(OPS)])
-    script = f"""set terminal pngcairo size 900,560
+    script = f"""set terminal pngcairo size 900,560 noenhanced
 set logscale x 2
 set xlabel 'connections (closed loop)'
 set key outside right

@@ -12,6 +12,7 @@
 #include "store/users.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -265,6 +266,9 @@ int worker_supervisor_serve(struct config *cfg, const struct config_flags *flags
         close(fd);
         return 1;
     }
+    /* Migrations and the argon2id dummy hash leave freed heap behind; give it back before the
+     * workers are forked, or every worker starts with a copy of it in its RSS. */
+    malloc_trim(0);
     size_t nroutes;
     const char *const *routes = http_server_route_names(&nroutes);
     if (metrics_init(routes, nroutes) < 0) {
