@@ -68,11 +68,18 @@ int store_notifications_schedule_reminders(struct store *db, int64_t event_id, i
     /* Reconcile rather than replace: a reminder that still applies keeps its id and its read
      * state (a client may hold either); one that no longer applies goes if unread; a missing
      * one is added.  Reminders of occurrences already begun are left alone. */
+    /* The test is WANTED_SQL written out around the notification's own occurrence, so that
+     * it is one index lookup (event, start) rather than a scan of the series per row; the
+     * unary + keeps SQLite from scanning all of the user's occurrences instead (measured: 3
+     * ms against 520 ms for a 113-occurrence series; tests/unit/store_plan_test.c). */
     static const char drop[] =
         "DELETE FROM notifications WHERE event_id = $1 AND type = 'reminder' AND read_at IS NULL"
-        " AND starts_at > $2 AND NOT EXISTS (SELECT 1 FROM (" WANTED_SQL ") w"
-        "  WHERE w.user_id = notifications.user_id AND w.starts_at = notifications.starts_at"
-        "  AND w.minutes = notifications.detail)";
+        " AND starts_at > $2 AND NOT EXISTS (SELECT 1 FROM event_reminders r"
+        "  JOIN event_instances i ON i.event_id = r.event_id"
+        "  JOIN user_instances ui ON ui.instance_id = i.id"
+        "  WHERE r.event_id = $1 AND ui.busy > 0 AND i.starts_at = notifications.starts_at"
+        "  AND +ui.user_id = notifications.user_id"
+        "  AND CAST(r.minutes_before AS TEXT) = notifications.detail)";
     static const char retitle[] =
         "UPDATE notifications SET title = (SELECT title FROM events WHERE id = $1)"
         " WHERE event_id = $1 AND type = 'reminder' AND read_at IS NULL AND starts_at > $2";

@@ -10,6 +10,7 @@
 #include "core/event.h"
 #include "store/calendars.h"
 #include "store/events.h"
+#include "store/notifications.h"
 #include "store/rooms.h"
 #include "store/store.h"
 #include "store/users.h"
@@ -136,4 +137,21 @@ Test(store_plan, freebusy_uses_user_and_room_ranges)
     /* Covering (migration 006): the busy rows come from the index alone. */
     assert_uses(plan_of(plans, "i.status = 'tentative'"),
                 "USING COVERING INDEX event_instances_room (room_id=? AND starts_at>? AND starts_at<?)");
+}
+
+/* Reconciling a series' reminders looks each (user, occurrence) up by index: scans here were
+ * quadratic in a series' occurrences x people (migration 008). */
+Test(store_plan, reminder_reconciliation_looks_up_by_index)
+{
+    struct pl_error err = {0};
+    store_plan_capture(db, true);
+    cr_assert(eq(int, store_notifications_schedule_reminders(db, 1, 0, &err), PL_OK), "%s",
+              err.detail);
+    const char *plans = store_plan_get(db);
+    assert_uses(plan_of(plans, "DELETE FROM notifications"),
+                "USING COVERING INDEX event_instances_event (event_id=? AND starts_at=?)");
+    assert_uses(plan_of(plans, "DELETE FROM notifications"),
+                "USING INDEX user_instances_instance (instance_id=?)");
+    assert_uses(plan_of(plans, "INSERT INTO notifications"),
+                "USING INDEX notifications_event (event_id=? AND user_id=? AND starts_at=?)");
 }
