@@ -268,7 +268,7 @@ int worker_supervisor_serve(struct config *cfg, const struct config_flags *flags
     }
     /* Migrations and the argon2id dummy hash leave freed heap behind; give it back before the
      * workers are forked, or every worker starts with a copy of it in its RSS. */
-    malloc_trim(0);
+    (void)malloc_trim(0); /* says only whether anything was released */
     size_t nroutes;
     const char *const *routes = http_server_route_names(&nroutes);
     if (metrics_init(routes, nroutes) < 0) {
