@@ -17,8 +17,9 @@
     "c.id, c.owner_id, c.name, c.color, c.time_zone, c.is_default, c.version, c.created_at,"  \
     " c.updated_at, " ACCESS_SQL
 
-static void read_calendar(struct store_stmt *st, struct arena *a, struct calendar *c)
+static void read_calendar(struct store_stmt *st, struct arena *a, void *item)
 {
+    struct calendar *c = item;
     c->id = store_col_int64(st, 0);
     c->owner_id = store_col_int64(st, 1);
     c->name = arena_strdup(a, store_col_text(st, 2));
@@ -45,17 +46,10 @@ int store_calendars_list(struct store *db, int64_t user_id, struct arena *a, str
         return rc;
     store_bind_int64(st, 1, user_id);
     store_bind_int64(st, 2, user_id);
-    size_t cap = 0, count = 0;
-    struct calendar *items = NULL;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        read_calendar(st, a, &items[count++]);
-    }
-    if (rc < 0)
-        return rc;
-    *out = items;
-    *n = count;
-    return PL_OK;
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **out, read_calendar, &items, n, err)) == PL_OK)
+        *out = items;
+    return rc;
 }
 
 int store_calendars_get(struct store *db, int64_t id, int64_t user_id, struct arena *a,
@@ -235,6 +229,15 @@ fail:
     return rc;
 }
 
+static void read_share(struct store_stmt *st, struct arena *a, void *item)
+{
+    struct calendar_share *sh = item;
+    sh->user_id = store_col_int64(st, 0);
+    sh->role = (int)store_col_int64(st, 1);
+    sh->email = arena_strdup(a, store_col_text(st, 2));
+    sh->name = arena_strdup(a, store_col_text(st, 3));
+}
+
 int store_calendars_shares(struct store *db, int64_t id, struct arena *a,
                            struct calendar_share **out, size_t *n, struct pl_error *err)
 {
@@ -247,19 +250,8 @@ int store_calendars_shares(struct store *db, int64_t id, struct arena *a,
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, id);
-    size_t cap = 0, count = 0;
-    struct calendar_share *items = NULL;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        items[count].user_id = store_col_int64(st, 0);
-        items[count].role = (int)store_col_int64(st, 1);
-        items[count].email = arena_strdup(a, store_col_text(st, 2));
-        items[count].name = arena_strdup(a, store_col_text(st, 3));
-        count++;
-    }
-    if (rc < 0)
-        return rc;
-    *out = items;
-    *n = count;
-    return PL_OK;
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **out, read_share, &items, n, err)) == PL_OK)
+        *out = items;
+    return rc;
 }

@@ -320,6 +320,51 @@ int store_step(struct store_stmt *st, struct pl_error *err)
     return status;
 }
 
+int store_read_all(struct store_stmt *st, struct arena *a, size_t size, store_row_fn *read,
+                   void **items, size_t *n, struct pl_error *err)
+{
+    size_t cap = 0, count = 0;
+    char *all = NULL;
+    int rc;
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        all = arena_grow(a, all, count, &cap, size);
+        read(st, a, all + count++ * size);
+    }
+    if (rc < 0)
+        return rc;
+    *items = all;
+    *n = count;
+    return PL_OK;
+}
+
+int store_read_by_ids(struct store *db, const char *sql, const int64_t *ids, size_t n,
+                      struct arena *a, size_t size, store_row_fn *read, void **items,
+                      struct pl_error *err)
+{
+    char *all = arena_zalloc(a, (n ? n : 1) * size);
+    *items = all;
+    if (n == 0)
+        return PL_OK;
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_ids(st, 1, ids, n, a);
+    while ((rc = store_step(st, err)) == STORE_ROW) {
+        int64_t id = store_col_int64(st, 0);
+        char *first = NULL;
+        for (size_t i = 0; i < n; i++) { /* n is capped by the callers (participants <= 200) */
+            if (ids[i] != id)
+                continue;
+            if (first == NULL)
+                read(st, a, first = all + i * size);
+            else
+                memcpy(all + i * size, first, size);
+        }
+    }
+    return rc < 0 ? rc : PL_OK;
+}
+
 int store_run(struct store_stmt *st, struct pl_error *err)
 {
     int rc;

@@ -45,8 +45,9 @@ static int rsvp_of(const char *s)
     return core_rsvp_parse(s, NULL, &v, NULL) == PL_OK ? v : RSVP_NEEDS_ACTION;
 }
 
-static void read_occurrence(struct store_stmt *st, struct arena *a, struct occurrence *o)
+static void read_occurrence(struct store_stmt *st, struct arena *a, void *item)
 {
+    struct occurrence *o = item;
     o->instance_id = store_col_int64(st, 0);
     o->event_id = store_col_int64(st, 1);
     o->calendar_id = store_col_int64(st, 2);
@@ -73,18 +74,11 @@ static void read_occurrence(struct store_stmt *st, struct arena *a, struct occur
 static int read_occurrences(struct store_stmt *st, struct arena *a, struct occurrence **out,
                             size_t *n, struct pl_error *err)
 {
-    size_t cap = 0, count = 0;
-    struct occurrence *items = NULL;
-    int rc;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        read_occurrence(st, a, &items[count++]);
-    }
-    if (rc < 0)
-        return rc;
-    *out = items;
-    *n = count;
-    return PL_OK;
+    void *items;
+    int rc = store_read_all(st, a, sizeof **out, read_occurrence, &items, n, err);
+    if (rc == PL_OK)
+        *out = items;
+    return rc;
 }
 
 /* $2 $3 the range, $4 the duration bound, $5 $6 the page position, $7 the limit, $9 the
@@ -157,8 +151,9 @@ int store_events_in_room(struct store *db, int64_t room_id, int64_t viewer_id, i
     "p.event_id, COALESCE(p.user_id, 0), COALESCE(u.email, p.email), COALESCE(u.name, ''),"   \
     " p.role, p.rsvp"
 
-static void read_participant(struct store_stmt *st, struct arena *a, struct participant *p)
+static void read_participant(struct store_stmt *st, struct arena *a, void *item)
 {
+    struct participant *p = item;
     p->user_id = store_col_int64(st, 1);
     p->email = arena_strdup(a, store_col_text(st, 2));
     p->name = arena_strdup(a, store_col_text(st, 3));
@@ -226,17 +221,16 @@ int store_events_participants(struct store *db, int64_t event_id, struct arena *
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, event_id);
-    size_t cap = 0, count = 0;
-    struct participant *items = NULL;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        read_participant(st, a, &items[count++]);
-    }
-    if (rc < 0)
-        return rc;
-    *out = items;
-    *n = count;
-    return PL_OK;
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **out, read_participant, &items, n, err)) == PL_OK)
+        *out = items;
+    return rc;
+}
+
+static void read_minutes(struct store_stmt *st, struct arena *a, void *item)
+{
+    (void)a;
+    *(int *)item = (int)store_col_int64(st, 0);
 }
 
 int store_events_reminders(struct store *db, int64_t event_id, struct arena *a, int **minutes,
@@ -249,17 +243,10 @@ int store_events_reminders(struct store *db, int64_t event_id, struct arena *a, 
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, event_id);
-    size_t cap = 0, count = 0;
-    int *items = NULL;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        items[count++] = (int)store_col_int64(st, 0);
-    }
-    if (rc < 0)
-        return rc;
-    *minutes = items;
-    *n = count;
-    return PL_OK;
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **minutes, read_minutes, &items, n, err)) == PL_OK)
+        *minutes = items;
+    return rc;
 }
 
 #define EVENT_COLUMNS                                                                         \
@@ -268,8 +255,9 @@ int store_events_reminders(struct store *db, int64_t event_id, struct arena *a, 
     " e.status, e.sequence, e.version, e.created_at, e.updated_at, e.rrule,"                  \
     " COALESCE(e.parent_id, 0), COALESCE(e.recurrence_id, 0), e.ical_extra"
 
-static void read_event(struct store_stmt *st, struct arena *a, struct event *ev)
+static void read_event(struct store_stmt *st, struct arena *a, void *item)
 {
+    struct event *ev = item;
     ev->id = store_col_int64(st, 0);
     ev->uid = arena_strdup(a, store_col_text(st, 1));
     ev->calendar_id = store_col_int64(st, 2);
@@ -576,6 +564,14 @@ int store_events_extend(struct store *db, int64_t series_id, const int64_t *star
     return run_with_event(db, index_users, series_id, err);
 }
 
+/* A series with its own horizon (the last column) in `updated_us`'s place for the caller. */
+static void read_series_to_extend(struct store_stmt *st, struct arena *a, void *item)
+{
+    struct event *ev = item;
+    read_event(st, a, ev);
+    ev->updated_us = store_col_int64(st, 22);
+}
+
 int store_events_series_to_extend(struct store *db, int64_t until_us, int limit, struct arena *a,
                                   struct event **out, size_t *n, struct pl_error *err)
 {
@@ -588,20 +584,10 @@ int store_events_series_to_extend(struct store *db, int64_t until_us, int limit,
         return rc;
     store_bind_int64(st, 1, until_us);
     store_bind_int64(st, 2, limit);
-    size_t cap = 0, count = 0;
-    struct event *items = NULL;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        read_event(st, a, &items[count]);
-        /* The series' own horizon rides in `updated_us`'s place for the caller. */
-        items[count].updated_us = store_col_int64(st, 22);
-        count++;
-    }
-    if (rc < 0)
-        return rc;
-    *out = items;
-    *n = count;
-    return PL_OK;
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **out, read_series_to_extend, &items, n, err)) == PL_OK)
+        *out = items;
+    return rc;
 }
 
 int store_meta_get(struct store *db, const char *key, int64_t *value, struct pl_error *err)
@@ -642,17 +628,10 @@ int store_events_overrides(struct store *db, int64_t series_id, struct arena *a,
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, series_id);
-    size_t cap = 0, count = 0;
-    struct event *items = NULL;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        read_event(st, a, &items[count++]);
-    }
-    if (rc < 0)
-        return rc;
-    *out = items;
-    *n = count;
-    return PL_OK;
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **out, read_event, &items, n, err)) == PL_OK)
+        *out = items;
+    return rc;
 }
 
 int store_events_override_get(struct store *db, int64_t series_id, int64_t recurrence_id,
@@ -845,6 +824,16 @@ int store_events_set_rsvp(struct store *db, int64_t event_id, int64_t user_id, i
     return PL_OK;
 }
 
+static void read_conflict(struct store_stmt *st, struct arena *a, void *item)
+{
+    struct conflict *c = item;
+    (void)a;
+    c->event_id = store_col_int64(st, 0);
+    c->start_us = store_col_int64(st, 1);
+    c->end_us = store_col_int64(st, 2);
+    c->blocked_start_us = store_col_int64(st, 3);
+}
+
 int store_events_room_conflicts(struct store *db, int64_t room_id, const int64_t *ranges,
                                 size_t nranges, int64_t exclude_event_id, size_t max,
                                 struct arena *a, struct conflict **out, size_t *n,
@@ -872,42 +861,20 @@ int store_events_room_conflicts(struct store *db, int64_t room_id, const int64_t
     store_bind_int64(st, 4, STORE_DURATION_MAX_US);
     store_bind_int64(st, 5, exclude_event_id);
     store_bind_int64(st, 6, (int64_t)max);
-    size_t cap = 0, count = 0;
-    struct conflict *items = NULL;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        items[count].event_id = store_col_int64(st, 0);
-        items[count].start_us = store_col_int64(st, 1);
-        items[count].end_us = store_col_int64(st, 2);
-        items[count].blocked_start_us = store_col_int64(st, 3);
-        count++;
-    }
-    if (rc < 0)
-        return rc;
-    *out = items;
-    *n = count;
-    return PL_OK;
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **out, read_conflict, &items, n, err)) == PL_OK)
+        *out = items;
+    return rc;
 }
 
-static int read_busy(struct store_stmt *st, struct arena *a, struct busy_row **out, size_t *n,
-                     struct pl_error *err)
+static void read_busy(struct store_stmt *st, struct arena *a, void *item)
 {
-    size_t cap = 0, count = 0;
-    struct busy_row *items = NULL;
-    int rc;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        items[count].owner_id = store_col_int64(st, 0);
-        items[count].start_us = store_col_int64(st, 1);
-        items[count].end_us = store_col_int64(st, 2);
-        items[count].tentative = store_col_int64(st, 3) != 0;
-        count++;
-    }
-    if (rc < 0)
-        return rc;
-    *out = items;
-    *n = count;
-    return PL_OK;
+    struct busy_row *b = item;
+    (void)a;
+    b->owner_id = store_col_int64(st, 0);
+    b->start_us = store_col_int64(st, 1);
+    b->end_us = store_col_int64(st, 2);
+    b->tentative = store_col_int64(st, 3) != 0;
 }
 
 /* Run a busy-interval statement: $1 the owners, [$2, $3) the range, $4 the duration bound.
@@ -928,7 +895,10 @@ static int busy_query(struct store *db, const char *sql, const int64_t *ids, siz
     store_bind_int64(st, 2, from_us);
     store_bind_int64(st, 3, to_us);
     store_bind_int64(st, 4, STORE_DURATION_MAX_US);
-    return read_busy(st, a, out, n, err);
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **out, read_busy, &items, n, err)) == PL_OK)
+        *out = items;
+    return rc;
 }
 
 int store_events_busy_users(struct store *db, const int64_t *ids, size_t nids, int64_t from_us,

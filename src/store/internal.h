@@ -48,6 +48,20 @@ void store_bind_texts(struct store_stmt *st, int n, const char *const *v, size_t
  * PL_ECONFLICT for a unique constraint, PL_EUNAVAIL when the database stays locked,
  * PL_EDB otherwise (logged). */
 PL_MUST_CHECK int store_step(struct store_stmt *st, struct pl_error *err);
+/* Reads the current row of `st` into `item` (an element of the array store_read_all grows),
+ * copying text into `a`. */
+typedef void store_row_fn(struct store_stmt *st, struct arena *a, void *item);
+/* Step `st` to its end, reading each row with `read` into an array of `size`-byte items
+ * grown in `a`: *items (NULL when there are none) and *n. */
+PL_MUST_CHECK int store_read_all(struct store_stmt *st, struct arena *a, size_t size,
+                                 store_row_fn *read, void **items, size_t *n,
+                                 struct pl_error *err);
+/* Rows of `sql` for a list of ids ($1; column 0 of a row is its id), read with `read` into a
+ * zeroed array of `n` items of `size` bytes in `a`, item i for ids[i]: an id with no row
+ * leaves its item zeroed, and a repeated id gets a copy. */
+PL_MUST_CHECK int store_read_by_ids(struct store *db, const char *sql, const int64_t *ids,
+                                    size_t n, struct arena *a, size_t size, store_row_fn *read,
+                                    void **items, struct pl_error *err);
 /* Step a statement that returns no rows (or whose rows are not wanted) to completion. */
 PL_MUST_CHECK int store_run(struct store_stmt *st, struct pl_error *err);
 

@@ -106,6 +106,27 @@ int store_notifications_schedule_reminders(struct store *db, int64_t event_id, i
     return PL_OK;
 }
 
+static void read_notification(struct store_stmt *st, struct arena *a, void *item)
+{
+    struct notification *x = item;
+    x->id = store_col_int64(st, 0);
+    x->user_id = store_col_int64(st, 1);
+    x->event_id = store_col_int64(st, 2);
+    const char *t = store_col_text(st, 3);
+    x->type = NOTIFY_UPDATE;
+    for (int k = 0; k < 5; k++)
+        if (strcmp(t, type_names[k]) == 0)
+            x->type = k;
+    x->actor_id = store_col_int64(st, 4);
+    x->title = arena_strdup(a, store_col_text(st, 5));
+    x->start_us = store_col_int64(st, 6);
+    x->end_us = store_col_int64(st, 7);
+    x->detail = arena_strdup(a, store_col_text(st, 8));
+    x->created_us = store_col_int64(st, 9);
+    x->scheduled_us = store_col_int64(st, 10);
+    x->read_us = store_col_int64(st, 11);
+}
+
 int store_notifications_list(struct store *db, int64_t user_id, bool unread_only, int64_t now_us,
                              int64_t before_us, int64_t before_id, int limit, struct arena *a,
                              struct notification **out, size_t *n, struct pl_error *err)
@@ -129,33 +150,10 @@ int store_notifications_list(struct store *db, int64_t user_id, bool unread_only
     store_bind_int64(st, 2, paged ? before_us : now_us);
     store_bind_int64(st, 4, paged ? before_id : INT64_MAX);
     store_bind_int64(st, 5, limit);
-    size_t cap = 0, count = 0;
-    struct notification *items = NULL;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        struct notification *x = &items[count++];
-        x->id = store_col_int64(st, 0);
-        x->user_id = store_col_int64(st, 1);
-        x->event_id = store_col_int64(st, 2);
-        const char *t = store_col_text(st, 3);
-        x->type = NOTIFY_UPDATE;
-        for (int k = 0; k < 5; k++)
-            if (strcmp(t, type_names[k]) == 0)
-                x->type = k;
-        x->actor_id = store_col_int64(st, 4);
-        x->title = arena_strdup(a, store_col_text(st, 5));
-        x->start_us = store_col_int64(st, 6);
-        x->end_us = store_col_int64(st, 7);
-        x->detail = arena_strdup(a, store_col_text(st, 8));
-        x->created_us = store_col_int64(st, 9);
-        x->scheduled_us = store_col_int64(st, 10);
-        x->read_us = store_col_int64(st, 11);
-    }
-    if (rc < 0)
-        return rc;
-    *out = items;
-    *n = count;
-    return PL_OK;
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **out, read_notification, &items, n, err)) == PL_OK)
+        *out = items;
+    return rc;
 }
 
 int store_notifications_read(struct store *db, int64_t user_id, int64_t id, int64_t now_us,

@@ -12,8 +12,9 @@
     " (SELECT group_concat(feature, ',') FROM (SELECT feature FROM room_features f"           \
     "  WHERE f.room_id = r.id ORDER BY feature))"
 
-static void read_room(struct store_stmt *st, struct arena *a, struct room *r)
+static void read_room(struct store_stmt *st, struct arena *a, void *item)
 {
+    struct room *r = item;
     r->id = store_col_int64(st, 0);
     r->name = arena_strdup(a, store_col_text(st, 1));
     r->location = arena_strdup(a, store_col_text(st, 2));
@@ -61,17 +62,10 @@ int store_rooms_list(struct store *db, const struct store_room_filter *f, struct
     store_bind_int64(st, 5, f->to_us);
     store_bind_int64(st, 6, f->limit);
     store_bind_int64(st, 7, STORE_DURATION_MAX_US);
-    size_t cap = 0, count = 0;
-    struct room *items = NULL;
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        items = arena_grow(a, items, count, &cap, sizeof *items);
-        read_room(st, a, &items[count++]);
-    }
-    if (rc < 0)
-        return rc;
-    *out = items;
-    *n = count;
-    return PL_OK;
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **out, read_room, &items, n, err)) == PL_OK)
+        *out = items;
+    return rc;
 }
 
 int store_rooms_get(struct store *db, int64_t id, struct arena *a, struct room *out,
@@ -97,23 +91,10 @@ int store_rooms_lookup(struct store *db, const int64_t *ids, size_t n, struct ar
 {
     static const char sql[] = "SELECT " ROOM_COLUMNS " FROM rooms r"
                               " WHERE r.id IN (SELECT value FROM json_each($1)) AND r.is_active = 1";
-    struct room *rooms = arena_zalloc(a, (n ? n : 1) * sizeof *rooms);
-    *out = rooms;
-    if (n == 0)
-        return PL_OK;
-    struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc < 0)
-        return rc;
-    store_bind_ids(st, 1, ids, n, a);
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        struct room r;
-        read_room(st, a, &r);
-        for (size_t i = 0; i < n; i++)
-            if (ids[i] == r.id)
-                rooms[i] = r;
-    }
-    return rc < 0 ? rc : PL_OK;
+    void *items;
+    int rc = store_read_by_ids(db, sql, ids, n, a, sizeof **out, read_room, &items, err);
+    *out = items;
+    return rc;
 }
 
 static int set_features(struct store *db, int64_t id, const char **features, size_t n,

@@ -8,8 +8,9 @@
 
 #define USER_COLUMNS "id, email, name, role, time_zone, is_active, version, created_at, updated_at"
 
-static void read_user(struct store_stmt *st, struct arena *a, struct user *u)
+static void read_user(struct store_stmt *st, struct arena *a, void *item)
 {
+    struct user *u = item;
     u->id = store_col_int64(st, 0);
     u->email = arena_strdup(a, store_col_text(st, 1));
     u->name = arena_strdup(a, store_col_text(st, 2));
@@ -228,23 +229,10 @@ int store_users_lookup(struct store *db, const int64_t *ids, size_t n, struct ar
 {
     static const char sql[] = "SELECT " USER_COLUMNS " FROM users"
                               " WHERE id IN (SELECT value FROM json_each($1)) AND is_active = 1";
-    struct user *users = arena_zalloc(a, (n ? n : 1) * sizeof *users);
-    *out = users;
-    if (n == 0)
-        return PL_OK;
-    struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc < 0)
-        return rc;
-    store_bind_ids(st, 1, ids, n, a);
-    while ((rc = store_step(st, err)) == STORE_ROW) {
-        struct user u;
-        read_user(st, a, &u);
-        for (size_t i = 0; i < n; i++) /* n is capped by the caller (participants <= 200) */
-            if (ids[i] == u.id)
-                users[i] = u;
-    }
-    return rc < 0 ? rc : PL_OK;
+    void *items;
+    int rc = store_read_by_ids(db, sql, ids, n, a, sizeof **out, read_user, &items, err);
+    *out = items;
+    return rc;
 }
 
 int store_users_lookup_emails(struct store *db, const char *const *emails, size_t n,
