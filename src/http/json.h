@@ -30,8 +30,11 @@ void http_json_object(struct http_json *w);
 void http_json_object_end(struct http_json *w);
 void http_json_array(struct http_json *w);
 void http_json_array_end(struct http_json *w);
-/* A member name; the next call writes its value. */
-void http_json_key(struct http_json *w, const char *key);
+/* A member name, which must be a string literal needing no escapes (the API's own names):
+ * it is quoted at compile time.  The next call writes its value. */
+#define http_json_key(w, name) http_json_keyn((w), "\"" name "\":", sizeof "\"" name "\":" - 1)
+/* A member name already quoted and followed by its ':', n bytes. */
+void http_json_keyn(struct http_json *w, const char *quoted, size_t n);
 /* Values.  http_json_string(w, NULL) writes null. */
 void http_json_string(struct http_json *w, const char *s);
 void http_json_stringn(struct http_json *w, const char *s, size_t n);

@@ -55,6 +55,48 @@ Test(http_json, every_control_character_and_escape_matches)
     same_as_jansson(json_string("\"quoted\" \\ back\\slash"));
 }
 
+Test(http_json, long_strings_across_the_writers_chunks_match)
+{
+    /* Strings are written in chunks of a few KiB: escapes on both sides of every boundary. */
+    enum { N = 3 * 4096 + 17 };
+    char *s = malloc(N);
+    cr_assert(not(eq(ptr, s, NULL)));
+    for (size_t i = 0; i < N; i++)
+        s[i] = i % 4096 == 0 || i % 4096 == 4095 ? (i % 3 == 0 ? '"' : '\x01') : (char)('a' + i % 26);
+    same_as_jansson(json_stringn(s, N));
+    same_as_jansson(json_pack("{s:s%}", "k", s, (size_t)N));
+    for (size_t i = 0; i < N; i++) /* every byte escaped: six times the length */
+        s[i] = '\x1f';
+    same_as_jansson(json_stringn(s, N));
+    free(s);
+}
+
+Test(http_json, every_byte_at_every_place_in_a_word)
+{
+    /* Plain text goes eight bytes at a time: each byte value at each of the 16 places of a
+     * string must still come out as json_dumps writes it (bytes from 0x80 up verbatim). */
+    for (int b = 1; b < 256; b++) {
+        for (size_t at = 0; at < 16; at++) {
+            char s[17];
+            memset(s, 'a', 16);
+            s[at] = (char)b;
+            s[16] = '\0';
+            if (b < 0x80) {
+                same_as_jansson(json_stringn(s, 16));
+                continue;
+            }
+            struct http_json w;
+            http_json_init(&w);
+            http_json_stringn(&w, s, 16);
+            size_t len;
+            char *text = http_json_finish(&w, &len);
+            cr_assert(eq(sz, len, 18));
+            cr_assert(eq(int, memcmp(text + 1, s, 16), 0));
+            free(text);
+        }
+    }
+}
+
 Test(http_json, nested_containers_keep_member_order)
 {
     same_as_jansson(json_object());
