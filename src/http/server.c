@@ -395,7 +395,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 static struct MHD_Daemon *start(const struct config *cfg, int listen_fd)
 {
-    size_t mem = (size_t)cfg->max_header_bytes + (size_t)cfg->max_url_bytes + 32768;
+    size_t mem = (size_t)cfg->max_header_bytes + (size_t)cfg->max_url_bytes + 4096;
     /* Options go in one typed array (STYLE.md: no varargs option lists elsewhere). */
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL}, /* first, to catch all */
