@@ -140,7 +140,8 @@ Test(store_plan, freebusy_uses_user_and_room_ranges)
 }
 
 /* Reconciling a series' reminders looks each (user, occurrence) up by index: scans here were
- * quadratic in a series' occurrences x people (migration 008). */
+ * quadratic in a series' occurrences x people (migration 008), and reading an event's other
+ * notifications to find its reminders grew with every change to it (migration 009). */
 Test(store_plan, reminder_reconciliation_looks_up_by_index)
 {
     struct pl_error err = {0};
@@ -153,5 +154,7 @@ Test(store_plan, reminder_reconciliation_looks_up_by_index)
     assert_uses(plan_of(plans, "DELETE FROM notifications"),
                 "USING INDEX user_instances_instance (instance_id=?)");
     assert_uses(plan_of(plans, "INSERT INTO notifications"),
-                "USING INDEX notifications_event (event_id=? AND user_id=? AND starts_at=?)");
+                "USING INDEX notifications_event (event_id=? AND type=? AND user_id=? AND starts_at=?)");
+    assert_uses(plan_of(plans, "DELETE FROM notifications"),
+                "USING INDEX notifications_event (event_id=? AND type=?)");
 }
