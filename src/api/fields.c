@@ -1,5 +1,6 @@
 /* Shared request-reading and representation helpers for the handlers. */
 #include "api/internal.h"
+#include "http/json.h"
 
 #include "arena.h"
 #include "core/event.h"
@@ -175,6 +176,13 @@ json_t *api_time_json(int64_t us)
     char text[CORE_TIME_TEXT_MAX];
     core_time_format(us, text);
     return json_string(text);
+}
+
+void api_time_write(struct http_json *w, int64_t us)
+{
+    char text[CORE_TIME_TEXT_MAX];
+    core_time_format(us, text);
+    http_json_string(w, text);
 }
 
 const char *api_user_etag(struct http_request *rq, const struct user *u)

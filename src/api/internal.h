@@ -59,6 +59,8 @@ json_t *api_page_json(json_t *items, bool more, int64_t last_id);
 
 /* RFC 3339 text of an instant, as a new JSON string. */
 json_t *api_time_json(int64_t us);
+/* The same, written by a JSON writer. */
+void api_time_write(struct http_json *w, int64_t us);
 
 /* A user as the API shows it, and its strong ETag (from rq's arena). */
 json_t *api_user_json(const struct user *u, const char *etag);

@@ -8,6 +8,7 @@
 #include "core/interval.h"
 #include "core/time.h"
 #include "core/tz.h"
+#include "http/json.h"
 #include "store/events.h"
 #include "store/rooms.h"
 #include "store/users.h"
@@ -92,8 +93,8 @@ static size_t rows_of(const struct busy_row *rows, size_t nrows, int64_t owner, 
 
 /* [{start, end, status}] for one owner: busy time merged, tentative time merged and minus the
  * busy time, both clipped to [from, to), in time order. */
-static json_t *busy_json(struct arena *a, const struct busy_row *rows, size_t nrows, int64_t owner,
-                         int64_t from, int64_t to)
+static void write_busy(struct http_json *w, struct arena *a, const struct busy_row *rows,
+                       size_t nrows, int64_t owner, int64_t from, int64_t to)
 {
     size_t first, n = rows_of(rows, nrows, owner, &first), nb = 0, nt = 0;
     struct interval window = {from, to};
@@ -110,19 +111,35 @@ static json_t *busy_json(struct arena *a, const struct busy_row *rows, size_t nr
     nb = core_interval_clip(busy, core_interval_merge(busy, nb), window);
     nt = core_interval_clip(tent, core_interval_merge(tent, nt), window);
     nt = core_interval_subtract(tent, nt, busy, nb, only_tent);
-    json_t *list = json_array();
+    http_json_array(w);
     size_t i = 0, j = 0;
     while (i < nb || j < nt) {
         bool take_busy = j == nt || (i < nb && busy[i].start_us <= only_tent[j].start_us);
         struct interval x = take_busy ? busy[i++] : only_tent[j++];
-        json_t *item = json_object();
-        json_object_set_new_nocheck(item, "start", api_time_json(x.start_us));
-        json_object_set_new_nocheck(item, "end", api_time_json(x.end_us));
-        json_object_set_new_nocheck(item, "status",
-                                    json_string_nocheck(take_busy ? "busy" : "tentative"));
-        json_array_append_new(list, item);
+        http_json_object(w);
+        http_json_key(w, "start");
+        api_time_write(w, x.start_us);
+        http_json_key(w, "end");
+        api_time_write(w, x.end_us);
+        http_json_key(w, "status");
+        http_json_string(w, take_busy ? "busy" : "tentative");
+        http_json_object_end(w);
     }
-    return list;
+    http_json_array_end(w);
+}
+
+/* {"id": [{start, end, status}], ...} for each owner in ids (parse_ids refuses repeats). */
+static void write_owners(struct http_json *w, struct arena *a, const int64_t *ids, size_t n,
+                         const struct busy_row *rows, size_t nrows, int64_t from, int64_t to)
+{
+    http_json_object(w);
+    for (size_t i = 0; i < n; i++) {
+        char key[24];
+        snprintf(key, sizeof key, "%lld", (long long)ids[i]);
+        http_json_member(w, key);
+        write_busy(w, a, rows, nrows, ids[i], from, to);
+    }
+    http_json_object_end(w);
 }
 
 static int parse_window(json_t *body, int64_t *from, int64_t *to, struct pl_error *err)
@@ -156,18 +173,30 @@ void api_schedule_freebusy(struct http_request *rq)
         http_reply_error(rq, &err);
         return;
     }
-    json_t *ju = json_object(), *jr = json_object();
-    char key[24];
-    for (size_t i = 0; i < nu; i++) {
-        snprintf(key, sizeof key, "%lld", (long long)users[i]);
-        json_object_set_new(ju, key, busy_json(rq->arena, urows, nurows, users[i], from, to));
-    }
-    for (size_t i = 0; i < nr; i++) {
-        snprintf(key, sizeof key, "%lld", (long long)rooms[i]);
-        json_object_set_new(jr, key, busy_json(rq->arena, rrows, nrrows, rooms[i], from, to));
-    }
-    http_reply_json(rq, 200, json_pack("{s:o, s:o, s:o, s:o}", "from", api_time_json(from), "to",
-                                       api_time_json(to), "users", ju, "rooms", jr));
+    struct http_json w;
+    http_json_init(&w);
+    http_json_object(&w);
+    http_json_key(&w, "from");
+    api_time_write(&w, from);
+    http_json_key(&w, "to");
+    api_time_write(&w, to);
+    http_json_key(&w, "users");
+    write_owners(&w, rq->arena, users, nu, urows, nurows, from, to);
+    http_json_key(&w, "rooms");
+    write_owners(&w, rq->arena, rooms, nr, rrows, nrrows, from, to);
+    http_json_object_end(&w);
+    http_reply_json_text(rq, 200, &w);
+}
+
+/* The ids of people[] whose available[] is `which`, as a JSON array. */
+static void write_people(struct http_json *w, const int64_t *people, size_t n,
+                         const bool *available, bool which)
+{
+    http_json_array(w);
+    for (size_t p = 0; p < n; p++)
+        if (available[p] == which)
+            http_json_int_string(w, people[p]);
+    http_json_array_end(w);
 }
 
 /* working_hours: {start, end, time_zone, days}; defaults 09:00-18:00, Monday-Friday, in the
@@ -310,19 +339,28 @@ void api_schedule_find_time(struct http_request *rq)
                       busy_lists(rq->arena, room_ids, nrooms, rrows, rrows ? nrrows : 0), nrooms,
                       rq->arena, &slots, &nslots, &err) < 0)
         goto fail;
-    json_t *list = json_array();
+    struct http_json w;
+    http_json_init(&w);
+    http_json_object(&w);
+    http_json_key(&w, "slots");
+    http_json_array(&w);
     for (size_t i = 0; i < nslots; i++) {
-        json_t *avail = json_array(), *unavail = json_array();
-        for (size_t p = 0; p < np; p++)
-            json_array_append_new(slots[i].available[p] ? avail : unavail, api_id_json(people[p]));
-        json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:o}", "start",
-                                              api_time_json(slots[i].start_us), "end",
-                                              api_time_json(slots[i].end_us), "room_id",
-                                              slots[i].room_id ? api_id_json(slots[i].room_id)
-                                                               : json_null(),
-                                              "available", avail, "unavailable", unavail));
+        http_json_object(&w);
+        http_json_key(&w, "start");
+        api_time_write(&w, slots[i].start_us);
+        http_json_key(&w, "end");
+        api_time_write(&w, slots[i].end_us);
+        http_json_key(&w, "room_id");
+        http_json_id(&w, slots[i].room_id);
+        http_json_key(&w, "available");
+        write_people(&w, people, np, slots[i].available, true);
+        http_json_key(&w, "unavailable");
+        write_people(&w, people, np, slots[i].available, false);
+        http_json_object_end(&w);
     }
-    http_reply_json(rq, 200, json_pack("{s:o}", "slots", list));
+    http_json_array_end(&w);
+    http_json_object_end(&w);
+    http_reply_json_text(rq, 200, &w);
     return;
 fail:
     http_reply_error(rq, &err);

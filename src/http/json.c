@@ -183,8 +183,7 @@ void http_json_keyn(struct http_json *w, const char *quoted, size_t n)
     w->comma = false;
 }
 
-/* A member name that may need escapes (http_json_value's, from any jansson object). */
-static void put_key(struct http_json *w, const char *key)
+void http_json_member(struct http_json *w, const char *key)
 {
     put_quoted(w, key, strlen(key));
     put_char(w, ':');
@@ -277,7 +276,7 @@ void http_json_value(struct http_json *w, const json_t *v)
         http_json_object(w);
         /* jansson keeps members in insertion order, which is the order json_dumps writes. */
         json_object_foreach((json_t *)v, key, member) {
-            put_key(w, key);
+            http_json_member(w, key);
             http_json_value(w, member);
         }
         http_json_object_end(w);

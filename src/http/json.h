@@ -35,6 +35,8 @@ void http_json_array_end(struct http_json *w);
 #define http_json_key(w, name) http_json_keyn((w), "\"" name "\":", sizeof "\"" name "\":" - 1)
 /* A member name already quoted and followed by its ':', n bytes. */
 void http_json_keyn(struct http_json *w, const char *quoted, size_t n);
+/* A member name from run-time text, escaped as needed. */
+void http_json_member(struct http_json *w, const char *key);
 /* Values.  http_json_string(w, NULL) writes null. */
 void http_json_string(struct http_json *w, const char *s);
 void http_json_stringn(struct http_json *w, const char *s, size_t n);
