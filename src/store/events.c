@@ -1,5 +1,5 @@
 /* Event queries.  Occurrence reads are one statement each, bounded on both sides of the
- * composite (x, starts_at) indexes (see STORE_DURATION_MAX_US), and participants for any
+ * composite (x, starts_at) indexes (see STORE_LONGEST_SQL), and participants for any
  * number of occurrences come in one more: a list costs the same number of queries whatever
  * its length. */
 #include "store/events.h"
@@ -25,9 +25,10 @@
 #define OCCURRENCE_JOINS                                                                      \
     " JOIN events e ON e.id = i.event_id JOIN calendars c ON c.id = e.calendar_id"            \
     " LEFT JOIN rooms r ON r.id = i.room_id"
-/* i overlaps [$2, $3); $4 is STORE_DURATION_MAX_US. */
-#define OVERLAPS_SQL(alias) \
-    alias ".starts_at < $3 AND " alias ".starts_at > $2 - $4 AND " alias ".ends_at > $2"
+/* i overlaps [$2, $3). */
+#define OVERLAPS_SQL(alias)                                                                   \
+    alias ".starts_at < $3 AND " alias ".starts_at > $2 - " STORE_LONGEST_SQL " AND " alias   \
+    ".ends_at > $2"
 /* Past the page position ($5, $6) in (start, id) order. */
 #define AFTER_SQL(start, id) \
     " AND " start " >= $5 AND (" start " > $5 OR " id " > $6)"
@@ -81,14 +82,13 @@ static int read_occurrences(struct store_stmt *st, struct arena *a, struct occur
     return rc;
 }
 
-/* $2 $3 the range, $4 the duration bound, $5 $6 the page position, $7 the limit, $9 the
+/* $2 $3 the range, $5 $6 the page position, $7 the limit, $9 the
  * viewer. */
 static void bind_range(struct store_stmt *st, int64_t from_us, int64_t to_us,
                        const struct store_page *page, int64_t viewer)
 {
     store_bind_int64(st, 2, from_us);
     store_bind_int64(st, 3, to_us);
-    store_bind_int64(st, 4, STORE_DURATION_MAX_US);
     store_bind_int64(st, 5, page->after_id ? page->after_start_us : INT64_MIN);
     store_bind_int64(st, 6, page->after_id);
     store_bind_int64(st, 7, page->limit);
@@ -848,7 +848,8 @@ int store_events_room_conflicts(struct store *db, int64_t room_id, const int64_t
         "  JOIN json_each($2) e ON e.key = s.key + 1 WHERE s.key % 2 = 0)"
         " SELECT DISTINCT COALESCE(x.parent_id, x.id), i.starts_at, i.ends_at, r.start_us"
         " FROM r CROSS JOIN event_instances i JOIN events x ON x.id = i.event_id"
-        " WHERE i.room_id = $1 AND i.starts_at < r.end_us AND i.starts_at > r.start_us - $4"
+        " WHERE i.room_id = $1 AND i.starts_at < r.end_us"
+        "   AND i.starts_at > r.start_us - " STORE_LONGEST_SQL
         "   AND i.ends_at > r.start_us AND i.status <> 'cancelled'"
         "   AND i.event_id NOT IN (SELECT id FROM events WHERE id = $5 OR parent_id = $5)"
         " ORDER BY i.starts_at LIMIT $6";
@@ -858,7 +859,6 @@ int store_events_room_conflicts(struct store *db, int64_t room_id, const int64_t
         return rc;
     store_bind_int64(st, 1, room_id);
     store_bind_ids(st, 2, ranges, 2 * nranges, a);
-    store_bind_int64(st, 4, STORE_DURATION_MAX_US);
     store_bind_int64(st, 5, exclude_event_id);
     store_bind_int64(st, 6, (int64_t)max);
     void *items;
@@ -877,7 +877,7 @@ static void read_busy(struct store_stmt *st, struct arena *a, void *item)
     b->tentative = store_col_int64(st, 3) != 0;
 }
 
-/* Run a busy-interval statement: $1 the owners, [$2, $3) the range, $4 the duration bound.
+/* Run a busy-interval statement: $1 the owners, [$2, $3) the range.
  * No owners, no statement (free/busy of people only still asks for its rooms). */
 static int busy_query(struct store *db, const char *sql, const int64_t *ids, size_t nids,
                       int64_t from_us, int64_t to_us, struct arena *a, struct busy_row **out,
@@ -894,7 +894,6 @@ static int busy_query(struct store *db, const char *sql, const int64_t *ids, siz
     store_bind_ids(st, 1, ids, nids, a);
     store_bind_int64(st, 2, from_us);
     store_bind_int64(st, 3, to_us);
-    store_bind_int64(st, 4, STORE_DURATION_MAX_US);
     void *items;
     if ((rc = store_read_all(st, a, sizeof **out, read_busy, &items, n, err)) == PL_OK)
         *out = items;

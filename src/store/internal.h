@@ -16,11 +16,12 @@ struct store_stmt;
 
 enum { STORE_DONE = 0, STORE_ROW = 1 };
 
-/* The longest an occurrence may last (core/event.h CORE_EVENT_DURATION_MAX_US).  Overlap
- * queries bound the index scan with it: an occurrence overlapping [from, to) starts after
- * from - STORE_DURATION_MAX_US, so "starts_at > from - max" turns a half-open scan of the
- * (x, starts_at) index into a range. */
-#define STORE_DURATION_MAX_US (INT64_C(31) * 86400 * 1000000)
+/* The longest occurrence stored, as SQL (migration 010 keeps it, raised by a trigger on every
+ * insert into event_instances).  Overlap queries bound the index scan with it: an occurrence
+ * overlapping [from, to) starts after from - STORE_LONGEST_SQL, so "starts_at > from -
+ * longest" turns a half-open scan of the (x, starts_at) index into a range as narrow as the
+ * data allows (SQLite evaluates the subquery once per statement, in its snapshot). */
+#define STORE_LONGEST_SQL "(SELECT value FROM meta WHERE key = 'max_duration_us')"
 
 /* The cached statement for `sql`, reset and with its bindings cleared.  `sql` must be a
  * string literal (its address is the cache key).  Returns PL_OK or PL_EDB. */

@@ -47,7 +47,7 @@ int store_rooms_list(struct store *db, const struct store_room_filter *f, struct
         "   AND ($3 IS NULL OR EXISTS (SELECT 1 FROM room_features f"
         "        WHERE f.room_id = r.id AND f.feature = $3))"
         "   AND ($4 >= $5 OR NOT EXISTS (SELECT 1 FROM event_instances i"
-        "        WHERE i.room_id = r.id AND i.starts_at < $5 AND i.starts_at > $4 - $7"
+        "        WHERE i.room_id = r.id AND i.starts_at < $5 AND i.starts_at > $4 - " STORE_LONGEST_SQL
         "          AND i.ends_at > $4 AND i.status <> 'cancelled'))"
         " ORDER BY r.id LIMIT $6";
     struct store_stmt *st;
@@ -61,7 +61,6 @@ int store_rooms_list(struct store *db, const struct store_room_filter *f, struct
     store_bind_int64(st, 4, f->from_us);
     store_bind_int64(st, 5, f->to_us);
     store_bind_int64(st, 6, f->limit);
-    store_bind_int64(st, 7, STORE_DURATION_MAX_US);
     void *items;
     if ((rc = store_read_all(st, a, sizeof **out, read_room, &items, n, err)) == PL_OK)
         *out = items;
