@@ -6,7 +6,7 @@ One run, on this machine, side by side:
      under var/bench/, copied fresh for every server start, so runs begin from the same rows);
   2. the ceiling: nginx (Debian's, started here on loopback, access log off) serving a 2 KB
      static JSON file, driven by the same client at the same connection counts;
-  3. planner (2 workers = the cores, 4 threads each, production settings) under the W200
+  3. planner (2 workers = the cores, its default threads, production settings) under the W200
      request mix: a closed loop at 1, 16, 64 and 256 connections, each operation alone at 64
      connections, and an open loop at 100 requests/s for 60 s during which the CPU time and
      the RSS of every planner process are read from /proc;
@@ -314,7 +314,7 @@ def main():
     ap.add_argument("--open-duration", type=float, default=60.0)
     ap.add_argument("--open-rate", type=float, default=100.0)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2, help="per worker (planner's default: 2)")
     ap.add_argument("--quick", action="store_true", help="short phases, for trying the bench")
     args = ap.parse_args()
     if args.quick:

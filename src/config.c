@@ -36,7 +36,7 @@ static const struct setting settings[] = {
     S(listen, K_STR, 0, 0, NULL, "127.0.0.1:8080", "address to listen on, HOST:PORT"),
     S(database, K_STR, 0, 0, NULL, "sqlite:./var/planner.db", "database URL (sqlite:PATH)"),
     S(workers, K_INT, 0, 64, NULL, "0", "worker processes (0 = one per core)"),
-    S(threads, K_INT, 1, 256, NULL, "4", "HTTP threads per worker, each with a DB connection"),
+    S(threads, K_INT, 1, 256, NULL, "2", "HTTP threads per worker, each with a DB connection"),
     S(env, K_ENUM, 0, 0, env_names, "development", "development or production (log policy)"),
     S(log_level, K_ENUM, 0, 0, level_names, "info", "debug, info, warn or error"),
     S(slow_request_ms, K_INT, 0, 3600000, NULL, "500", "production: log requests slower than this"),

@@ -78,7 +78,7 @@ Test(config, defaults)
     cr_expect(eq(str, cfg.database, "sqlite:./var/planner.db"));
     cr_expect(eq(str, cfg.config_file, ""));
     cr_expect(eq(int, cfg.workers, 0));
-    cr_expect(eq(int, cfg.threads, 4));
+    cr_expect(eq(int, cfg.threads, 2));
     cr_expect(eq(int, cfg.env, CONFIG_ENV_DEVELOPMENT));
     cr_expect(eq(int, cfg.log_level, LOG_INFO));
     cr_expect(eq(int, cfg.slow_request_ms, 500));
