@@ -1144,7 +1144,7 @@ void api_events_rsvp(struct http_request *rq)
         if (store_notifications_add(rq->db, &x, &err) < 0)
             goto rollback;
     }
-    if (store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err) < 0)
+    if (store_notifications_schedule_reminders_of(rq->db, ev.id, rq->user_id, rq->now_us, &err) < 0)
         goto rollback;
     if (store_commit(rq->db, &err) < 0)
         goto fail;

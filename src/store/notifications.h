@@ -36,6 +36,11 @@ PL_MUST_CHECK int store_notifications_add(struct store *db, struct notification 
  * longer apply go, missing ones are added.  Three statements whatever the event's size. */
 PL_MUST_CHECK int store_notifications_schedule_reminders(struct store *db, int64_t event_id,
                                                          int64_t now_us, struct pl_error *err);
+/* The same for one user's reminders only, when nothing but that user's claim on the event
+ * changed (an RSVP): the event's other reminders, titles included, still hold. */
+PL_MUST_CHECK int store_notifications_schedule_reminders_of(struct store *db, int64_t event_id,
+                                                            int64_t user_id, int64_t now_us,
+                                                            struct pl_error *err);
 
 /* Drop the unread reminders of an event (it was cancelled or deleted). */
 PL_MUST_CHECK int store_notifications_drop_reminders(struct store *db, int64_t event_id,

@@ -158,3 +158,17 @@ Test(store_plan, reminder_reconciliation_looks_up_by_index)
     assert_uses(plan_of(plans, "DELETE FROM notifications"),
                 "USING INDEX notifications_event (event_id=? AND type=?)");
 }
+
+/* An RSVP reconciles only its user's reminders: one user's rows of the index, not the event's. */
+Test(store_plan, one_users_reminders_are_reconciled_by_index)
+{
+    struct pl_error err = {0};
+    store_plan_capture(db, true);
+    cr_assert(eq(int, store_notifications_schedule_reminders_of(db, 1, 1, 0, &err), PL_OK),
+              "%s", err.detail);
+    const char *plans = store_plan_get(db);
+    assert_uses(plan_of(plans, "DELETE FROM notifications"),
+                "USING INDEX notifications_event (event_id=? AND type=? AND user_id=? AND starts_at>?)");
+    assert_uses(plan_of(plans, "INSERT INTO notifications"),
+                "USING INDEX notifications_event (event_id=? AND type=? AND user_id=? AND starts_at=?)");
+}
