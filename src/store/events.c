@@ -25,6 +25,10 @@
 #define OCCURRENCE_JOINS                                                                      \
     " JOIN events e ON e.id = i.event_id JOIN calendars c ON c.id = e.calendar_id"            \
     " LEFT JOIN rooms r ON r.id = i.room_id"
+/* STORE_LONGEST_SQL's fallback, written out in its text, is the API's limit. */
+_Static_assert(CORE_EVENT_DURATION_MAX_US == INT64_C(2678400000000),
+               "STORE_LONGEST_SQL falls back to CORE_EVENT_DURATION_MAX_US");
+
 /* i overlaps [$2, $3). */
 #define OVERLAPS_SQL(alias)                                                                   \
     alias ".starts_at < $3 AND " alias ".starts_at > $2 - " STORE_LONGEST_SQL " AND " alias   \
@@ -82,8 +86,7 @@ static int read_occurrences(struct store_stmt *st, struct arena *a, struct occur
     return rc;
 }
 
-/* $2 $3 the range, $5 $6 the page position, $7 the limit, $9 the
- * viewer. */
+/* $2 $3 the range, $5 $6 the page position, $7 the limit, $9 the viewer. */
 static void bind_range(struct store_stmt *st, int64_t from_us, int64_t to_us,
                        const struct store_page *page, int64_t viewer)
 {

@@ -20,8 +20,11 @@ enum { STORE_DONE = 0, STORE_ROW = 1 };
  * insert into event_instances).  Overlap queries bound the index scan with it: an occurrence
  * overlapping [from, to) starts after from - STORE_LONGEST_SQL, so "starts_at > from -
  * longest" turns a half-open scan of the (x, starts_at) index into a range as narrow as the
- * data allows (SQLite evaluates the subquery once per statement, in its snapshot). */
-#define STORE_LONGEST_SQL "(SELECT value FROM meta WHERE key = 'max_duration_us')"
+ * data allows (SQLite evaluates the subquery once per statement, in its snapshot).  Were the
+ * row ever missing, the API's limit (core/event.h CORE_EVENT_DURATION_MAX_US, 31 days) still
+ * bounds every occurrence: a wider scan, never a missed one. */
+#define STORE_LONGEST_SQL                                                                     \
+    "COALESCE((SELECT value FROM meta WHERE key = 'max_duration_us'), 2678400000000)"
 
 /* The cached statement for `sql`, reset and with its bindings cleared.  `sql` must be a
  * string literal (its address is the cache key).  Returns PL_OK or PL_EDB. */
