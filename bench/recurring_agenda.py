@@ -18,8 +18,6 @@ import datetime as dt
 import json
 import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +25,8 @@ import tempfile
 import time
 
 import requests
+
+from run import free_port, stop  # bench/run.py, beside this file
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 API = "/api/v1"
@@ -41,12 +41,6 @@ SERIES = {2: (8, "RRULE:FREQ=WEEKLY;COUNT=12"),
           15: (6, "RRULE:FREQ=WEEKLY;COUNT=10"),
           27: (4, "RRULE:FREQ=WEEKLY;UNTIL=20270430T000000Z")}
 BACKGROUND_WEEKS = [-3, -2, -1, 1, 2, 3]  # the same single events for both, at 08:00 and 18:00
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(binary, tmp):
@@ -76,15 +70,6 @@ def wait_ready(proc, base, tmp):
             pass
         time.sleep(0.05)
     sys.exit("planner did not become ready")
-
-
-def stop_server(proc):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class Client:
@@ -221,7 +206,7 @@ def main():
             items, counts = check_agendas(single, recurring)
             server, client = measure([single, recurring], args.requests)
         finally:
-            stop_server(proc)
+            stop(proc)
     rows = {"single": summary(server[single], client[single]),
             "recurring": summary(server[recurring], client[recurring])}
     ratio = {k: rows["recurring"][k] / rows["single"][k] for k in ("p50", "mean")}
