@@ -82,8 +82,9 @@ PL_MUST_CHECK int api_occurrence_page(struct http_request *rq, struct store_page
 void api_reply_occurrences(struct http_request *rq, const struct occurrence *occ, size_t n,
                            const struct store_page *page);
 
-/* Make every recurring series' occurrences exist up to at least `until` (and the configured
- * horizon ahead of now); range queries call it with their `to` before reading (api/events.c).
+/* Make every recurring series' occurrences exist up to at least `until` (and, for a write
+ * inside its transaction, `in_tx`, the configured horizon ahead of now); range queries call
+ * it with their `to` before reading (api/events.c).
  * `horizon` receives the instant all series are expanded to.  PL_EINVAL (field "to") past 20
  * years ahead. */
 PL_MUST_CHECK int api_materialize(struct http_request *rq, int64_t until, bool in_tx,

@@ -1,8 +1,11 @@
 """Recurring events through the API: room bookings of series, overrides kept or dropped when
 the series changes, this-and-following, the horizon and the explosion cap."""
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from conftest import assert_problem
+from helpers_events import db_rows, rfc3339
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +132,50 @@ def test_rules_that_explode_are_refused(server, ctx):
     r = create(server, ctx, start="2026-01-05T12:00:00Z", end="2026-01-05T12:01:00Z",
                recurrence=["RRULE:FREQ=HOURLY"])
     assert_problem(r, 422, "validation", "recurrence")
+
+
+def test_writes_materialise_a_month_past_the_horizon_and_reads_only_what_they_ask(make_server):
+    """docs/architecture.md, "Recurring events": a write needs every series expanded to the
+    horizon ahead of now (its room checks cover that far), a read only to the end of its range;
+    an extension goes 30 days past the need, so that it comes once a month, not every day."""
+    day = 86400 * 1_000_000
+    s = make_server(env={"PLANNER_RECURRENCE_HORIZON_DAYS": "60"}, workers=1, threads=2)
+    admin = s.admin_token()
+    s.create_user(admin, "horizon@example.org", "H")
+    t = s.login("horizon@example.org", "correct horse")
+    cal = s.request("GET", "/api/v1/calendars", token=t).json()["items"][0]["id"]
+    room = s.request("POST", "/api/v1/rooms", token=admin,
+                     json_body={"name": "Weekly", "capacity": 4}).json()["id"]
+
+    def meta():
+        return db_rows(s, "SELECT value FROM meta WHERE key = 'materialized_until'")[0][0]
+
+    now = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
+    start = now + timedelta(days=1)
+    r = s.request("POST", f"/api/v1/calendars/{cal}/events", token=t, json_body={
+        "title": "weekly", "time_zone": "UTC", "start": rfc3339(start),
+        "end": rfc3339(start + timedelta(hours=1)), "room_id": room,
+        "recurrence": ["RRULE:FREQ=WEEKLY"]})
+    assert r.status_code == 201, r.text
+    now_us = int(now.timestamp()) * 1_000_000
+    assert now_us + 90 * day <= meta() <= now_us + 93 * day
+    # In the month past the horizon the occurrences exist: the room is taken there.
+    slack = start + timedelta(weeks=10)  # 71 days ahead: past 60, within the extension
+    r = s.request("POST", f"/api/v1/calendars/{cal}/events", token=t, json_body={
+        "title": "single", "time_zone": "UTC", "start": rfc3339(slack),
+        "end": rfc3339(slack + timedelta(minutes=30)), "room_id": room})
+    assert r.status_code == 409, r.text
+    # A read inside what exists changes nothing; a read further out extends to its end + 30 days.
+    before = meta()
+    r = s.request("GET", "/api/v1/me/agenda", token=t,
+                  params={"from": rfc3339(start), "to": rfc3339(start + timedelta(days=7))})
+    assert r.status_code == 200, r.text
+    assert meta() == before
+    far = start + timedelta(weeks=40)
+    r = s.request("GET", "/api/v1/me/agenda", token=t,
+                  params={"from": rfc3339(far - timedelta(hours=1)),
+                          "to": rfc3339(far + timedelta(hours=2))})
+    assert r.status_code == 200, r.text
+    assert [o["start"] for o in r.json()["items"]] == [rfc3339(far)]
+    far_us = int((far + timedelta(hours=2)).timestamp()) * 1_000_000
+    assert far_us + 30 * day <= meta() <= far_us + 32 * day
