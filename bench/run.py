@@ -80,14 +80,14 @@ def stop(proc):
 
 # ---- HTTP set-up calls (few, so plain urllib is enough) -------------------------------------
 
-def call(base, method, path, token=None, body=None):
+def call(base, method, path, token=None, body=None, timeout=30):
     data = None if body is None else json.dumps(body).encode()
     rq = urllib.request.Request(base + path, data=data, method=method)
     if token:
         rq.add_header("Authorization", f"Bearer {token}")
     if data is not None:
         rq.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(rq, timeout=30) as r:
+    with urllib.request.urlopen(rq, timeout=timeout) as r:
         return json.loads(r.read() or b"null")
 
 
@@ -112,6 +112,24 @@ def make_plan(base, port, users, path):
     with open(path, "w") as f:
         json.dump(plan, f)
     return plan
+
+
+def first_write(base, plan_path):
+    """Create and delete one event, outside the measurements, and return the create's time in
+    seconds.  A data set seeded on an earlier day needs every recurring series extended to the
+    horizon ahead of today, which the first write does (docs/architecture.md, "Recurring
+    events"); that once-a-month cost is reported on its own instead of landing in a phase."""
+    with open(plan_path) as f:
+        u = json.load(f)["users"][0]
+    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=3)
+    body = {"title": "bench warm-up", "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end": (start + dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    t0 = time.monotonic()
+    ev = call(base, "POST", f"/api/v1/calendars/{u['calendar_id']}/events", u["token"], body,
+              timeout=600)
+    took = time.monotonic() - t0
+    call(base, "DELETE", f"/api/v1/events/{ev['id']}", u["token"])
+    return took
 
 
 # ---- processes ------------------------------------------------------------------------------
@@ -338,6 +356,8 @@ def main():
         plan = os.path.join(work, "plan.json")
         log("logging in 200 users")
         make_plan(planner.base, planner.port, bench_users(1), plan)
+        result["first_write_s"] = first_write(planner.base, plan)
+        log(f"first write (extends the series' horizon): {result['first_write_s']:.2f} s")
         out = os.path.join(work, "out.json")
         for c in conns:
             log(f"{c} connections: nginx ceiling")
@@ -400,10 +420,13 @@ def data_size_point(args, scale, work, out):
         plan = os.path.join(work, f"plan-x{scale}.json")
         log(f"scale {scale}: logging in 200 users")
         make_plan(planner.base, planner.port, bench_users(scale), plan)
+        first = first_write(planner.base, plan)
+        log(f"scale {scale}: first write (extends the series' horizon) {first:.2f} s")
         log(f"scale {scale}: 1 connection, W200 mix")
         r = driver(args.build, out, ["--plan", plan, "--connections", 1,
                                      "--duration", args.duration, "--warmup", args.warmup])
         r["db_bytes"] = os.path.getsize(db)
+        r["first_write_s"] = first
         return r
     finally:
         planner.close()
@@ -517,18 +540,22 @@ def report(r, base, name):
         L += ["", "## Latency against data size (1 connection, W200 mix)", "",
               "p50 as the client sees it, and in brackets the mean time inside the server "
               "(Server-Timing), which does not include the loopback and wake-up time that "
-              "varies from one phase of a run to the next.", "",
+              "varies from one phase of a run to the next.  The first write, before the "
+              "measurement, extends every recurring series to the horizon ahead of today "
+              "(the data set was seeded for an earlier \"now\"): once a month in service.", "",
               "| data set | database | agenda p50 ms | free/busy p50 ms | find-time p50 ms | "
-              "all ops p50 ms |", "|---|---:|---:|---:|---:|---:|"]
+              "all ops p50 ms | first write s |", "|---|---:|---:|---:|---:|---:|---:|"]
 
         def cell(op):
-            o = v["ops"][op]
+            o = v["ops"].get(op)
+            if o is None:  # no answer of that kind in the phase: shown, not hidden
+                return "-"
             return f"{fmt(o['p50_ms'], 3)} ({fmt(o.get('server_total_ms_mean'), 3)})"
         for s in scales:
             v = sc[s]
             L.append(f"| W200 x{s} | {v['db_bytes'] / 1e6:.0f} MB | {cell('agenda')} | "
                      f"{cell('freebusy')} | {cell('find_time')} | "
-                     f"{fmt(v['overall']['p50_ms'], 3)} |")
+                     f"{fmt(v['overall']['p50_ms'], 3)} | {fmt(v.get('first_write_s'), 2)} |")
     # Targets (issue 5), each met or not, from the figures above.
     t = TARGETS
     rows = [("W200 mix at 64 connections", f">= {t['mix_rps_64']} req/s",
@@ -543,7 +570,7 @@ def report(r, base, name):
              u["cpu_pct_of_one_core"], lambda v: v <= t["open_cpu_pct"], "{:.2f} %"),
             ("RSS at 100 req/s", f"<= {t['open_rss_mb']} MB", u["peak_rss_mb"],
              lambda v: v <= t["open_rss_mb"], "{:.1f} MB")]
-    if 1 in sc and 100 in sc:
+    if 1 in sc and 100 in sc and "agenda" in sc[1]["ops"] and "agenda" in sc[100]["ops"]:
         rows.append(("agenda p50 x100 / W200", f"<= {t['agenda_scale_ratio']}x",
                      sc[100]["ops"]["agenda"]["p50_ms"] / sc[1]["ops"]["agenda"]["p50_ms"],
                      lambda v: v <= t["agenda_scale_ratio"], "{:.2f}x"))
