@@ -1,9 +1,11 @@
-/* The API as http/ sees it: the route table and the authentication hook. */
+/* The API as http/ sees it: the route table, the authentication hook and the horizon's
+ * upkeep. */
 #ifndef PLANNER_API_API_H
 #define PLANNER_API_API_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "http/router.h"
@@ -20,5 +22,12 @@ void api_idempotency_end(struct http_request *rq);
 /* Resolve the request's bearer token into rq->user_id, session_id and role.  PL_EAUTH (401)
  * when it is missing, malformed, unknown, expired or its user is deactivated. */
 PL_MUST_CHECK int api_authenticate(struct http_request *rq, struct pl_error *err);
+
+/* Keep every series expanded comfortably past the horizon ahead of now, off the request path:
+ * when what exists reaches less than half of EXTEND_SLACK_DAYS (30) past the horizon, extend
+ * every series to 30 days past it, 100 series per transaction.  Each worker's idle thread
+ * calls it on a connection of its own (http/server.c), so that requests find the work done. */
+PL_MUST_CHECK int api_materialize_ahead(struct store *db, const struct config *cfg,
+                                        int64_t now_us, struct pl_error *err);
 
 #endif

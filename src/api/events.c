@@ -1,6 +1,7 @@
 /* Events: create, read, change, delete, RSVP, the calendar and agenda listings, and the
  * occurrence representation the room and agenda listings share.  Every write runs in one
  * transaction with its room check and the notifications it causes. */
+#include "api/api.h"
 #include "api/internal.h"
 
 #include "arena.h"
@@ -676,7 +677,7 @@ static int64_t *occurrence_ends(struct arena *a, const struct event *ev, const i
 }
 
 /* Extend one series' occurrences from its own horizon to `until`. */
-static int extend_series(struct http_request *rq, struct arena *a, const struct event *s,
+static int extend_series(struct store *db, struct arena *a, const struct event *s,
                          int64_t until, struct pl_error *err)
 {
     int64_t *starts;
@@ -684,7 +685,7 @@ static int extend_series(struct http_request *rq, struct arena *a, const struct 
     int rc = expand_all(a, s, s->updated_us, until, &starts, &n, err);
     if (rc < 0)
         return rc;
-    return store_events_extend(rq->db, s->id, starts, occurrence_ends(a, s, starts, n), n, until,
+    return store_events_extend(db, s->id, starts, occurrence_ends(a, s, starts, n), n, until,
                                a, err);
 }
 
@@ -721,7 +722,7 @@ int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t 
         size_t n;
         rc = store_events_series_to_extend(rq->db, want, 100, a, &batch, &n, err);
         for (size_t i = 0; rc == PL_OK && i < n; i++)
-            rc = extend_series(rq, a, &batch[i], want, err);
+            rc = extend_series(rq->db, a, &batch[i], want, err);
         arena_free(a);
         if (rc < 0 || n == 0)
             break;
@@ -732,6 +733,36 @@ int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t 
         rc = rc < 0 ? (store_rollback(rq->db), rc) : store_commit(rq->db, err);
     *horizon = want;
     return rc;
+}
+
+int api_materialize_ahead(struct store *db, const struct config *cfg, int64_t now_us,
+                          struct pl_error *err)
+{
+    int64_t meta, ahead = now_us + (int64_t)cfg->recurrence_horizon_days * DAY_US;
+    int rc = store_meta_get(db, "materialized_until", &meta, err);
+    if (rc < 0 || meta >= ahead + EXTEND_SLACK_DAYS / 2 * DAY_US)
+        return rc;
+    int64_t want = (ahead / DAY_US + 1 + EXTEND_SLACK_DAYS) * DAY_US;
+    /* One short transaction per batch of series: each records how far it reaches, so a batch
+     * that commits is never redone, and writers wait for one batch at most. */
+    for (;;) {
+        struct arena *a = arena_new(64 * 1024);
+        struct event *batch;
+        size_t n = 0;
+        if ((rc = store_begin(db, err)) == PL_OK) {
+            rc = store_events_series_to_extend(db, want, 100, a, &batch, &n, err);
+            for (size_t i = 0; rc == PL_OK && i < n; i++)
+                rc = extend_series(db, a, &batch[i], want, err);
+            /* The last, empty batch moves the server-wide mark, never backwards. */
+            if (rc == PL_OK && n == 0 && (rc = store_meta_get(db, "materialized_until", &meta,
+                                                              err)) == PL_OK && meta < want)
+                rc = store_meta_set(db, "materialized_until", want, err);
+            rc = rc < 0 ? (store_rollback(db), rc) : store_commit(db, err);
+        }
+        arena_free(a);
+        if (rc < 0 || n == 0)
+            return rc;
+    }
 }
 
 /* Rebuild the occurrences of `ev` (a series up to `horizon`, from `starts` when the caller

@@ -432,8 +432,9 @@ int http_server_run(const struct config *cfg, int listen_fd)
     sigaddset(&set, SIGINT);
     pid_t parent = getppid();
     struct timespec tick = {1, 0};
-    /* This thread is otherwise idle: it checkpoints the WAL once a second (store_checkpoint
-     * says why), on a connection of its own. */
+    /* This thread is otherwise idle: on a connection of its own it checkpoints the WAL once a
+     * second (store_checkpoint says why) and keeps recurring series expanded ahead of the
+     * horizon (api_materialize_ahead), a cheap look at one row unless they need it. */
     struct pl_error err = {0};
     struct store *checkpointer = store_open(cfg->database, &err);
     if (checkpointer == NULL)
@@ -446,7 +447,11 @@ int http_server_run(const struct config *cfg, int listen_fd)
             log_msg(LOG_WARN, "the master went away; stopping");
             break;
         }
-        if (checkpointer != NULL && store_checkpoint(checkpointer, &err) < 0)
+        if (checkpointer == NULL)
+            continue;
+        if (api_materialize_ahead(checkpointer, cfg, clock_now_us(), &err) < 0)
+            log_msg(LOG_WARN, "extending recurring events: %s", err.detail);
+        if (store_checkpoint(checkpointer, &err) < 0)
             log_msg(LOG_DEBUG, "checkpoint: %s", err.detail);
     }
     store_close(checkpointer);

@@ -1,11 +1,13 @@
 """Recurring events through the API: room bookings of series, overrides kept or dropped when
 the series changes, this-and-following, the horizon and the explosion cap."""
+import sqlite3
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from conftest import assert_problem
-from helpers_events import db_rows, rfc3339
+from helpers_events import db_path, db_rows, rfc3339
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +181,55 @@ def test_writes_materialise_a_month_past_the_horizon_and_reads_only_what_they_as
     assert [o["start"] for o in r.json()["items"]] == [rfc3339(far)]
     far_us = int((far + timedelta(hours=2)).timestamp()) * 1_000_000
     assert far_us + 30 * day <= meta() <= far_us + 32 * day
+
+
+def test_each_worker_keeps_the_series_expanded_ahead_in_the_background(make_server):
+    """As days pass, the occurrences between the old reach and the horizon are added by each
+    worker's idle thread, in short transactions, not by the first request that needs them
+    (api_materialize_ahead).  Time passing is played by moving the reach back in the
+    database, as if it had been materialised weeks ago."""
+    day = 86400 * 1_000_000
+    s = make_server(env={"PLANNER_RECURRENCE_HORIZON_DAYS": "60"}, workers=1, threads=2)
+    admin = s.admin_token()
+    s.create_user(admin, "ahead@example.org", "A")
+    t = s.login("ahead@example.org", "correct horse")
+    cal = s.request("GET", "/api/v1/calendars", token=t).json()["items"][0]["id"]
+    now = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
+    start = now + timedelta(days=1)
+    r = s.request("POST", f"/api/v1/calendars/{cal}/events", token=t, json_body={
+        "title": "weekly", "time_zone": "UTC", "start": rfc3339(start),
+        "end": rfc3339(start + timedelta(hours=1)), "recurrence": ["RRULE:FREQ=WEEKLY"]})
+    assert r.status_code == 201, r.text
+    series = r.json()["id"]
+    now_us = int(now.timestamp()) * 1_000_000
+    back = now_us + 40 * day
+    con = sqlite3.connect(db_path(s), timeout=10)
+    try:
+        con.execute("PRAGMA foreign_keys = ON")
+        with con:
+            con.execute("UPDATE meta SET value = ? WHERE key = 'materialized_until'", (back,))
+            con.execute("UPDATE events SET materialized_until = ? WHERE id = ?", (back, series))
+            con.execute("DELETE FROM event_instances WHERE event_id = ? AND starts_at >= ?",
+                        (series, back))
+    finally:
+        con.close()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        reach = db_rows(s, "SELECT value FROM meta WHERE key = 'materialized_until'")[0][0]
+        if reach > back:
+            break
+        time.sleep(0.2)
+    assert now_us + 90 * day <= reach <= now_us + 93 * day
+    assert db_rows(s, "SELECT materialized_until FROM events WHERE id = ?",
+                   (series,))[0][0] == reach
+    # The re-added occurrences are whole: listed, and in their owner's agenda.
+    later = start + timedelta(weeks=8)  # 57 days ahead: past the moved-back reach
+    r = s.request("GET", "/api/v1/me/agenda", token=t,
+                  params={"from": rfc3339(later - timedelta(hours=1)),
+                          "to": rfc3339(later + timedelta(hours=2))})
+    assert r.status_code == 200, r.text
+    assert [o["start"] for o in r.json()["items"]] == [rfc3339(later)]
+    weeks = db_rows(s, "SELECT COUNT(*) FROM event_instances WHERE event_id = ? AND starts_at"
+                    " >= ? AND starts_at < ?", (series, back, reach))[0][0]
+    assert weeks == len([w for w in range(60) if back <= int((start + timedelta(weeks=w))
+                                                            .timestamp()) * 1_000_000 < reach])
