@@ -24,9 +24,10 @@ void api_idempotency_end(struct http_request *rq);
 PL_MUST_CHECK int api_authenticate(struct http_request *rq, struct pl_error *err);
 
 /* Keep every series expanded comfortably past the horizon ahead of now, off the request path:
- * when what exists reaches less than half of EXTEND_SLACK_DAYS (30) past the horizon, extend
- * every series to 30 days past it, 100 series per transaction.  Each worker's idle thread
- * calls it on a connection of its own (http/server.c), so that requests find the work done. */
+ * when what exists reaches less than 15 days past the horizon, extend every series to 30 days
+ * past it, 100 series per transaction and at most 1,000 per call.  Each worker's idle thread
+ * calls it once a second on a connection of its own (http/server.c), so that requests find
+ * the work done. */
 PL_MUST_CHECK int api_materialize_ahead(struct store *db, const struct config *cfg,
                                         int64_t now_us, struct pl_error *err);
 

@@ -689,7 +689,7 @@ static int extend_series(struct store *db, struct arena *a, const struct event *
                                a, err);
 }
 
-enum { EXTEND_SLACK_DAYS = 30 };
+enum { EXTEND_SLACK_DAYS = 30, AHEAD_BATCHES = 10 };
 
 int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t *horizon,
                     struct pl_error *err)
@@ -744,8 +744,10 @@ int api_materialize_ahead(struct store *db, const struct config *cfg, int64_t no
         return rc;
     int64_t want = (ahead / DAY_US + 1 + EXTEND_SLACK_DAYS) * DAY_US;
     /* One short transaction per batch of series: each records how far it reaches, so a batch
-     * that commits is never redone, and writers wait for one batch at most. */
-    for (;;) {
+     * that commits is never redone, and writers wait for one batch at most.  At most
+     * AHEAD_BATCHES per call, so that the caller's loop (checkpoints, SIGTERM) goes on; the
+     * next call carries on where this one stopped. */
+    for (int b = 0; b < AHEAD_BATCHES; b++) {
         struct arena *a = arena_new(64 * 1024);
         struct event *batch;
         size_t n = 0;
@@ -763,6 +765,7 @@ int api_materialize_ahead(struct store *db, const struct config *cfg, int64_t no
         if (rc < 0 || n == 0)
             return rc;
     }
+    return PL_OK;
 }
 
 /* Rebuild the occurrences of `ev` (a series up to `horizon`, from `starts` when the caller
