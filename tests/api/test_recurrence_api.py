@@ -136,16 +136,26 @@ def test_rules_that_explode_are_refused(server, ctx):
     assert_problem(r, 422, "validation", "recurrence")
 
 
-def test_writes_materialise_a_month_past_the_horizon_and_reads_only_what_they_ask(make_server):
-    """docs/architecture.md, "Recurring events": a write needs every series expanded to the
-    horizon ahead of now (its room checks cover that far), a read only to the end of its range;
-    an extension goes 30 days past the need, so that it comes once a month, not every day."""
-    day = 86400 * 1_000_000
+DAY_US = 86400 * 1_000_000
+
+
+def short_horizon_server(make_server):
+    """A server of its own with a 60-day horizon, its administrator's token, and a member's
+    token and default calendar."""
     s = make_server(env={"PLANNER_RECURRENCE_HORIZON_DAYS": "60"}, workers=1, threads=2)
     admin = s.admin_token()
     s.create_user(admin, "horizon@example.org", "H")
     t = s.login("horizon@example.org", "correct horse")
     cal = s.request("GET", "/api/v1/calendars", token=t).json()["items"][0]["id"]
+    return s, admin, t, cal
+
+
+def test_writes_materialise_a_month_past_the_horizon_and_reads_only_what_they_ask(make_server):
+    """docs/architecture.md, "Recurring events": a write needs every series expanded to the
+    horizon ahead of now (its room checks cover that far), a read only to the end of its range;
+    an extension goes 30 days past the need, so that it comes once a month, not every day."""
+    day = DAY_US
+    s, admin, t, cal = short_horizon_server(make_server)
     room = s.request("POST", "/api/v1/rooms", token=admin,
                      json_body={"name": "Weekly", "capacity": 4}).json()["id"]
 
@@ -188,12 +198,8 @@ def test_each_worker_keeps_the_series_expanded_ahead_in_the_background(make_serv
     worker's idle thread, in short transactions, not by the first request that needs them
     (api_materialize_ahead).  Time passing is played by moving the reach back in the
     database, as if it had been materialised weeks ago."""
-    day = 86400 * 1_000_000
-    s = make_server(env={"PLANNER_RECURRENCE_HORIZON_DAYS": "60"}, workers=1, threads=2)
-    admin = s.admin_token()
-    s.create_user(admin, "ahead@example.org", "A")
-    t = s.login("ahead@example.org", "correct horse")
-    cal = s.request("GET", "/api/v1/calendars", token=t).json()["items"][0]["id"]
+    day = DAY_US
+    s, _, t, cal = short_horizon_server(make_server)
     now = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
     start = now + timedelta(days=1)
     r = s.request("POST", f"/api/v1/calendars/{cal}/events", token=t, json_body={
