@@ -64,10 +64,11 @@ static void write_when(struct http_json *w, int64_t us, bool all_day, const char
 {
     struct core_civil c;
     char text[CORE_TIME_TEXT_MAX];
-    if (all_day && core_tz_from_utc(tz, us, &c, NULL, NULL) == PL_OK)
-        snprintf(text, sizeof text, "%04d-%02d-%02d", c.year, c.month, c.day);
-    else
-        core_time_format(us, text);
+    if (!all_day || core_tz_from_utc(tz, us, &c, NULL, NULL) != PL_OK) {
+        api_time_write(w, us);
+        return;
+    }
+    snprintf(text, sizeof text, "%04d-%02d-%02d", c.year, c.month, c.day);
     http_json_string(w, text);
 }
 
@@ -689,6 +690,20 @@ static int extend_series(struct store *db, struct arena *a, const struct event *
                                a, err);
 }
 
+/* Extend up to 100 of the series that reach less far than `want`; *n says how many there
+ * were (0: none left). */
+static int extend_batch(struct store *db, int64_t want, size_t *n, struct pl_error *err)
+{
+    struct arena *a = arena_new(64 * 1024);
+    struct event *batch;
+    *n = 0;
+    int rc = store_events_series_to_extend(db, want, 100, a, &batch, n, err);
+    for (size_t i = 0; rc == PL_OK && i < *n; i++)
+        rc = extend_series(db, a, &batch[i], want, err);
+    arena_free(a);
+    return rc;
+}
+
 enum { EXTEND_SLACK_DAYS = 30, AHEAD_BATCHES = 10 };
 
 /* How far an extension for `need` goes: EXTEND_SLACK_DAYS further, in whole days, so that the
@@ -722,13 +737,8 @@ int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t 
     if (!in_tx && (rc = store_begin(rq->db, err)) < 0)
         return rc;
     for (;;) {
-        struct arena *a = arena_new(64 * 1024);
-        struct event *batch;
         size_t n;
-        rc = store_events_series_to_extend(rq->db, want, 100, a, &batch, &n, err);
-        for (size_t i = 0; rc == PL_OK && i < n; i++)
-            rc = extend_series(rq->db, a, &batch[i], want, err);
-        arena_free(a);
+        rc = extend_batch(rq->db, want, &n, err);
         if (rc < 0 || n == 0)
             break;
     }
@@ -753,20 +763,15 @@ int api_materialize_ahead(struct store *db, const struct config *cfg, int64_t no
      * AHEAD_BATCHES per call, so that the caller's loop (checkpoints, SIGTERM) goes on; the
      * next call carries on where this one stopped. */
     for (int b = 0; b < AHEAD_BATCHES; b++) {
-        struct arena *a = arena_new(64 * 1024);
-        struct event *batch;
         size_t n = 0;
-        if ((rc = store_begin(db, err)) == PL_OK) {
-            rc = store_events_series_to_extend(db, want, 100, a, &batch, &n, err);
-            for (size_t i = 0; rc == PL_OK && i < n; i++)
-                rc = extend_series(db, a, &batch[i], want, err);
-            /* The last, empty batch moves the server-wide mark, never backwards. */
-            if (rc == PL_OK && n == 0 && (rc = store_meta_get(db, "materialized_until", &meta,
-                                                              err)) == PL_OK && meta < want)
-                rc = store_meta_set(db, "materialized_until", want, err);
-            rc = rc < 0 ? (store_rollback(db), rc) : store_commit(db, err);
-        }
-        arena_free(a);
+        if ((rc = store_begin(db, err)) < 0)
+            return rc;
+        rc = extend_batch(db, want, &n, err);
+        /* The last, empty batch moves the server-wide mark, never backwards. */
+        if (rc == PL_OK && n == 0 &&
+            (rc = store_meta_get(db, "materialized_until", &meta, err)) == PL_OK && meta < want)
+            rc = store_meta_set(db, "materialized_until", want, err);
+        rc = rc < 0 ? (store_rollback(db), rc) : store_commit(db, err);
         if (rc < 0 || n == 0)
             return rc;
     }

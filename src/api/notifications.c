@@ -1,7 +1,6 @@
 /* In-app notifications: the due ones, newest first, and marking them read. */
 #include "api/internal.h"
 
-#include "core/time.h"
 #include "http/json.h"
 #include "store/notifications.h"
 
@@ -12,13 +11,10 @@
 /* An instant, or null for 0. */
 static void write_time(struct http_json *w, int64_t us)
 {
-    char text[CORE_TIME_TEXT_MAX];
-    if (us == 0) {
+    if (us == 0)
         http_json_null(w);
-        return;
-    }
-    core_time_format(us, text);
-    http_json_string(w, text);
+    else
+        api_time_write(w, us);
 }
 
 /* One notification, written straight into the listing (http/json.h says why). */

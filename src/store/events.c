@@ -558,7 +558,8 @@ int store_events_extend(struct store *db, int64_t series_id, const int64_t *star
                         struct arena *a, struct pl_error *err)
 {
     /* Only the new occurrences get their users: re-running the index over the whole series
-     * made each day's extension cost every series' every occurrence (minutes at W200 x100). */
+     * made each extension cost every occurrence of every series (the first request of a day
+     * on W200 x10: 7.9 s, 2.2 s with this). */
     static const char index_new[] = INDEX_USERS_SQL("1", " AND i.starts_at >= $2");
     struct store_stmt *st;
     int rc = store_stmt(db, index_series, &st, err);
