@@ -235,6 +235,11 @@ static void dispatch_route(struct http_request *rq, const char *method)
             http_fail(rq, 503, NULL, "the database is unavailable");
             return;
         }
+        /* One snapshot for the request's reads, until it writes (store_begin) or ends. */
+        if (store_snapshot(rq->db, &err) < 0) {
+            http_reply_error(rq, &err);
+            return;
+        }
         if (api_authenticate(rq, &err) < 0) {
             http_reply_error(rq, &err);
             return;

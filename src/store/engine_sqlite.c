@@ -41,6 +41,7 @@ struct store {
     char *plan;
     size_t plan_len, plan_cap;
     bool holds_writer_lock; /* between store_begin and store_commit / store_rollback */
+    bool in_snapshot;       /* between store_snapshot and store_release / store_begin */
 };
 
 /* The writers of one process queue on this mutex before BEGIN IMMEDIATE, so that a thread
@@ -399,11 +400,44 @@ int64_t store_changes(struct store *db)
     return sqlite3_changes64(db->db);
 }
 
+/* BEGIN or COMMIT of a request's snapshot: statements of the engine's own, not counted in the
+ * request's queries. */
+static int run_bare(struct store *db, const char *sql, struct pl_error *err)
+{
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    rc = sqlite3_step(st->st);
+    sqlite3_reset(st->st);
+    return rc == SQLITE_DONE ? PL_OK : db_error(db, rc, "snapshot", err);
+}
+
+int store_snapshot(struct store *db, struct pl_error *err)
+{
+    static const char sql[] = "BEGIN";
+    if (db->in_snapshot || !sqlite3_get_autocommit(db->db))
+        return PL_OK;
+    int rc = run_bare(db, sql, err);
+    db->in_snapshot = rc == PL_OK;
+    return rc;
+}
+
 void store_release(struct store *db)
 {
+    static const char sql[] = "COMMIT";
     for (size_t i = 0; i < db->ncache; i++)
         if (sqlite3_stmt_busy(db->cache[i].st->st))
             sqlite3_reset(db->cache[i].st->st);
+    if (db->in_snapshot) {
+        db->in_snapshot = false;
+        struct pl_error ignored = {0};
+        /* Ending a read transaction takes no lock; should COMMIT fail all the same, roll
+         * back, so that the connection never keeps an old snapshot. */
+        if (!sqlite3_get_autocommit(db->db) && run_bare(db, sql, &ignored) < 0 &&
+            !sqlite3_get_autocommit(db->db))
+            (void)sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+    }
 }
 
 static void writer_unlock(struct store *db)

@@ -60,6 +60,11 @@ PL_MUST_CHECK int store_bulk(struct store *db, bool on, struct pl_error *err);
  * does it after every request) and store_begin does it before taking the write lock. */
 void store_release(struct store *db);
 
+/* Open a read transaction that lasts until store_release or store_begin: every read of the
+ * request between them sees one state of the database, and pays SQLite's per-transaction
+ * work (the shared-memory read lock, the WAL header check) once, not once per statement. */
+PL_MUST_CHECK int store_snapshot(struct store *db, struct pl_error *err);
+
 /* Diagnostics: while capture is on, the query plan of every statement the connection runs
  * (SQLite's EXPLAIN QUERY PLAN, "; "-separated steps, one line per statement) is appended to a
  * buffer that store_plan_get returns (owned by the connection, valid until the next call).

@@ -405,3 +405,47 @@ Test(store_engine, deactivation_seen_by_other_connection)
     store_close(b);
     remove_file_pair();
 }
+
+/* store_snapshot: every read until store_release sees one state of the database, whatever
+ * another connection commits meanwhile; a write (store_begin) ends the snapshot and sees the
+ * latest state, and after store_release reads see it too. */
+Test(store_engine, snapshot_holds_until_release_or_write)
+{
+    struct store *a, *b;
+    open_file_pair(&a, &b);
+    struct pl_error err = {0};
+    struct arena *ar = arena_new(0);
+    struct user u = {.email = "snap@example.org", .name = "Before", .time_zone = "UTC"};
+    cr_assert(eq(int, store_users_create(a, &u, "hash", 1, &err), PL_OK), "%s", err.detail);
+
+    struct user got;
+    struct store_user_patch rename = {.name = "After", .role = -1, .active = -1};
+    cr_assert(eq(int, store_snapshot(a, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_users_get(a, u.id, ar, &got, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_users_update(b, u.id, &rename, -1, 2, ar, &got, &err), PL_OK), "%s",
+              err.detail);
+    cr_assert(eq(int, store_users_get(a, u.id, ar, &got, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(str, (char *)got.name, "Before"), "a read inside the snapshot saw a later commit");
+    store_release(a);
+    cr_assert(eq(int, store_users_get(a, u.id, ar, &got, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(str, (char *)got.name, "After"), "the snapshot outlived store_release");
+
+    /* A write inside a snapshot: store_begin ends it (a stale snapshot could not take the
+     * write lock) and the write applies to the latest state. */
+    cr_assert(eq(int, store_snapshot(a, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_users_get(a, u.id, ar, &got, &err), PL_OK), "%s", err.detail);
+    struct store_user_patch third = {.name = "Third", .role = -1, .active = -1};
+    cr_assert(eq(int, store_users_update(b, u.id, &third, -1, 3, ar, &got, &err), PL_OK), "%s",
+              err.detail);
+    struct store_user_patch fourth = {.name = "Fourth", .role = -1, .active = -1};
+    int rc = store_users_update(a, u.id, &fourth, 3, 4, ar, &got, &err);
+    cr_expect(eq(int, rc, PL_OK), "write inside a snapshot: %s", err.detail);
+    store_release(a);
+    cr_assert(eq(int, store_users_get(b, u.id, ar, &got, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(str, (char *)got.name, "Fourth"));
+
+    arena_free(ar);
+    store_close(a);
+    store_close(b);
+    remove_file_pair();
+}
