@@ -14,17 +14,21 @@
     "CASE WHEN c.owner_id = $9 THEN 4 ELSE COALESCE((SELECT CASE s.role WHEN 'write' THEN 3"  \
     " WHEN 'read' THEN 2 ELSE 1 END FROM calendar_shares s WHERE s.calendar_id = c.id"        \
     " AND s.user_id = $9), 0) END"
-#define PARTICIPANT_SQL                                                                       \
-    "EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = e.id AND p.user_id = $9)"
+/* Whether the viewer $9 takes part in the event whose id is `ev`. */
+#define PARTICIPANT_OF(ev)                                                                    \
+    "EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = " ev " AND p.user_id = $9)"
+#define PARTICIPANT_SQL PARTICIPANT_OF("e.id")
 
-/* $9 is the viewer in every occurrence query. */
-#define OCCURRENCE_COLUMNS                                                                    \
-    "i.id, i.event_id, e.calendar_id, e.organizer_id, i.recurrence_id, i.starts_at,"          \
-    " i.ends_at, e.title, e.location, e.time_zone, e.all_day, e.visibility, i.status,"        \
-    " i.room_id, r.name, " ACCESS_SQL ", " PARTICIPANT_SQL ", COALESCE(e.parent_id, e.id)"
+/* $9 is the viewer in every occurrence query.  An occurrence carries what listings show of
+ * its event (migration 011), so that a listing reads no events row; whether the viewer takes
+ * part is `participant`, an expression (an agenda has it in user_instances). */
+#define OCCURRENCE_COLUMNS_WITH(participant)                                                  \
+    "i.id, i.event_id, i.calendar_id, i.organizer_id, i.recurrence_id, i.starts_at,"          \
+    " i.ends_at, i.title, i.location, i.time_zone, i.all_day, i.visibility, i.status,"        \
+    " i.room_id, r.name, " ACCESS_SQL ", " participant ", i.series_id"
+#define OCCURRENCE_COLUMNS OCCURRENCE_COLUMNS_WITH(PARTICIPANT_OF("i.event_id"))
 #define OCCURRENCE_JOINS                                                                      \
-    " JOIN events e ON e.id = i.event_id JOIN calendars c ON c.id = e.calendar_id"            \
-    " LEFT JOIN rooms r ON r.id = i.room_id"
+    " JOIN calendars c ON c.id = i.calendar_id LEFT JOIN rooms r ON r.id = i.room_id"
 /* STORE_LONGEST_SQL's fallback, written out in its text, is the API's limit. */
 _Static_assert(CORE_EVENT_DURATION_MAX_US == INT64_C(2678400000000),
                "STORE_LONGEST_SQL falls back to CORE_EVENT_DURATION_MAX_US");
@@ -119,7 +123,8 @@ int store_events_agenda(struct store *db, int64_t user_id, int64_t from_us, int6
                         const struct store_page *page, struct arena *a, struct occurrence **out,
                         size_t *n, struct pl_error *err)
 {
-    static const char sql[] = "SELECT " OCCURRENCE_COLUMNS " FROM user_instances ui"
+    static const char sql[] = "SELECT " OCCURRENCE_COLUMNS_WITH("ui.participant")
+                              " FROM user_instances ui"
                               " JOIN event_instances i ON i.id = ui.instance_id" OCCURRENCE_JOINS
                               " WHERE ui.user_id = $1 AND " OVERLAPS_SQL("ui")
                               AFTER_SQL("ui.starts_at", "ui.instance_id")
@@ -451,25 +456,33 @@ int store_events_set_reminders(struct store *db, int64_t event_id, const int *mi
  * limits the people to those `filter` (on user_id) keeps, and the occurrences to those
  * `instances` (on i) keeps. */
 #define INDEX_USERS_SQL(filter, instances)                                                    \
-    "INSERT OR IGNORE INTO user_instances (user_id, starts_at, instance_id, ends_at, busy)"   \
-    " SELECT w.user_id, i.starts_at, i.id, i.ends_at,"                                        \
+    "INSERT OR IGNORE INTO user_instances (user_id, starts_at, instance_id, ends_at, busy,"  \
+    " participant) SELECT w.user_id, i.starts_at, i.id, i.ends_at,"                           \
     "  CASE WHEN i.status = 'cancelled' OR w.claim = 3 THEN 0"                                \
-    "       WHEN i.status = 'tentative' OR w.claim = 2 THEN 2 ELSE 1 END"                     \
-    " FROM event_instances i, (SELECT user_id, MIN(claim) AS claim FROM ("                    \
-    "    SELECT c.owner_id AS user_id, 1 AS claim FROM events e"                              \
+    "       WHEN i.status = 'tentative' OR w.claim = 2 THEN 2 ELSE 1 END, w.participant"      \
+    " FROM event_instances i, (SELECT user_id, MIN(claim) AS claim,"                          \
+    "    MAX(participant) AS participant FROM ("                                              \
+    "    SELECT c.owner_id AS user_id, 1 AS claim, 0 AS participant FROM events e"            \
     "    JOIN calendars c ON c.id = e.calendar_id WHERE e.id = $1"                            \
     "    UNION ALL SELECT user_id, CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2"  \
-    "    ELSE 1 END FROM event_participants WHERE event_id = $1 AND user_id IS NOT NULL)"     \
+    "    ELSE 1 END, 1 FROM event_participants WHERE event_id = $1 AND user_id IS NOT NULL)"  \
     "  WHERE " filter " GROUP BY user_id) w"                                                  \
     " WHERE i.event_id = $1" instances
 static const char index_users[] = INDEX_USERS_SQL("1", "");
 
 /* A series' occurrences from a list of starts ($2) and optional ends ($3, by position),
  * skipping those an override replaces. */
+#define INSTANCE_COLUMNS                                                                      \
+    "event_id, calendar_id, room_id, recurrence_id, starts_at, ends_at, status, series_id,"   \
+    " organizer_id, title, location, time_zone, all_day, visibility"
+/* What an occurrence copies of its event `e` (migration 011), after status. */
+#define INSTANCE_SHOWN_SQL                                                                    \
+    " COALESCE(e.parent_id, e.id), e.organizer_id, e.title, e.location, e.time_zone,"         \
+    " e.all_day, e.visibility"
 static const char index_series[] =
-    "INSERT INTO event_instances (event_id, calendar_id, room_id, recurrence_id, starts_at,"
-    " ends_at, status) SELECT e.id, e.calendar_id, e.room_id, s.value, s.value,"
-    " COALESCE(t.value, s.value + (e.ends_at - e.starts_at)), e.status"
+    "INSERT INTO event_instances (" INSTANCE_COLUMNS ") SELECT e.id, e.calendar_id,"
+    " e.room_id, s.value, s.value, COALESCE(t.value, s.value + (e.ends_at - e.starts_at)),"
+    " e.status," INSTANCE_SHOWN_SQL
     " FROM events e, json_each($2) s LEFT JOIN json_each($3) t ON t.key = s.key"
     " WHERE e.id = $1 AND NOT EXISTS (SELECT 1 FROM events o WHERE o.parent_id = e.id"
     "  AND o.recurrence_id = s.value)";
@@ -513,9 +526,9 @@ int store_events_reindex(struct store *db, int64_t event_id, const int64_t *star
     /* Deleting the occurrences cascades to user_instances. */
     static const char clear[] = "DELETE FROM event_instances WHERE event_id = $1";
     static const char single[] =
-        "INSERT INTO event_instances (event_id, calendar_id, room_id, recurrence_id, starts_at,"
-        " ends_at, status) SELECT id, calendar_id, room_id, recurrence_id, starts_at, ends_at,"
-        " status FROM events WHERE id = $1";
+        "INSERT INTO event_instances (" INSTANCE_COLUMNS ") SELECT e.id, e.calendar_id,"
+        " e.room_id, e.recurrence_id, e.starts_at, e.ends_at, e.status," INSTANCE_SHOWN_SQL
+        " FROM events e WHERE e.id = $1";
     int rc = run_with_event(db, clear, event_id, err);
     if (rc < 0)
         return rc;
@@ -861,8 +874,8 @@ int store_events_room_conflicts(struct store *db, int64_t room_id, const int64_t
     static const char sql[] =
         "WITH r AS (SELECT s.value AS start_us, e.value AS end_us FROM json_each($2) s"
         "  JOIN json_each($2) e ON e.key = s.key + 1 WHERE s.key % 2 = 0)"
-        " SELECT DISTINCT COALESCE(x.parent_id, x.id), i.starts_at, i.ends_at, r.start_us"
-        " FROM r CROSS JOIN event_instances i JOIN events x ON x.id = i.event_id"
+        " SELECT DISTINCT i.series_id, i.starts_at, i.ends_at, r.start_us"
+        " FROM r CROSS JOIN event_instances i"
         " WHERE i.room_id = $1 AND i.starts_at < r.end_us"
         "   AND i.starts_at > r.start_us - " STORE_LONGEST_SQL
         "   AND i.ends_at > r.start_us AND i.status <> 'cancelled'"

@@ -117,6 +117,61 @@ def test_this_and_following_splits_the_series(server, ctx):
     assert_problem(bad, 422, "validation", "scope")
 
 
+def test_listings_follow_every_change_of_what_they_show(server, ctx, admin):
+    """An occurrence carries the title, location, time zone, visibility, organizer and series
+    of its event, and user_instances whether its user takes part (migration 011): the ways
+    those change reach the agenda, the calendar listing and the room's bookings, the
+    participant's agenda included.  The split moves an override to the new series without
+    rebuilding it; only the copy trigger keeps its series right."""
+    server.create_user(admin, "rec-guest@example.org", "Guest")
+    guest = server.login("rec-guest@example.org", "correct horse")
+    guest_id = server.request("GET", "/api/v1/me", token=guest).json()["id"]
+    frm, to = "2026-11-01T00:00:00Z", "2026-12-31T00:00:00Z"
+    s = create(server, ctx, start="2026-11-02T10:00:00Z", end="2026-11-02T11:00:00Z",
+               room_id=ctx["room"], location="old place",
+               recurrence=["RRULE:FREQ=WEEKLY;COUNT=6"],
+               participants=[{"user_id": guest_id}]).json()
+    r = server.request("PATCH", f"/api/v1/events/{s['id']}", token=ctx["t"],
+                       json_body={"title": "renamed", "location": "new place",
+                                  "visibility": "private"},
+                       headers={"If-Match": s["etag"]})
+    assert r.status_code == 200, r.text
+    r = server.request("PATCH", f"/api/v1/events/{s['id']}/instances/2026-12-07T10:00:00Z",
+                       token=ctx["t"], json_body={"title": "moved override"})
+    assert r.status_code == 200, r.text
+    r = server.request("PATCH", f"/api/v1/events/{s['id']}/instances/2026-11-23T10:00:00Z"
+                       "?scope=following", token=ctx["t"], json_body={"title": "second half"})
+    assert r.status_code == 200, r.text
+    new = r.json()["id"]
+
+    def mine(path, token):
+        r = server.request("GET", path, token=token, params={"from": frm, "to": to,
+                                                             "limit": 500})
+        assert r.status_code == 200, r.text
+        return [(o["start"][:10], o["event_id"], o.get("title"), o.get("location"),
+                 o.get("visibility"))
+                for o in r.json()["items"] if o["event_id"] in (s["id"], new)]
+
+    want = [("2026-11-02", s["id"], "renamed", "new place", "private"),
+            ("2026-11-09", s["id"], "renamed", "new place", "private"),
+            ("2026-11-16", s["id"], "renamed", "new place", "private"),
+            ("2026-11-23", new, "second half", "new place", "private"),
+            ("2026-11-30", new, "second half", "new place", "private"),
+            ("2026-12-07", new, "moved override", "new place", "private")]
+    assert mine("/api/v1/me/agenda", ctx["t"]) == want
+    assert mine(f"/api/v1/calendars/{ctx['cal']}/events", ctx["t"]) == want
+    assert mine(f"/api/v1/rooms/{ctx['room']}/bookings", ctx["t"]) == want
+    # The guest takes part, so sees the private event in full in their agenda...
+    assert mine("/api/v1/me/agenda", guest) == want
+    # ...and, once removed from the second half, the first half and the override, which keeps
+    # its own list of people.
+    new_ev = server.request("GET", f"/api/v1/events/{new}", token=ctx["t"]).json()
+    r = server.request("PATCH", f"/api/v1/events/{new}", token=ctx["t"],
+                       json_body={"participants": []}, headers={"If-Match": new_ev["etag"]})
+    assert r.status_code == 200, r.text
+    assert mine("/api/v1/me/agenda", guest) == want[:3] + want[5:]
+
+
 def test_far_ranges_are_expanded_on_demand(server, ctx):
     s = create(server, ctx, start="2026-01-05T12:00:00Z", end="2026-01-05T12:30:00Z",
                recurrence=["RRULE:FREQ=MONTHLY;BYDAY=1MO"]).json()
