@@ -215,11 +215,24 @@ void store_bind_null(struct store_stmt *st, int n)
 void store_bind_ids(struct store_stmt *st, int n, const int64_t *ids, size_t count,
                     struct arena *a)
 {
-    /* "[" + up to 20 digits and a comma per id + "]" */
+    /* "[" + a sign, up to 19 digits and a comma per id + "]".  Written by hand: snprintf
+     * cost ~670 instructions an id, 2 % of an agenda (callgrind). */
     char *text = arena_alloc(a, count * 21 + 3), *w = text;
     *w++ = '[';
-    for (size_t i = 0; i < count; i++)
-        w += snprintf(w, 22, "%s%lld", i ? "," : "", (long long)ids[i]);
+    for (size_t i = 0; i < count; i++) {
+        char digits[20];
+        size_t nd = 0;
+        uint64_t v = ids[i] < 0 ? -(uint64_t)ids[i] : (uint64_t)ids[i];
+        if (i)
+            *w++ = ',';
+        if (ids[i] < 0)
+            *w++ = '-';
+        do
+            digits[nd++] = (char)('0' + v % 10);
+        while ((v /= 10) != 0);
+        while (nd)
+            *w++ = digits[--nd];
+    }
     *w++ = ']';
     *w = '\0';
     store_bind_text(st, n, text);

@@ -449,3 +449,26 @@ Test(store_engine, snapshot_holds_until_release_or_write)
     store_close(b);
     remove_file_pair();
 }
+
+/* store_bind_ids writes the ids as a JSON array by hand: every sign and length, and the
+ * extremes, come back from json_each as they went in. */
+Test(store_engine, bind_ids_round_trips_every_int64)
+{
+    static const int64_t ids[] = {0, 7, -3, 10, -10, 1234567890123, INT64_MAX, INT64_MIN, 99};
+    static const char sql[] = "SELECT value, type FROM json_each($1) ORDER BY key";
+    struct pl_error err = {0};
+    struct arena *a = arena_new(0);
+    struct store_stmt *st;
+    cr_assert(eq(int, store_stmt(db, sql, &st, &err), PL_OK), "%s", err.detail);
+    store_bind_ids(st, 1, ids, ARRAY_LEN(ids), a);
+    for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
+        cr_assert(eq(int, store_step(st, &err), STORE_ROW), "id %zu: %s", i, err.detail);
+        cr_expect(eq(i64, store_col_int64(st, 0), ids[i]));
+        cr_expect(eq(str, (char *)store_col_text(st, 1), "integer"));
+    }
+    cr_expect(eq(int, store_step(st, &err), STORE_DONE));
+    cr_assert(eq(int, store_stmt(db, sql, &st, &err), PL_OK), "%s", err.detail);
+    store_bind_ids(st, 1, ids, 0, a); /* an empty list */
+    cr_expect(eq(int, store_step(st, &err), STORE_DONE));
+    arena_free(a);
+}
