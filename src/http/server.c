@@ -436,14 +436,16 @@ int http_server_run(const struct config *cfg, int listen_fd)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pid_t parent = getppid();
-    struct timespec tick = {1, 0};
+    struct timespec tick = {0, 100 * 1000 * 1000};
     /* This thread is otherwise idle: on a connection of its own it checkpoints the WAL once a
-     * second (store_checkpoint says why) and keeps recurring series expanded ahead of the
-     * horizon (api_materialize_ahead), a cheap look at one row unless they need it. */
+     * second, or at the next tick when commits ask for it (store_checkpoint says why), and
+     * once a second keeps recurring series expanded ahead of the horizon
+     * (api_materialize_ahead), a cheap look at one row unless they need it. */
     struct pl_error err = {0};
     struct store *checkpointer = store_open(cfg->database, &err);
     if (checkpointer == NULL)
         log_msg(LOG_WARN, "no WAL checkpointer: %s", err.detail);
+    int64_t next_second = clock_mono_us();
     for (;;) {
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
@@ -454,9 +456,13 @@ int http_server_run(const struct config *cfg, int listen_fd)
         }
         if (checkpointer == NULL)
             continue;
-        if (api_materialize_ahead(checkpointer, cfg, clock_now_us(), &err) < 0)
-            log_msg(LOG_WARN, "extending recurring events: %s", err.detail);
-        if (store_checkpoint(checkpointer, &err) < 0)
+        bool second = clock_mono_us() >= next_second;
+        if (second) {
+            next_second = clock_mono_us() + 1000 * 1000;
+            if (api_materialize_ahead(checkpointer, cfg, clock_now_us(), &err) < 0)
+                log_msg(LOG_WARN, "extending recurring events: %s", err.detail);
+        }
+        if ((store_checkpoint_due() || second) && store_checkpoint(checkpointer, &err) < 0)
             log_msg(LOG_DEBUG, "checkpoint: %s", err.detail);
     }
     store_close(checkpointer);

@@ -12,6 +12,7 @@
 #include "log.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,32 @@ static int busy_wait(void *arg, int tries)
     return 1;
 }
 
+/* Set by a commit that leaves STORE_WAL_CHECKPOINT_SOON_PAGES or more in the WAL, taken by
+ * store_checkpoint_due (the worker's checkpointer). */
+static atomic_bool checkpoint_soon;
+/* Whether this process has a checkpointer (store_checkpoint has run): then it alone
+ * checkpoints.  The CLI's processes (import, migrate) have none. */
+static atomic_bool has_checkpointer;
+
+/* After every commit of a connection (SQLite's WAL hook, in place of its autocheckpoint):
+ * ask the checkpointer to come soon or, in a process without one, checkpoint as SQLite's
+ * autocheckpoint would. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)arg;
+    if (frames >= STORE_WAL_CHECKPOINT_SOON_PAGES)
+        atomic_store_explicit(&checkpoint_soon, true, memory_order_relaxed);
+    if (frames >= STORE_WAL_AUTOCHECKPOINT_PAGES &&
+        !atomic_load_explicit(&has_checkpointer, memory_order_relaxed))
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+bool store_checkpoint_due(void)
+{
+    return atomic_exchange_explicit(&checkpoint_soon, false, memory_order_relaxed);
+}
+
 const char *store_engine_name_get(const struct store *db)
 {
     (void)db;
@@ -108,13 +135,14 @@ struct store *store_open(const char *url, struct pl_error *err)
      * was the top of the profile) and the mix ran ~20 % slower; the mapped file also counted
      * in every worker's RSS.  Pages come through pread into each connection's 2 MB cache. */
     static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                                "PRAGMA wal_autocheckpoint=" STORE_WAL_AUTOCHECKPOINT_PAGES ";";
+                                "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
     sqlite3_busy_handler(db->db, busy_wait, NULL);
     if (store_exec(db, setup, err) < 0) {
         store_close(db);
         return NULL;
     }
+    (void)sqlite3_wal_hook(db->db, on_wal_commit, NULL); /* after WAL mode: it replaces the
+                                                            autocheckpoint's hook */
     return db;
 }
 
@@ -504,7 +532,20 @@ void store_rollback(struct store *db)
 
 int store_checkpoint(struct store *db, struct pl_error *err)
 {
-    return store_exec(db, "PRAGMA wal_checkpoint(PASSIVE)", err);
+    int log = 0, done = 0;
+    atomic_store_explicit(&has_checkpointer, true, memory_order_relaxed);
+    int rc = sqlite3_wal_checkpoint_v2(db->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    /* A PASSIVE checkpoint copies frames but never moves the WAL back to its start: only a
+     * writer that begins while every frame is copied does that, and under a steady stream of
+     * writes there is always a newer frame.  Past the limit, once all is copied, RESTART
+     * waits (busy_wait) for the readers of old frames, holding new writers back meanwhile
+     * (with nothing left to copy, about as long as a read), so that the next writer starts
+     * the WAL over. */
+    if (rc == SQLITE_OK && log >= STORE_WAL_AUTOCHECKPOINT_PAGES && done == log)
+        rc = sqlite3_wal_checkpoint_v2(db->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY) /* busy: the next one carries on */
+        return PL_OK;
+    return db_error(db, rc, "checkpoint", err);
 }
 
 void store_stats_reset(struct store *db)

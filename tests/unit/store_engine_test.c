@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -471,4 +473,61 @@ Test(store_engine, bind_ids_round_trips_every_int64)
     store_bind_ids(st, 1, ids, 0, a); /* an empty list */
     cr_expect(eq(int, store_step(st, &err), STORE_DONE));
     arena_free(a);
+}
+
+/* The frames in the WAL after a passive checkpoint that copies nothing: (busy, log, copied)
+ * of SQLite's pragma, log read. */
+static int64_t wal_frames(struct store *s)
+{
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_stmt(s, "PRAGMA wal_checkpoint(PASSIVE)", &st, &err), PL_OK), "%s",
+              err.detail);
+    cr_assert(eq(int, store_step(st, &err), STORE_ROW), "%s", err.detail);
+    int64_t log = store_col_int64(st, 1);
+    store_done(st);
+    return log;
+}
+
+/* Ends the reader's snapshot after the checkpoint has copied the frames (43 MB here), well
+ * within the 5 s a RESTART checkpoint waits. */
+static void *release_later(void *arg)
+{
+    struct timespec ts = {1, 500 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    store_release(arg);
+    return NULL;
+}
+
+/* Past STORE_WAL_AUTOCHECKPOINT_PAGES, store_checkpoint makes the next write start the WAL
+ * over.  A passive checkpoint copies the frames but, while a reader still uses them, the
+ * next writer cannot start the WAL over and appends: under steady load there always is such
+ * a reader, and the WAL grew without end (and every commit past the limit checkpointed). */
+Test(store_engine, checkpoint_past_the_limit_starts_the_wal_over)
+{
+    struct store *a, *b, *c;
+    open_file_pair(&a, &b);
+    struct pl_error err = {0};
+    cr_assert(ne(ptr, c = store_open(url, &err), NULL), "%s", err.detail);
+    /* With a checkpointer in the process, the big commit checkpoints nothing itself. */
+    cr_assert(eq(int, store_checkpoint(b, &err), PL_OK), "%s", err.detail);
+    char sql[160];
+    snprintf(sql, sizeof sql, "CREATE TABLE big (b BLOB); INSERT INTO big VALUES (zeroblob(%d))",
+             (STORE_WAL_AUTOCHECKPOINT_PAGES + 500) * 4096);
+    cr_assert(eq(int, store_exec(a, sql, &err), PL_OK), "%s", err.detail);
+    /* c reads the WAL's frames, and is done 1.5 s into the checkpoint. */
+    int64_t admins;
+    cr_assert(eq(int, store_snapshot(c, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_users_count_admins(c, &admins, &err), PL_OK), "%s", err.detail);
+    pthread_t t;
+    cr_assert(eq(int, pthread_create(&t, NULL, release_later, c), 0));
+    cr_assert(eq(int, store_checkpoint(b, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_exec(a, "CREATE TABLE small (x INTEGER)", &err), PL_OK), "%s",
+              err.detail);
+    cr_assert(eq(int, pthread_join(t, NULL), 0));
+    cr_expect(lt(i64, wal_frames(b), 100), "the WAL did not start over");
+    store_close(a);
+    store_close(b);
+    store_close(c);
+    remove_file_pair();
 }
