@@ -101,8 +101,12 @@ def test_metrics_is_prometheus_text(server):
 
 
 def test_request_counter_counts_exactly(server):
-    server.request("GET", "/healthz")  # the series exists from here on
-    before = wait_for_count(server, "GET /healthz", 200, 1)
+    # The series exists from the first request on; wait for that request's own count, which
+    # lands a hair after its answer (waiting for any count >= 1 could read the series before
+    # it, when earlier tests had made it already, and count that request among the n).
+    base = requests_total(scrape(server)[1], "GET /healthz", 200)
+    server.request("GET", "/healthz")
+    before = wait_for_count(server, "GET /healthz", 200, base + 1)
     n = 7
     for _ in range(n):
         assert server.request("GET", "/healthz").status_code == 200
