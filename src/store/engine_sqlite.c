@@ -475,9 +475,8 @@ void store_release(struct store *db)
         struct pl_error ignored = {0};
         /* Ending a read transaction takes no lock; should COMMIT fail all the same, roll
          * back, so that the connection never keeps an old snapshot. */
-        if (!sqlite3_get_autocommit(db->db) && run_bare(db, sql, &ignored) < 0 &&
-            !sqlite3_get_autocommit(db->db))
-            (void)sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+        if (!sqlite3_get_autocommit(db->db) && run_bare(db, sql, &ignored) < 0)
+            store_rollback(db);
     }
 }
 
