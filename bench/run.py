@@ -134,6 +134,16 @@ def first_write(base, plan_path):
 
 # ---- processes ------------------------------------------------------------------------------
 
+def process_and_children(pid):
+    out = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            out += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
 class Planner:
     def __init__(self, build, db, workdir, workers, threads):
         self.port = free_port()
@@ -153,13 +163,7 @@ class Planner:
 
     def pids(self):
         """The master and its workers."""
-        out = [self.proc.pid]
-        try:
-            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
-                out += [int(p) for p in f.read().split()]
-        except OSError:
-            pass
-        return out
+        return process_and_children(self.proc.pid)
 
     def close(self):
         stop(self.proc)
@@ -216,6 +220,9 @@ http {{
         except BaseException:
             self.close()
             raise
+
+    def pids(self):
+        return process_and_children(self.proc.pid)
 
     def close(self):
         stop(self.proc)
@@ -391,6 +398,25 @@ def main():
         result["open"]["usage"] = usage
         log(f"  CPU {usage['cpu_pct_of_one_core']:.2f} % of one core, peak RSS "
             f"{usage['peak_rss_mb']:.1f} MB")
+        # The floor at the same rate: what any HTTP server pays on this machine for the
+        # wake-ups, the loopback TCP and the HTTP parsing alone.
+        floor_s = max(args.open_duration / 2, 5)
+        result["open_floor"] = {}
+        for label, server, path in (("nginx", nginx, "/static.json"),
+                                    ("planner_healthz", planner, "/healthz")):
+            log(f"open loop floor: {label} GET {path} at {args.open_rate:.0f}/s for "
+                f"{floor_s:.0f} s")
+            cmd = [os.path.join(args.build, "planner-load"), "--static", path, "--port",
+                   str(server.port), "--connections", "16", "--rate", str(args.open_rate),
+                   "--duration", str(floor_s), "--out", out]
+            p, fusage = sample_during(lambda: subprocess.Popen(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), server.pids())
+            if p.returncode != 0:
+                raise SystemExit(f"bench: floor open loop failed: {p.stderr.read()[-2000:]}")
+            with open(out) as f:
+                result["open_floor"][label] = json.load(f)
+            result["open_floor"][label]["usage"] = fusage
+            log(f"  CPU {fusage['cpu_pct_of_one_core']:.2f} % of one core")
         planner.close()
         planner = None
         for scale in scales:
@@ -527,8 +553,19 @@ def report(r, base, name):
           f"over {u['elapsed_s']:.1f} s: {1000 * u['cpu_s'] / max(o['requests'], 1):.2f} ms of "
           f"CPU per request), peak RSS {u['peak_rss_mb']:.1f} MB (sum of VmRSS, sampled every "
           f"0.25 s: {u['peak_rss_anon_mb']:.1f} MB anonymous, {u['peak_rss_file_mb']:.1f} MB "
-          "file pages such as the binary and libraries, counted once per process)", "",
-          "| operation | requests | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
+          "file pages such as the binary and libraries, counted once per process)"]
+    floor = r.get("open_floor")
+    if floor:
+        L.append("- the floor at the same rate, from the same client, measured right after:")
+        for label, what in (("nginx", "nginx serving its 2 KB file"),
+                            ("planner_healthz", "planner answering `GET /healthz` (no database)")):
+            f = floor.get(label)
+            if f:
+                fu = f["usage"]
+                L.append(f"  - {what}, {f['requests']} requests over {fu['elapsed_s']:.1f} s: "
+                         f"{fu['cpu_pct_of_one_core']:.2f} % of one core "
+                         f"({1000 * fu['cpu_s'] / max(f['requests'], 1):.2f} ms per request)")
+    L += ["", "| operation | requests | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
     for op in OPS:
         s = o["ops"].get(op)
         if s:
