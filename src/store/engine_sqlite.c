@@ -53,13 +53,17 @@ struct store {
 static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Waits for another process's write transaction: 20 us doubling to 1 ms per try (writes here
- * take well under a millisecond), giving up after about STORE_BUSY_TIMEOUT_MS. */
+ * take well under a millisecond), giving up after about *arg milliseconds: STORE_BUSY_TIMEOUT_MS
+ * for requests, STORE_RESTART_WAIT_MS for a RESTART checkpoint (store_checkpoint). */
 #define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_RESTART_WAIT_MS 20
+static const int busy_timeout_ms = STORE_BUSY_TIMEOUT_MS;
+static const int restart_wait_ms = STORE_RESTART_WAIT_MS;
 static int busy_wait(void *arg, int tries)
 {
-    (void)arg;
+    const int *limit_ms = arg;
     enum { RAMP = 6 }; /* 20, 40, ... 640 us: 1.26 ms in all */
-    if (tries >= RAMP + STORE_BUSY_TIMEOUT_MS)
+    if (tries >= RAMP + *limit_ms)
         return 0;
     long us = tries < RAMP ? 20L << tries : 1000;
     struct timespec ts = {0, us * 1000};
@@ -136,7 +140,7 @@ struct store *store_open(const char *url, struct pl_error *err)
      * in every worker's RSS.  Pages come through pread into each connection's 2 MB cache. */
     static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
-    sqlite3_busy_handler(db->db, busy_wait, NULL);
+    sqlite3_busy_handler(db->db, busy_wait, (void *)&busy_timeout_ms);
     if (store_exec(db, setup, err) < 0) {
         store_close(db);
         return NULL;
@@ -537,11 +541,15 @@ int store_checkpoint(struct store *db, struct pl_error *err)
     /* A PASSIVE checkpoint copies frames but never moves the WAL back to its start: only a
      * writer that begins while every frame is copied does that, and under a steady stream of
      * writes there is always a newer frame.  Past the limit, once all is copied, RESTART
-     * waits (busy_wait) for the readers of old frames, holding new writers back meanwhile
-     * (with nothing left to copy, about as long as a read), so that the next writer starts
-     * the WAL over. */
-    if (rc == SQLITE_OK && log >= STORE_WAL_AUTOCHECKPOINT_PAGES && done == log)
+     * waits for the readers of old frames, so that the next writer starts the WAL over.  It
+     * holds new writers back while it waits, so it waits STORE_RESTART_WAIT_MS at most (W200's
+     * reads take a few ms): behind a long read (an export, say) it gives up, and the next
+     * tick tries again, rather than stall every writer for the read's whole length. */
+    if (rc == SQLITE_OK && log >= STORE_WAL_AUTOCHECKPOINT_PAGES && done == log) {
+        sqlite3_busy_handler(db->db, busy_wait, (void *)&restart_wait_ms);
         rc = sqlite3_wal_checkpoint_v2(db->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+        sqlite3_busy_handler(db->db, busy_wait, (void *)&busy_timeout_ms);
+    }
     if (rc == SQLITE_OK || rc == SQLITE_BUSY) /* busy: the next one carries on */
         return PL_OK;
     return db_error(db, rc, "checkpoint", err);
