@@ -172,3 +172,17 @@ Test(store_plan, one_users_reminders_are_reconciled_by_index)
     assert_uses(plan_of(plans, "INSERT INTO notifications"),
                 "USING INDEX notifications_event (event_id=? AND type=? AND user_id=? AND starts_at=?)");
 }
+
+/* The unread listing reads its page from the unread index alone: one user's unread rows lie
+ * together there, while in the table they are scattered among everyone's. */
+Test(store_plan, unread_notifications_read_the_unread_index_alone)
+{
+    struct pl_error err = {0};
+    struct notification *items;
+    size_t n;
+    store_plan_capture(db, true);
+    cr_assert(eq(int, store_notifications_list(db, user_id, true, 1, 0, 0, 100, a, &items, &n,
+                                               &err), PL_OK), "%s", err.detail);
+    assert_uses(plan_of(store_plan_get(db), "read_at IS NULL"),
+                "USING COVERING INDEX notifications_unread (user_id=? AND scheduled_for<?)");
+}
