@@ -14,10 +14,10 @@
 #include "store/users.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define IDS_MAX 100 /* users or rooms in one free/busy or find-a-time request */
+#define FIND_TIME_ROOMS_MAX 1000 /* the qualifying rooms a find-a-time considers, by id */
 
 /* The array member `key` of ids (at most IDS_MAX) into an arena array.  Absent: n = 0 (an
  * error when `required`). */
@@ -256,14 +256,6 @@ static int parse_working_hours(struct http_request *rq, json_t *body, struct fin
     return PL_OK;
 }
 
-static int by_capacity(const void *a, const void *b)
-{
-    const struct room *x = a, *y = b;
-    if (x->capacity != y->capacity)
-        return x->capacity < y->capacity ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
 /* Every busy row of `ids` as merged per-owner interval lists. */
 static struct findtime_busy *busy_lists(struct arena *a, const int64_t *ids, size_t n,
                                         const struct busy_row *rows, size_t nrows)
@@ -289,7 +281,6 @@ void api_schedule_find_time(struct http_request *rq)
     size_t np, nrooms = 0, nurows, nrrows, nslots;
     bool present;
     struct busy_row *urows, *rrows = NULL;
-    struct room *rooms = NULL;
     struct findtime_slot *slots;
     json_t *body = http_body_object(rq, &err);
     if (body == NULL || api_only_fields(body, allowed, &err) < 0 ||
@@ -319,13 +310,9 @@ void api_schedule_find_time(struct http_request *rq)
             snprintf(err.field, sizeof err.field, "room.%.50s", inner);
             goto fail;
         }
-        struct store_room_filter rf = {.capacity_min = (int)cap, .feature = feature, .limit = 1000};
-        if (store_rooms_list(rq->db, &rf, rq->arena, &rooms, &nrooms, &err) < 0)
+        if (store_rooms_seating(rq->db, (int)cap, feature, FIND_TIME_ROOMS_MAX, rq->arena,
+                                &room_ids, &nrooms, &err) < 0)
             goto fail;
-        qsort(rooms, nrooms, sizeof *rooms, by_capacity);
-        room_ids = arena_alloc(rq->arena, (nrooms + 1) * sizeof *room_ids);
-        for (size_t i = 0; i < nrooms; i++)
-            room_ids[i] = rooms[i].id;
         f.need_room = true;
         if (store_events_busy_rooms(rq->db, room_ids, nrooms, f.from_us, f.to_us, rq->arena, &rrows,
                                     &nrrows, &err) < 0)

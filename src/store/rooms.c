@@ -67,6 +67,36 @@ int store_rooms_list(struct store *db, const struct store_room_filter *f, struct
     return rc;
 }
 
+static void read_room_id(struct store_stmt *st, struct arena *a, void *item)
+{
+    (void)a;
+    *(int64_t *)item = store_col_int64(st, 0);
+}
+
+int store_rooms_seating(struct store *db, int capacity_min, const char *feature, int limit,
+                        struct arena *a, int64_t **ids, size_t *n, struct pl_error *err)
+{
+    static const char sql[] =
+        "SELECT id FROM (SELECT r.id, r.capacity FROM rooms r"
+        "  WHERE r.is_active = 1 AND r.capacity >= $1"
+        "    AND ($2 IS NULL OR EXISTS (SELECT 1 FROM room_features f"
+        "         WHERE f.room_id = r.id AND f.feature = $2))"
+        "  ORDER BY r.id LIMIT $3)"
+        " ORDER BY capacity, id";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, capacity_min);
+    if (feature)
+        store_bind_text(st, 2, feature);
+    store_bind_int64(st, 3, limit);
+    void *items;
+    if ((rc = store_read_all(st, a, sizeof **ids, read_room_id, &items, n, err)) == PL_OK)
+        *ids = items;
+    return rc;
+}
+
 int store_rooms_get(struct store *db, int64_t id, struct arena *a, struct room *out,
                     struct pl_error *err)
 {

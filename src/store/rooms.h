@@ -34,6 +34,13 @@ PL_MUST_CHECK int store_rooms_list(struct store *db, const struct store_room_fil
                                    struct arena *a, struct room **out, size_t *n,
                                    struct pl_error *err);
 
+/* The ids of the rooms a find-a-time may book: active, seating capacity_min, with `feature`
+ * (NULL: any); the first `limit` by id, then smallest first (capacity, then id).  It reads
+ * no names or features, which were most of store_rooms_list's cost for this (callgrind). */
+PL_MUST_CHECK int store_rooms_seating(struct store *db, int capacity_min, const char *feature,
+                                      int limit, struct arena *a, int64_t **ids, size_t *n,
+                                      struct pl_error *err);
+
 /* Room `id` (active or not), or PL_ENOTFOUND. */
 PL_MUST_CHECK int store_rooms_get(struct store *db, int64_t id, struct arena *a, struct room *out,
                                   struct pl_error *err);
