@@ -41,6 +41,11 @@ struct store {
     bool plan_capture;
     char *plan;
     size_t plan_len, plan_cap;
+    struct {
+        store_progress_fn *fn;
+        void *arg;
+        const char *name;
+    } progress;
     bool holds_writer_lock; /* between store_begin and store_commit / store_rollback */
     bool in_snapshot;       /* between store_snapshot and store_release / store_begin */
 };
@@ -156,6 +161,26 @@ int store_bulk(struct store *db, bool on, struct pl_error *err)
     /* A negative cache_size is in KiB; -2000 is SQLite's default. */
     snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", on ? STORE_BULK_CACHE_KIB : 2000);
     return store_exec(db, sql, err);
+}
+
+static int on_progress(void *arg)
+{
+    struct store *db = arg;
+    db->progress.fn(db->progress.arg, db->progress.name);
+    return 0; /* never interrupts */
+}
+
+void store_progress(struct store *db, store_progress_fn *fn, void *arg, const char *name)
+{
+    db->progress.fn = fn;
+    db->progress.arg = arg;
+    db->progress.name = name;
+    sqlite3_progress_handler(db->db, fn ? STORE_PROGRESS_STEPS : 0, fn ? on_progress : NULL, db);
+}
+
+int store_temp_on_disk(struct store *db, bool on, struct pl_error *err)
+{
+    return store_exec(db, on ? "PRAGMA temp_store=FILE" : "PRAGMA temp_store=MEMORY", err);
 }
 
 void store_close(struct store *db)

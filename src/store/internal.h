@@ -84,4 +84,10 @@ int64_t store_changes(struct store *db);
 /* Run SQL text with no parameters, possibly several statements (migrations). */
 PL_MUST_CHECK int store_exec(struct store *db, const char *sql, struct pl_error *err);
 
+/* Call fn(arg, name) about every STORE_PROGRESS_STEPS virtual-machine steps of the
+ * connection's statements; fn NULL: stop. */
+void store_progress(struct store *db, store_progress_fn *fn, void *arg, const char *name);
+/* Temporary tables and sorts in files (on) or in memory (off, the default for requests). */
+PL_MUST_CHECK int store_temp_on_disk(struct store *db, bool on, struct pl_error *err);
+
 #endif

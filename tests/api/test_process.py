@@ -3,6 +3,7 @@ SIGTERM, worker restarts, sd_notify, SIGHUP reloads, the first administrator and
 connection timeout.  Every process stopped here is one the test started, by its PID."""
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -16,6 +17,7 @@ import requests
 
 from conftest import ASAN
 
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # The sanitizer build is several times slower: every deadline below scales with this.
 SLOW = 4 if ASAN else 1
 WORKER_RE = re.compile(r'^planner_process_resident_memory_bytes\{role="worker",pid="(\d+)"\} \d+$',
@@ -339,18 +341,37 @@ def test_worker_dying_young_is_restarted_after_backoff(make_server):
 # --- sd_notify ----------------------------------------------------------------------------------
 
 class Notify:
-    """A NOTIFY_SOCKET the way systemd provides one: a unix datagram socket."""
+    """A NOTIFY_SOCKET the way systemd provides one: a unix datagram socket, read as promptly as
+    systemd reads it (a thread drains it into a queue).  Unread, its queue of ten datagrams
+    fills up and the server's next sd_notify blocks: a new database's migrations alone send
+    twelve before READY=1."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="pln-notify-")  # short: sun_path is 108 bytes
         self.path = os.path.join(self.dir, "notify.sock")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
         self.seen = []
+        self.queue = queue.Queue()
+        self.stopping = False
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+
+    def _drain(self):
+        while not self.stopping:
+            try:
+                self.queue.put(self.sock.recv(4096).decode())
+            except socket.timeout:
+                continue
+            except OSError:
+                return
 
     def next(self, timeout):
-        self.sock.settimeout(timeout)
-        msg = self.sock.recv(4096).decode()
+        try:
+            msg = self.queue.get(timeout=timeout)
+        except queue.Empty:
+            raise socket.timeout() from None
         self.seen.append(msg)
         return dict(line.split("=", 1) for line in msg.split("\n") if "=" in line)
 
@@ -371,6 +392,8 @@ class Notify:
             before.append(m)
 
     def close(self):
+        self.stopping = True
+        self.reader.join()
         self.sock.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -405,6 +428,22 @@ def test_sd_notify_ready_watchdog_reload_stopping(make_server):
         s.proc.send_signal(signal.SIGTERM)
         n.wait("STOPPING", "1", 10)
         assert s.proc.wait(timeout=20 * SLOW) == 0
+    finally:
+        n.close()
+
+
+def test_sd_notify_extends_the_start_timeout_for_each_migration(make_server):
+    """Migrations run before READY=1: each one extends systemd's start-up timeout, which would
+    otherwise stop a server whose migration takes longer (and restart it into the same one)."""
+    n = Notify()
+    try:
+        make_server(env={"NOTIFY_SOCKET": n.path})  # a new database: every migration runs
+        _, before = n.wait("READY", "1", 30)
+        extends = [m for m in before if "EXTEND_TIMEOUT_USEC" in m]
+        assert extends and all(int(m["EXTEND_TIMEOUT_USEC"]) >= 10_000_000 for m in extends), before
+        migrations = sorted(f[:-len(".sql")] for f in os.listdir(
+            os.path.join(ROOT, "src", "store", "migrations", "sqlite")) if f.endswith(".sql"))
+        assert [m["STATUS"] for m in extends] == [f"applying migration {x}" for x in migrations]
     finally:
         n.close()
 

@@ -531,3 +531,39 @@ Test(store_engine, checkpoint_past_the_limit_starts_the_wal_over)
     store_close(c);
     remove_file_pair();
 }
+
+static void count_progress(void *arg, const char *name)
+{
+    cr_expect(eq(str, (char *)name, "counting"));
+    (*(int *)arg)++;
+}
+
+/* store_progress calls back while a long statement runs, and stops when told. */
+Test(store_engine, progress_is_called_during_a_long_statement)
+{
+    static const char sql[] = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                              " WHERE i < 1000000) SELECT count(*) FROM n";
+    struct pl_error err = {0};
+    int calls = 0;
+    store_progress(db, count_progress, &calls, "counting");
+    cr_assert(eq(int, store_exec(db, sql, &err), PL_OK), "%s", err.detail);
+    cr_expect(gt(int, calls, 0));
+    int seen = calls;
+    store_progress(db, NULL, NULL, NULL);
+    cr_assert(eq(int, store_exec(db, sql, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(int, calls, seen));
+}
+
+/* Migrations sort on disk; requests keep temporary tables in memory afterwards. */
+Test(store_engine, temp_store_is_memory_again_after_migrating)
+{
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    int applied;
+    cr_assert(eq(int, store_migrate(db, &applied, &err), PL_OK), "%s", err.detail);
+    cr_assert(gt(int, applied, 0));
+    cr_assert(eq(int, store_stmt(db, "PRAGMA temp_store", &st, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_step(st, &err), STORE_ROW), "%s", err.detail);
+    cr_expect(eq(i64, store_col_int64(st, 0), 2), "2 is MEMORY");
+    store_done(st);
+}
