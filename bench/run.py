@@ -7,9 +7,10 @@ One run, on this machine, side by side:
   2. the ceiling: nginx (Debian's, started here on loopback, access log off) serving a 2 KB
      static JSON file, driven by the same client at the same connection counts;
   3. planner (2 workers = the cores, its default threads, production settings) under the W200
-     request mix: a closed loop at 1, 16, 64 and 256 connections, each operation alone at 64
-     connections, and an open loop at 100 requests/s for 60 s during which the CPU time and
-     the RSS of every planner process are read from /proc;
+     request mix: a closed loop at 1, 16, 64 and 256 connections (the 64 point three times,
+     the median reported), each operation alone at 64 connections, and an open loop at 100
+     requests/s for 60 s during which the CPU time and the RSS of every planner process are
+     read from /proc, then the floor at that rate (nginx, planner's /healthz);
   4. agenda p50 against data size (W200, and x10 / x100 with --scales);
 and writes bench/results/w200-<date>.md, the raw .json and gnuplot PNGs.
 
@@ -228,6 +229,11 @@ http {{
         stop(self.proc)
 
 
+def median_run(runs):
+    """The run with the median throughput (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda r: r["rps"])[(len(runs) - 1) // 2]
+
+
 def driver(build, out, args):
     cmd = [os.path.join(build, "planner-load"), "--out", out] + [str(a) for a in args]
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -336,6 +342,8 @@ def main():
     ap.add_argument("--connections", default="1,16,64,256")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per closed-loop point")
     ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="runs of the 64-connection point (the median is reported)")
     ap.add_argument("--open-duration", type=float, default=60.0)
     ap.add_argument("--open-rate", type=float, default=100.0)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
@@ -354,6 +362,7 @@ def main():
     result = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
               "machine": machine(), "commit": git_commit(), "workers": args.workers,
               "threads": args.threads, "duration_s": args.duration, "closed": {}, "ceiling": {},
+              "closed_runs": {}, "ceiling_runs": {},
               "alone": {}, "open": None, "scales": {}}
     nginx = planner = None
     try:
@@ -366,18 +375,25 @@ def main():
         result["first_write_s"] = first_write(planner.base, plan)
         log(f"first write (extends the series' horizon): {result['first_write_s']:.2f} s")
         out = os.path.join(work, "out.json")
-        for c in conns:
-            log(f"{c} connections: nginx ceiling")
-            result["ceiling"][c] = driver(args.build, out, [
-                "--static", "/static.json", "--port", nginx.port, "--connections", c,
-                "--duration", max(args.duration / 2, 2), "--warmup", args.warmup])
-            log(f"{c} connections: W200 mix")
-            result["closed"][c] = driver(args.build, out, [
-                "--plan", plan, "--connections", c, "--duration", args.duration,
-                "--warmup", args.warmup])
-            log(f"  {result['closed'][c]['rps']:.0f} req/s, ceiling "
-                f"{result['ceiling'][c]['rps']:.0f} req/s")
         alone_c = 64 if 64 in conns else conns[-1]
+        for c in conns:
+            # The point the targets read is run `repeats` times, ceiling and mix in turn, and
+            # the median run of each is reported: runs of the same code on this shared host
+            # differ by up to a fifth.
+            runs, ceilings = [], []
+            for k in range(args.repeats if c == alone_c else 1):
+                log(f"{c} connections: nginx ceiling")
+                ceilings.append(driver(args.build, out, [
+                    "--static", "/static.json", "--port", nginx.port, "--connections", c,
+                    "--duration", max(args.duration / 2, 2), "--warmup", args.warmup]))
+                log(f"{c} connections: W200 mix")
+                runs.append(driver(args.build, out, [
+                    "--plan", plan, "--connections", c, "--duration", args.duration,
+                    "--warmup", args.warmup]))
+                log(f"  {runs[-1]['rps']:.0f} req/s, ceiling {ceilings[-1]['rps']:.0f} req/s")
+            result["closed"][c], result["ceiling"][c] = median_run(runs), median_run(ceilings)
+            if len(runs) > 1:
+                result["closed_runs"][c], result["ceiling_runs"][c] = runs, ceilings
         for op in OPS:
             log(f"{op} alone at {alone_c} connections")
             result["alone"][op] = driver(args.build, out, [
@@ -494,8 +510,11 @@ def report(r, base, name):
     conns = sorted(int(c) for c in r["closed"])
     closed = {int(c): v for c, v in r["closed"].items()}
     ceiling = {int(c): v for c, v in r["ceiling"].items()}
-    phases = list(closed.values()) + list(r["alone"].values()) + [r["open"]] + \
-        list(r["scales"].values())
+    runs = {int(c): v for c, v in r.get("closed_runs", {}).items()}
+    ceiling_runs = {int(c): v for c, v in r.get("ceiling_runs", {}).items()}
+    # Every run counts for the errors, not only the median one reported.
+    phases = [x for c, v in closed.items() for x in runs.get(c, [v])] + \
+        list(r["alone"].values()) + [r["open"]] + list(r["scales"].values())
     unexpected = sum(p["unexpected"] for p in phases)
     m = r["machine"]
     L = [f"# W200 benchmark, {r['date'][:10]}", "",
@@ -518,6 +537,12 @@ def report(r, base, name):
         L.append(f"| {c} | {o['rps']:.0f} | {fmt(o['overall']['p50_ms'])} | "
                  f"{fmt(o['overall']['p95_ms'])} | {fmt(o['overall']['p99_ms'])} | "
                  f"{n['rps']:.0f} | {o['rps'] / n['rps']:.2f} | {o['unexpected']} |")
+    for c in sorted(runs):
+        L += ["", f"At {c} connections, the median of {len(runs[c])} runs, taken in turn with "
+              "the ceiling's: planner " + " / ".join(f"{x['rps']:.0f}" for x in runs[c]) +
+              " req/s (p99 " + " / ".join(fmt(x["overall"]["p99_ms"]) for x in runs[c]) +
+              " ms), nginx " + " / ".join(f"{x['rps']:.0f}" for x in ceiling_runs.get(c, [])) +
+              " req/s."]
     top = 64 if 64 in closed else conns[-1]
     L += ["", f"Per operation inside the mix at {top} connections (the ratio is the operation's "
           "share of the mix's throughput to the ceiling):", "",
