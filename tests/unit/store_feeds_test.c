@@ -6,13 +6,13 @@
 #include <criterion/new/assert.h>
 
 #include "arena.h"
-#include "log.h"
 #include "store/calendars.h"
 #include "store/events.h"
 #include "store/feeds.h"
 #include "store/internal.h"
 #include "store/store.h"
 #include "store/users.h"
+#include "store_fixture.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,11 +34,8 @@ static int64_t create_user(const char *email)
 
 static void setup(void)
 {
-    log_init(LOG_WARN, "test");
     struct pl_error err = {0};
-    db = store_open("sqlite::memory:", &err);
-    cr_assert(ne(ptr, db, NULL), "store_open: %s", err.detail);
-    cr_assert(eq(int, store_migrate(db, NULL, &err), PL_OK), "%s", err.detail);
+    db = fixture_store_open();
     a = arena_new(0);
     owner = create_user("owner@example.org");
     guest = create_user("guest@example.org");

@@ -14,6 +14,7 @@
 #include "store/rooms.h"
 #include "store/store.h"
 #include "store/users.h"
+#include "store_fixture.h"
 
 static struct store *db;
 static struct arena *a;
@@ -23,9 +24,7 @@ static const struct store_page page = {.limit = 100};
 static void setup(void)
 {
     struct pl_error err = {0};
-    db = store_open("sqlite::memory:", &err);
-    cr_assert(db != NULL, "%s", err.detail);
-    cr_assert(eq(int, store_migrate(db, NULL, &err), PL_OK), "%s", err.detail);
+    db = fixture_store_open();
     a = arena_new(0);
     struct user u = {.email = "plan@example.org", .name = "Plan", .time_zone = "UTC"};
     cr_assert(eq(int, store_users_create(db, &u, "hash", 1, &err), PL_OK), "%s", err.detail);

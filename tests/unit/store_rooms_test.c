@@ -3,9 +3,9 @@
 #include <criterion/new/assert.h>
 
 #include "arena.h"
-#include "log.h"
 #include "store/rooms.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #include <stdio.h>
 
@@ -24,11 +24,8 @@ static const struct {
 
 static void setup(void)
 {
-    log_init(LOG_WARN, "test");
     struct pl_error err = {0};
-    db = store_open("sqlite::memory:", &err);
-    cr_assert(ne(ptr, db, NULL), "store_open: %s", err.detail);
-    cr_assert(eq(int, store_migrate(db, NULL, &err), PL_OK), "%s", err.detail);
+    db = fixture_store_open();
     ar = arena_new(0);
     static const char *projector[] = {"projector"};
     for (size_t i = 0; i < ARRAY_LEN(spec); i++) {

@@ -9,6 +9,7 @@
 #include "store/sessions.h"
 #include "store/store.h"
 #include "store/users.h"
+#include "store_fixture.h"
 
 #include <string.h>
 
@@ -20,11 +21,7 @@ static struct store *db;
 
 static void setup(void)
 {
-    log_init(LOG_WARN, "test");
-    struct pl_error err = {0};
-    db = store_open("sqlite::memory:", &err);
-    cr_assert(ne(ptr, db, NULL), "store_open: %s", err.detail);
-    cr_assert(eq(int, store_migrate(db, NULL, &err), PL_OK), "%s", err.detail);
+    db = fixture_store_open();
 }
 
 static void teardown(void)

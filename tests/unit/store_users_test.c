@@ -3,11 +3,11 @@
 #include <criterion/new/assert.h>
 
 #include "arena.h"
-#include "log.h"
 #include "store/internal.h"
 #include "store/sessions.h"
 #include "store/store.h"
 #include "store/users.h"
+#include "store_fixture.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,11 +20,7 @@ static struct arena *ar;
 
 static void setup(void)
 {
-    log_init(LOG_WARN, "test");
-    struct pl_error err = {0};
-    db = store_open("sqlite::memory:", &err);
-    cr_assert(ne(ptr, db, NULL), "store_open: %s", err.detail);
-    cr_assert(eq(int, store_migrate(db, NULL, &err), PL_OK), "%s", err.detail);
+    db = fixture_store_open();
     ar = arena_new(0);
 }
 
