@@ -146,14 +146,14 @@ def process_and_children(pid):
 
 
 class Planner:
-    def __init__(self, build, db, workdir, workers, threads):
+    def __init__(self, build, db, workdir, workers, threads, mmap_mb=0):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(workdir, f"planner-{self.port}.log"), "w")
         self.proc = subprocess.Popen(
             [os.path.join(build, "planner"), "serve", "--database", f"sqlite:{db}",
              "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--threads", str(threads), "--env", "production"],
+             "--threads", str(threads), "--env", "production", "--sqlite-mmap-mb", str(mmap_mb)],
             stdout=self.log, stderr=subprocess.STDOUT)
         try:
             # Long on a large data set seeded before the latest migrations: they run first.
@@ -348,6 +348,8 @@ def main():
     ap.add_argument("--open-rate", type=float, default=100.0)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--threads", type=int, default=2, help="per worker (planner's default: 2)")
+    ap.add_argument("--sqlite-mmap-mb", type=int, default=0,
+                    help="planner's sqlite_mmap_mb (its default: 0, pread)")
     ap.add_argument("--quick", action="store_true", help="short phases, for trying the bench")
     args = ap.parse_args()
     if args.quick:
@@ -361,14 +363,16 @@ def main():
     os.chmod(work, 0o755)  # nginx's workers (www-data when started as root) read from it
     result = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
               "machine": machine(), "commit": git_commit(), "workers": args.workers,
-              "threads": args.threads, "duration_s": args.duration, "closed": {}, "ceiling": {},
+              "threads": args.threads, "sqlite_mmap_mb": args.sqlite_mmap_mb,
+              "duration_s": args.duration, "closed": {}, "ceiling": {},
               "closed_runs": {}, "ceiling_runs": {},
               "alone": {}, "open": None, "scales": {}}
     nginx = planner = None
     try:
         nginx = Nginx(work, args.workers)
         db = seeded_db(args.build, 1, args.cache)
-        planner = Planner(args.build, db, work, args.workers, args.threads)
+        planner = Planner(args.build, db, work, args.workers, args.threads,
+                          args.sqlite_mmap_mb)
         plan = os.path.join(work, "plan.json")
         log("logging in 200 users")
         make_plan(planner.base, planner.port, bench_users(1), plan)
@@ -457,7 +461,7 @@ def data_size_point(args, scale, work, out):
     """Every operation's latency at 1 connection (service time without queueing) on a fresh
     copy of the data set of `scale`."""
     db = seeded_db(args.build, scale, args.cache)
-    planner = Planner(args.build, db, work, args.workers, args.threads)
+    planner = Planner(args.build, db, work, args.workers, args.threads, args.sqlite_mmap_mb)
     try:
         plan = os.path.join(work, f"plan-x{scale}.json")
         log(f"scale {scale}: logging in 200 users")
@@ -505,6 +509,14 @@ def fmt(x, digits=2):
     return "-" if x is None else f"{x:.{digits}f}"
 
 
+def reads(mmap_mb):
+    """How planner reads the database file, from its sqlite_mmap_mb."""
+    if mmap_mb:
+        return (f"the file read through a mapping of up to {mmap_mb} MB, "
+                f"`--sqlite-mmap-mb {mmap_mb}`")
+    return "the file read with pread, the default"
+
+
 def report(r, base, name):
     """Markdown + PNGs; returns True if the run is invalid (unexpected answers)."""
     conns = sorted(int(c) for c in r["closed"])
@@ -520,8 +532,9 @@ def report(r, base, name):
     L = [f"# W200 benchmark, {r['date'][:10]}", "",
          f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, Linux {m['kernel']}; "
          f"load average {m['load_avg_at_start']:.2f} at the start. Commit `{r['commit']}`. "
-         f"planner: {r['workers']} workers x {r['threads']} threads, SQLite, production "
-         f"settings. Client: build/planner-load (bench/load.c) on the same machine. "
+         f"planner: {r['workers']} workers x {r['threads']} threads, SQLite "
+         f"({reads(r.get('sqlite_mmap_mb', 0))}), production settings. Client: "
+         f"build/planner-load (bench/load.c) on the same machine. "
          f"Whole run: {r['elapsed_s']:.0f} s.", ""]
     if unexpected:
         L += [f"**INVALID RUN: {unexpected} unexpected answers** (any non-2xx other than a "
@@ -578,7 +591,9 @@ def report(r, base, name):
           f"over {u['elapsed_s']:.1f} s: {1000 * u['cpu_s'] / max(o['requests'], 1):.2f} ms of "
           f"CPU per request), peak RSS {u['peak_rss_mb']:.1f} MB (sum of VmRSS, sampled every "
           f"0.25 s: {u['peak_rss_anon_mb']:.1f} MB anonymous, {u['peak_rss_file_mb']:.1f} MB "
-          "file pages such as the binary and libraries, counted once per process)"]
+          "file pages such as the binary and libraries" +
+          (" and the mapped database file" if r.get("sqlite_mmap_mb") else "") +
+          ", counted once per process)"]
     floor = r.get("open_floor")
     if floor:
         L.append("- the floor at the same rate, from the same client, measured right after:")

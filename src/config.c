@@ -54,6 +54,8 @@ static const struct setting settings[] = {
     S(pwhash, K_ENUM, 0, 0, pwhash_names, "interactive", "argon2id cost: interactive, moderate, min"),
     S(recurrence_horizon_days, K_INT, 30, 3650, NULL, "730",
       "recurring events are expanded into occurrences this many days ahead"),
+    S(sqlite_mmap_mb, K_INT, 0, 2047, NULL, "0",
+      "SQLite: read the database file through a mapping of this many MB (0 = pread)"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 #define NSETTINGS_MAX 64

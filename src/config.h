@@ -32,6 +32,7 @@ struct config {
     bool trust_proxy;          /* take the client address from X-Forwarded-For */
     int pwhash;                /* enum config_pwhash: argon2id cost */
     int recurrence_horizon_days; /* recurring events are materialised this far ahead */
+    int sqlite_mmap_mb;          /* request connections map this much of the file (store_mmap) */
 };
 
 enum config_pwhash { CONFIG_PWHASH_INTERACTIVE, CONFIG_PWHASH_MODERATE, CONFIG_PWHASH_MIN };

@@ -66,6 +66,11 @@ static struct store *thread_db(const struct config *cfg)
             log_msg(LOG_ERROR, "database: %s", err.detail);
             return NULL;
         }
+        if (cfg->sqlite_mmap_mb > 0 && store_mmap(db, cfg->sqlite_mmap_mb, &err) < 0) {
+            log_msg(LOG_ERROR, "database: %s", err.detail);
+            store_close(db);
+            return NULL;
+        }
         if (pthread_setspecific(db_key, db) != 0) {
             store_close(db);
             return NULL;
@@ -443,6 +448,12 @@ int http_server_run(const struct config *cfg, int listen_fd)
      * (api_materialize_ahead), a cheap look at one row unless they need it. */
     struct pl_error err = {0};
     struct store *checkpointer = store_open(cfg->database, &err);
+    /* It grows the file: in the mapping's steps when the file is mapped (store_mmap). */
+    if (checkpointer && cfg->sqlite_mmap_mb > 0 &&
+        store_mmap(checkpointer, cfg->sqlite_mmap_mb, &err) < 0) {
+        store_close(checkpointer);
+        checkpointer = NULL;
+    }
     if (checkpointer == NULL)
         log_msg(LOG_WARN, "no WAL checkpointer: %s", err.detail);
     int64_t next_second = clock_mono_us();

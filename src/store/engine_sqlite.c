@@ -1,9 +1,11 @@
 /* The SQLite engine: connection set-up, the statement cache, $N binding, error mapping and
- * the query statistics.  The only file that calls sqlite3_*.
+ * the query statistics.  The only file that calls sqlite3_*, with engine_sqlite_vfs.c (the
+ * file access under it).
  *
  * SQLite reads "$1" as a *named* parameter whose index is its order of first appearance,
  * so "SELECT $2, $1" would swap values bound by position.  Each statement therefore maps
  * $N to SQLite's own index once, at prepare time, through sqlite3_bind_parameter_index. */
+#include "store/engine_sqlite_vfs.h"
 #include "store/internal.h"
 #include "store/migrations.h"
 
@@ -126,9 +128,16 @@ struct store *store_open(const char *url, struct pl_error *err)
         return NULL;
     }
     const char *path = url + 7;
+    int rc = store_sqlite_vfs_register();
+    if (rc != SQLITE_OK) {
+        pl_error_set(err, PL_EUNAVAIL, "database", "cannot register the SQLite VFS: %s",
+                     sqlite3_errstr(rc));
+        return NULL;
+    }
     struct store *db = xcalloc(1, sizeof *db);
-    int rc = sqlite3_open_v2(path, &db->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    rc = sqlite3_open_v2(path, &db->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                         STORE_SQLITE_VFS);
     if (rc != SQLITE_OK) {
         pl_error_set(err, PL_EUNAVAIL, "database", "cannot open %s: %s", path,
                            db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
@@ -138,11 +147,8 @@ struct store *store_open(const char *url, struct pl_error *err)
     sqlite3_extended_result_codes(db->db, 1);
     /* WAL lets readers run beside the one writer; NORMAL sync is durable across process
      * crashes and loses at most the last commits on power loss, the usual WAL trade.
-     * No mmap (SQLite's default): reading pages in place through a 1 GiB mapping made a
-     * read-only agenda load ~10 % faster, but under the W200 mix, whose writes grow the
-     * file, every connection kept unmapping and remapping it (the kernel's page-table work
-     * was the top of the profile) and the mix ran ~20 % slower; the mapped file also counted
-     * in every worker's RSS.  Pages come through pread into each connection's 2 MB cache. */
+     * No mmap by default (SQLite's default too): pages come through pread into each
+     * connection's 2 MB cache.  store_mmap maps the file instead (see store.h). */
     static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
     sqlite3_busy_handler(db->db, busy_wait, (void *)&busy_timeout_ms);
@@ -160,6 +166,19 @@ int store_bulk(struct store *db, bool on, struct pl_error *err)
     char sql[64];
     /* A negative cache_size is in KiB; -2000 is SQLite's default. */
     snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", on ? STORE_BULK_CACHE_KIB : 2000);
+    return store_exec(db, sql, err);
+}
+
+int store_mmap(struct store *db, int mb, struct pl_error *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA mmap_size=%lld", (long long)mb * 1024 * 1024);
+    /* The file grows (at checkpoints) in steps of STORE_MMAP_CHUNK_BYTES rather than page by
+     * page: a connection maps the file again only when its size has changed. */
+    int chunk = STORE_MMAP_CHUNK_BYTES;
+    int rc = sqlite3_file_control(db->db, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk);
+    if (rc != SQLITE_OK && rc != SQLITE_NOTFOUND) /* not found: no file (":memory:") */
+        return db_error(db, rc, "chunk size", err);
     return store_exec(db, sql, err);
 }
 

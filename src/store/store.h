@@ -76,6 +76,16 @@ bool store_checkpoint_due(void);
 #define STORE_BULK_CACHE_KIB 262144
 PL_MUST_CHECK int store_bulk(struct store *db, bool on, struct pl_error *err);
 
+/* Read the first `mb` MB of the database file through a shared memory mapping instead of
+ * pread and the connection's page cache (0: no mapping, the default; SQLite caps the size at
+ * 2 GB).  The file's pages are then read in place, with no system call and no copy, and stay
+ * mapped from one transaction to the next (engine_sqlite_vfs.c).  The cost is in the numbers
+ * operators watch: every page a process has read counts in its RSS (they are the kernel's page
+ * cache, which pread fills too, but there they count in no process).  docs/operations.md has
+ * the measurements. */
+#define STORE_MMAP_CHUNK_BYTES (8 * 1024 * 1024)
+PL_MUST_CHECK int store_mmap(struct store *db, int mb, struct pl_error *err);
+
 /* Reset every statement of the connection that is still between steps.  A statement that
  * returned a row and was not stepped to its end keeps SQLite's read transaction, and so an
  * old snapshot of the database, open: callers release at the end of each unit of work (http/

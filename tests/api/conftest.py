@@ -121,6 +121,17 @@ class Server:
         assert r.status_code == 201, r.text
         return r.json()
 
+    def writers(self, prefix, n):
+        """n new users, logged in: [(token, id of their own calendar)]."""
+        admin = self.admin_token()
+        out = []
+        for i in range(n):
+            self.create_user(admin, f"{prefix}{i}@example.org", f"{prefix.upper()}{i}")
+            t = self.login(f"{prefix}{i}@example.org", "correct horse")
+            cal = self.request("GET", "/api/v1/calendars", token=t).json()["items"][0]["id"]
+            out.append((t, cal))
+        return out
+
 
 def assert_sanitizer_clean(server):
     if ASAN:

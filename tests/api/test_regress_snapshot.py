@@ -36,13 +36,7 @@ def test_one_statement_writes_beside_other_writers(make_server):
     had committed since the request began: about 1 in 9 beside three busy writers."""
     import threading
     s = make_server()
-    admin = s.admin_token()
-    people = []
-    for i in range(4):
-        s.create_user(admin, f"w{i}@example.org", f"W{i}")
-        t = s.login(f"w{i}@example.org", "correct horse")
-        cal = s.request("GET", "/api/v1/calendars", token=t).json()["items"][0]["id"]
-        people.append((t, cal))
+    people = s.writers("w", 4)
     codes, lock = [], threading.Lock()
 
     def writer(token, cal, k):

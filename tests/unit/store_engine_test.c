@@ -6,6 +6,7 @@
 #include "arena.h"
 #include "clock.h"
 #include "log.h"
+#include "store/engine_sqlite_vfs.h"
 #include "store/internal.h"
 #include "store/migrations.h"
 #include "store/sessions.h"
@@ -597,4 +598,75 @@ Test(store_engine, temp_store_is_memory_again_after_migrating)
     cr_assert(eq(int, store_step(st, &err), STORE_ROW), "%s", err.detail);
     cr_expect(eq(i64, store_col_int64(st, 0), 2), "2 is MEMORY");
     store_done(st);
+}
+
+/* One integer from `sql` on s, in a read transaction of its own. */
+static int64_t read_int(struct store *s, const char *sql)
+{
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_stmt(s, sql, &st, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_step(st, &err), STORE_ROW), "%s", err.detail);
+    int64_t v = store_col_int64(st, 0);
+    store_done(st);
+    return v;
+}
+
+static void exec_ok(struct store *s, const char *sql)
+{
+    struct pl_error err = {0};
+    cr_assert(eq(int, store_exec(s, sql, &err), PL_OK), "%s: %s", sql, err.detail);
+}
+
+/* store_mmap: a reader's mapping outlives other connections' commits while the file keeps its
+ * size, shows their changes once checkpointed into the file, and is let go when the file grows
+ * or shrinks (a read past the end of a mapped file would be SIGBUS). */
+Test(store_engine, mapping_is_kept_across_commits_and_follows_the_file_size)
+{
+    static const char sum_sql[] = "SELECT sum(v) FROM t";
+    static const char big_sql[] = "SELECT count(*) FROM big";
+    struct store *a, *b;
+    open_file_pair(&a, &b);
+    struct pl_error err = {0};
+    cr_assert(eq(int, store_mmap(a, 64, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_mmap(b, 64, &err), PL_OK), "%s", err.detail);
+    /* 20,000 rows over some 100 pages, copied into the file. */
+    exec_ok(b, "CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER, pad TEXT);"
+               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)"
+               " INSERT INTO t SELECT i, 1, 'padding-padding' FROM n");
+    cr_assert(eq(int, store_checkpoint(b, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(i64, read_int(a, sum_sql), 20000));
+
+    /* The first change after the mapping was made lets it go once (its size was unknown)... */
+    unsigned long before = store_sqlite_vfs_unmaps();
+    exec_ok(b, "UPDATE t SET v = 2 WHERE k = 1");
+    cr_assert(eq(int, store_checkpoint(b, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(i64, read_int(a, sum_sql), 20001));
+    cr_expect(eq(u64, store_sqlite_vfs_unmaps(), before + 1), "a read through no mapping");
+
+    /* ...and later ones keep it: the read sees the change, through the same mapping. */
+    for (int i = 0; i < 3; i++) {
+        exec_ok(b, "UPDATE t SET v = v + 1 WHERE k = 20000");
+        cr_assert(eq(int, store_checkpoint(b, &err), PL_OK), "%s", err.detail);
+        cr_expect(eq(i64, read_int(a, sum_sql), 20002 + i));
+    }
+    cr_expect(eq(u64, store_sqlite_vfs_unmaps(), before + 1), "the mapping was let go");
+
+    /* The file grows past its 8 MB step: mapped again, and the new pages read. */
+    exec_ok(b, "CREATE TABLE big (b BLOB);"
+               "INSERT INTO big SELECT zeroblob(1048576) FROM t WHERE k <= 12");
+    cr_assert(eq(int, store_checkpoint(b, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(i64, read_int(a, big_sql), 12));
+    cr_expect(eq(u64, store_sqlite_vfs_unmaps(), before + 2), "kept a mapping of a grown file");
+
+    /* The file shrinks (VACUUM, then the checkpoint truncates it): let go before any read. */
+    exec_ok(b, "DROP TABLE big; VACUUM");
+    cr_assert(eq(int, store_checkpoint(b, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(i64, read_int(a, sum_sql), 20004));
+    cr_expect(eq(u64, store_sqlite_vfs_unmaps(), before + 3), "kept a mapping of a shrunk file");
+    cr_expect(eq(i64, read_int(a, "SELECT count(*) FROM sqlite_schema WHERE name = 'big'"), 0));
+
+    store_close(a);
+    store_close(b);
+    remove_file_pair();
 }

@@ -1,0 +1,128 @@
+/* SQLite's unix VFS with one change: a memory-mapped database file stays mapped from one
+ * read transaction to the next (sqlite_mmap_mb; see engine_sqlite_vfs.h).
+ *
+ * Why: in WAL mode, a connection that begins a read transaction after another connection
+ * committed drops its whole page cache and, when it reads through a mapping, unmaps the file
+ * too (pagerBeginReadTransaction in SQLite's pager.c: `sqlite3OsUnfetch(fd, 0, 0)`).  Under
+ * the W200 mix some connection commits between almost any two transactions of another, so
+ * every request mapped the file again and faulted its pages back in; the munmap also makes the
+ * kernel flush the TLBs of the process's other threads.  That is why a mapping ran the mix
+ * ~20 % slower than reading pages with pread.  Kept, the mapping serves the pages again at no
+ * cost, and SQLite's own page cache reset stays as it is (it only drops pointers into the map).
+ *
+ * Why keeping it is safe on Linux: a shared mapping shows the file's pages as they are now,
+ * the same bytes pread would return, so it never goes stale.  SQLite unmaps for two other
+ * reasons, and this file keeps both: the mapping must cover a file that grew (SQLite maps the
+ * file's size at the time), and it must never reach past the end of a file that shrank (a
+ * read there is SIGBUS).  So the unmap is let through whenever the file's size differs from
+ * the size last seen: one fstat per read transaction, and only on a connection that maps.
+ *
+ * The only other file that calls sqlite3_*, beside engine_sqlite.c. */
+#include "store/engine_sqlite_vfs.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+static sqlite3_vfs *unix_vfs;
+static sqlite3_vfs kept_vfs;
+/* The unix VFS's methods for a database file on this system, and the same with our xFetch and
+ * xUnfetch; set by the first main database file opened (under `methods_lock`).  A file given
+ * other methods (the unix VFS chooses them by file system) is left as the unix VFS made it. */
+static const sqlite3_io_methods *unix_methods;
+static sqlite3_io_methods kept_methods;
+static pthread_mutex_t methods_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_ulong unmaps;
+
+/* What this VFS adds to the unix VFS's file, after it (szOsFile is the sum). */
+struct kept {
+    sqlite3_int64 size; /* the file's size when its mapping was last let go, -1 unknown */
+    bool mapped;        /* xFetch has handed out a page since then */
+};
+
+static size_t unix_file_size(void)
+{
+    size_t align = _Alignof(struct kept);
+    return ((size_t)unix_vfs->szOsFile + align - 1) / align * align;
+}
+
+static struct kept *kept_of(sqlite3_file *f)
+{
+    return (struct kept *)((char *)f + unix_file_size());
+}
+
+static int kept_fetch(sqlite3_file *f, sqlite3_int64 off, int amount, void **page)
+{
+    int rc = unix_methods->xFetch(f, off, amount, page);
+    if (rc == SQLITE_OK && *page != NULL)
+        kept_of(f)->mapped = true;
+    return rc;
+}
+
+static int kept_unfetch(sqlite3_file *f, sqlite3_int64 off, void *page)
+{
+    struct kept *k = kept_of(f);
+    if (page != NULL || !k->mapped)
+        return unix_methods->xUnfetch(f, off, page);
+    /* SQLite lets go of the whole mapping.  Keep it while the file has the size it had. */
+    sqlite3_int64 size = -1;
+    if (unix_methods->xFileSize(f, &size) != SQLITE_OK)
+        size = -1;
+    if (size >= 0 && size == k->size)
+        return SQLITE_OK;
+    k->size = size;
+    k->mapped = false;
+    atomic_fetch_add_explicit(&unmaps, 1, memory_order_relaxed);
+    return unix_methods->xUnfetch(f, off, page);
+}
+
+static int kept_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags,
+                     int *out_flags)
+{
+    (void)vfs;
+    int rc = unix_vfs->xOpen(unix_vfs, name, f, flags, out_flags);
+    if (rc != SQLITE_OK || f->pMethods == NULL || !(flags & SQLITE_OPEN_MAIN_DB))
+        return rc;
+    pthread_mutex_lock(&methods_lock);
+    if (unix_methods == NULL && f->pMethods->iVersion >= 3) {
+        unix_methods = f->pMethods;
+        kept_methods = *f->pMethods;
+        kept_methods.xFetch = kept_fetch;
+        kept_methods.xUnfetch = kept_unfetch;
+    }
+    bool ours = f->pMethods == unix_methods;
+    pthread_mutex_unlock(&methods_lock);
+    if (ours) {
+        *kept_of(f) = (struct kept){.size = -1, .mapped = false};
+        f->pMethods = &kept_methods;
+    }
+    return rc;
+}
+
+static pthread_once_t registered = PTHREAD_ONCE_INIT;
+static int register_rc = SQLITE_ERROR;
+
+static void register_vfs(void)
+{
+    unix_vfs = sqlite3_vfs_find("unix");
+    if (unix_vfs == NULL || unix_vfs->iVersion < 1)
+        return;
+    kept_vfs = *unix_vfs;
+    kept_vfs.szOsFile = (int)(unix_file_size() + sizeof(struct kept));
+    kept_vfs.zName = STORE_SQLITE_VFS;
+    kept_vfs.pNext = NULL;
+    kept_vfs.xOpen = kept_open;
+    register_rc = sqlite3_vfs_register(&kept_vfs, 0);
+}
+
+int store_sqlite_vfs_register(void)
+{
+    pthread_once(&registered, register_vfs);
+    return register_rc;
+}
+
+unsigned long store_sqlite_vfs_unmaps(void)
+{
+    return atomic_load_explicit(&unmaps, memory_order_relaxed);
+}
