@@ -858,26 +858,6 @@ static void reply_conflict(struct http_request *rq, struct pl_error *err, json_t
     }
 }
 
-/* Notify each participating user but `skip` (the actor) of `type`. */
-static int notify_all(struct http_request *rq, const struct event *ev,
-                      const struct participant *p, size_t n, int type, int64_t skip,
-                      struct pl_error *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (p[i].user_id == 0 || p[i].user_id == skip)
-            continue;
-        struct notification x = {.user_id = p[i].user_id, .event_id = core_event_public_id(ev),
-                                 .type = type,
-                                 .actor_id = rq->user_id, .title = ev->title,
-                                 .start_us = ev->start_us, .end_us = ev->end_us,
-                                 .created_us = rq->now_us, .scheduled_us = rq->now_us};
-        int rc = store_notifications_add(rq->db, &x, err);
-        if (rc < 0)
-            return rc;
-    }
-    return PL_OK;
-}
-
 static bool listed(const struct participant *p, size_t n, const struct participant *x)
 {
     for (size_t i = 0; i < n; i++)
@@ -885,6 +865,62 @@ static bool listed(const struct participant *p, size_t n, const struct participa
                        : p[i].user_id == 0 && strcmp(p[i].email, x->email) == 0)
             return true;
     return false;
+}
+
+/* Notify of `ev` the participants p[i] with an account, other than `skip`, whose types[i]
+ * is `type` (all of them when types is NULL): one statement for all. */
+static int notify_typed(struct http_request *rq, const struct event *ev,
+                        const struct participant *p, size_t n, const int *types, int type,
+                        int64_t skip, struct pl_error *err)
+{
+    int64_t *users = arena_alloc(rq->arena, (n ? n : 1) * sizeof *users);
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i].user_id != 0 && p[i].user_id != skip && (types == NULL || types[i] == type))
+            users[count++] = p[i].user_id;
+    struct notification x = {.event_id = core_event_public_id(ev), .type = type,
+                             .actor_id = rq->user_id, .title = ev->title,
+                             .start_us = ev->start_us, .end_us = ev->end_us,
+                             .created_us = rq->now_us, .scheduled_us = rq->now_us};
+    return store_notifications_add_each(rq->db, &x, users, count, rq->arena, err);
+}
+
+/* Notify each participating user but `skip` (the actor) of `type`. */
+static int notify_all(struct http_request *rq, const struct event *ev,
+                      const struct participant *p, size_t n, int type, int64_t skip,
+                      struct pl_error *err)
+{
+    return notify_typed(rq, ev, p, n, NULL, type, skip, err);
+}
+
+/* After a change of `ev` whose participants were before[] and are people[]: the added get an
+ * invitation, those who stay an update (a cancellation when the change cancelled the event). */
+static int notify_kept(struct http_request *rq, const struct event *ev,
+                       const struct participant *before, size_t nbefore,
+                       const struct participant *people, size_t npeople, bool cancelled,
+                       struct pl_error *err)
+{
+    int *types = arena_alloc(rq->arena, (npeople ? npeople : 1) * sizeof *types);
+    for (size_t i = 0; i < npeople; i++)
+        types[i] = !listed(before, nbefore, &people[i]) ? NOTIFY_INVITATION
+                   : cancelled                          ? NOTIFY_CANCELLATION
+                                                        : NOTIFY_UPDATE;
+    static const int kinds[] = {NOTIFY_INVITATION, NOTIFY_UPDATE, NOTIFY_CANCELLATION};
+    int rc = PL_OK;
+    for (size_t k = 0; rc == PL_OK && k < sizeof kinds / sizeof kinds[0]; k++)
+        rc = notify_typed(rq, ev, people, npeople, types, kinds[k], rq->user_id, err);
+    return rc;
+}
+
+/* ... and those no longer among them hear of a cancellation of the event as it was (`old`). */
+static int notify_removed(struct http_request *rq, const struct event *old,
+                          const struct participant *before, size_t nbefore,
+                          const struct participant *people, size_t npeople, struct pl_error *err)
+{
+    int *gone = arena_alloc(rq->arena, (nbefore ? nbefore : 1) * sizeof *gone);
+    for (size_t i = 0; i < nbefore; i++)
+        gone[i] = listed(people, npeople, &before[i]) ? -1 : NOTIFY_CANCELLATION;
+    return notify_typed(rq, old, before, nbefore, gone, NOTIFY_CANCELLATION, rq->user_id, err);
 }
 
 /* ---- handlers ----------------------------------------------------------------------------- */
@@ -1085,20 +1121,10 @@ void api_events_patch(struct http_request *rq)
          store_events_set_reminders(rq->db, ev.id, b.reminders, b.nreminders, &err) < 0) ||
         api_events_index(rq, &ev, horizon, ev.recurrence ? starts : NULL, nstarts, &err) < 0)
         goto rollback;
-    /* Who hears what: the removed get a cancellation, the added an invitation, those who stay
-     * an update (a cancellation when the event itself was cancelled). */
     bool cancelled = ev.status == EVENT_STATUS_CANCELLED && old.status != EVENT_STATUS_CANCELLED;
-    for (size_t i = 0; i < nbefore; i++)
-        if (!listed(people, npeople, &before[i]) &&
-            notify_all(rq, &old, &before[i], 1, NOTIFY_CANCELLATION, rq->user_id, &err) < 0)
-            goto rollback;
-    for (size_t i = 0; i < npeople; i++) {
-        int type = !listed(before, nbefore, &people[i]) ? NOTIFY_INVITATION
-                   : cancelled                          ? NOTIFY_CANCELLATION
-                                                        : NOTIFY_UPDATE;
-        if (notify_all(rq, &ev, &people[i], 1, type, rq->user_id, &err) < 0)
-            goto rollback;
-    }
+    if (notify_removed(rq, &old, before, nbefore, people, npeople, &err) < 0 ||
+        notify_kept(rq, &ev, before, nbefore, people, npeople, cancelled, &err) < 0)
+        goto rollback;
     if ((ev.status == EVENT_STATUS_CANCELLED
              ? store_notifications_drop_reminders(rq->db, ev.id, &err)
              : store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err)) < 0)
@@ -1484,14 +1510,9 @@ void api_events_instance_patch(struct http_request *rq)
         store_events_reindex(rq->db, ev.id, NULL, NULL, 0, 0, rq->arena, &err) < 0 ||
         api_events_index(rq, &series, horizon, NULL, 0, &err) < 0)
         goto rollback;
-    bool cancelled = ev.status == EVENT_STATUS_CANCELLED;
-    for (size_t i = 0; i < npeople; i++) {
-        int type = !listed(before, nbefore, &people[i]) ? NOTIFY_INVITATION
-                   : cancelled                          ? NOTIFY_CANCELLATION
-                                                        : NOTIFY_UPDATE;
-        if (notify_all(rq, &ev, &people[i], 1, type, rq->user_id, &err) < 0)
-            goto rollback;
-    }
+    if (notify_kept(rq, &ev, before, nbefore, people, npeople,
+                    ev.status == EVENT_STATUS_CANCELLED, &err) < 0)
+        goto rollback;
     if (store_commit(rq->db, &err) < 0)
         goto fail;
     rq->etag = event_etag(rq, &ev);

@@ -14,17 +14,13 @@ const char *store_notification_type_name(int type)
     return type >= 0 && type < 5 ? type_names[type] : "update";
 }
 
-int store_notifications_add(struct store *db, struct notification *n, struct pl_error *err)
+#define WRITTEN_COLUMNS                                                                        \
+    "user_id, event_id, type, actor_id, title, starts_at, ends_at, detail, created_at,"        \
+    " scheduled_for"
+
+/* $2 .. $10: everything of n but its user. */
+static void bind_notification(struct store_stmt *st, const struct notification *n)
 {
-    static const char sql[] =
-        "INSERT INTO notifications (user_id, event_id, type, actor_id, title, starts_at, ends_at,"
-        " detail, created_at, scheduled_for) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        " RETURNING id";
-    struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc < 0)
-        return rc;
-    store_bind_int64(st, 1, n->user_id);
     store_bind_int64(st, 2, n->event_id);
     store_bind_text(st, 3, store_notification_type_name(n->type));
     if (n->actor_id > 0)
@@ -35,9 +31,39 @@ int store_notifications_add(struct store *db, struct notification *n, struct pl_
     store_bind_text(st, 8, n->detail ? n->detail : "");
     store_bind_int64(st, 9, n->created_us);
     store_bind_int64(st, 10, n->scheduled_us);
+}
+
+int store_notifications_add(struct store *db, struct notification *n, struct pl_error *err)
+{
+    static const char sql[] = "INSERT INTO notifications (" WRITTEN_COLUMNS ") VALUES ($1,"
+                              " $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, n->user_id);
+    bind_notification(st, n);
     if ((rc = store_step(st, err)) < 0)
         return rc;
     n->id = store_col_int64(st, 0);
+    return store_run(st, err);
+}
+
+int store_notifications_add_each(struct store *db, const struct notification *n,
+                                 const int64_t *users, size_t count, struct arena *a,
+                                 struct pl_error *err)
+{
+    static const char sql[] = "INSERT INTO notifications (" WRITTEN_COLUMNS ") SELECT"
+                              " u.value, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM json_each($1) u"
+                              " ORDER BY u.key";
+    if (count == 0)
+        return PL_OK;
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_ids(st, 1, users, count, a);
+    bind_notification(st, n);
     return store_run(st, err);
 }
 

@@ -28,6 +28,11 @@ const char *store_notification_type_name(int type);
 /* Add one notification (n->id is filled). */
 PL_MUST_CHECK int store_notifications_add(struct store *db, struct notification *n,
                                           struct pl_error *err);
+/* The same notification (n->user_id aside) to each of `users`, in that order, in one
+ * statement: an event's participants hear of a change at once. */
+PL_MUST_CHECK int store_notifications_add_each(struct store *db, const struct notification *n,
+                                               const int64_t *users, size_t count,
+                                               struct arena *a, struct pl_error *err);
 
 /* Schedule reminders for event `event_id`: for every minutes_before of the event and every
  * user whose time an occurrence still ahead takes (owner and participants who did not
