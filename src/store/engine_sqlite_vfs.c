@@ -66,10 +66,10 @@ static int kept_unfetch(sqlite3_file *f, sqlite3_int64 off, void *page)
     if (page != NULL || !k->mapped)
         return unix_methods->xUnfetch(f, off, page);
     /* SQLite lets go of the whole mapping.  Keep it while the file has the size it had. */
-    sqlite3_int64 size = -1;
+    sqlite3_int64 size;
     if (unix_methods->xFileSize(f, &size) != SQLITE_OK)
-        size = -1;
-    if (size >= 0 && size == k->size)
+        size = -1; /* unknown: let it go */
+    else if (size == k->size)
         return SQLITE_OK;
     k->size = size;
     k->mapped = false;
@@ -84,7 +84,8 @@ static int kept_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, i
     int rc = unix_vfs->xOpen(unix_vfs, name, f, flags, out_flags);
     if (rc != SQLITE_OK || f->pMethods == NULL || !(flags & SQLITE_OPEN_MAIN_DB))
         return rc;
-    pthread_mutex_lock(&methods_lock);
+    if (pthread_mutex_lock(&methods_lock) != 0)
+        return rc; /* the file stays as the unix VFS made it: correct, only unmapped more */
     if (unix_methods == NULL && f->pMethods->iVersion >= 3) {
         unix_methods = f->pMethods;
         kept_methods = *f->pMethods;
@@ -92,7 +93,7 @@ static int kept_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, i
         kept_methods.xUnfetch = kept_unfetch;
     }
     bool ours = f->pMethods == unix_methods;
-    pthread_mutex_unlock(&methods_lock);
+    (void)pthread_mutex_unlock(&methods_lock); /* held by this thread: cannot fail */
     if (ours) {
         *kept_of(f) = (struct kept){.size = -1, .mapped = false};
         f->pMethods = &kept_methods;
@@ -118,7 +119,8 @@ static void register_vfs(void)
 
 int store_sqlite_vfs_register(void)
 {
-    pthread_once(&registered, register_vfs);
+    if (pthread_once(&registered, register_vfs) != 0)
+        return SQLITE_ERROR;
     return register_rc;
 }
 
