@@ -1202,12 +1202,12 @@ void api_events_rsvp(struct http_request *rq)
     struct event *ov;
     size_t nov;
     /* An answer changes only this user's claim on the occurrences, not the occurrences. */
-    if (store_events_set_rsvp(rq->db, ev.id, rq->user_id, rsvp, &err) < 0 ||
+    if (store_events_set_rsvp(rq->db, ev.id, rq->user_id, rsvp, rq->now_us, &err) < 0 ||
         store_events_reindex_user(rq->db, ev.id, rq->user_id, &err) < 0 ||
         store_events_overrides(rq->db, ev.id, rq->arena, &ov, &nov, &err) < 0)
         goto rollback;
     for (size_t i = 0; i < nov; i++) {
-        int rc = store_events_set_rsvp(rq->db, ov[i].id, rq->user_id, rsvp, &err);
+        int rc = store_events_set_rsvp(rq->db, ov[i].id, rq->user_id, rsvp, rq->now_us, &err);
         if (rc == PL_EFORBIDDEN)
             continue;
         if (rc < 0 || store_events_reindex_user(rq->db, ov[i].id, rq->user_id, &err) < 0)

@@ -843,10 +843,13 @@ int store_events_delete(struct store *db, int64_t id, struct pl_error *err)
 }
 
 int store_events_set_rsvp(struct store *db, int64_t event_id, int64_t user_id, int rsvp,
-                          struct pl_error *err)
+                          int64_t now_us, struct pl_error *err)
 {
     static const char sql[] =
         "UPDATE event_participants SET rsvp = $3 WHERE event_id = $1 AND user_id = $2";
+    /* The answers are part of the event as everyone sees it: its version (its ETag) moves. */
+    static const char bump[] =
+        "UPDATE events SET version = version + 1, updated_at = $2 WHERE id = $1";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
@@ -858,7 +861,11 @@ int store_events_set_rsvp(struct store *db, int64_t event_id, int64_t user_id, i
         return rc;
     if (store_changes(db) == 0)
         return pl_error_set(err, PL_EFORBIDDEN, NULL, "only participants can answer an invitation");
-    return PL_OK;
+    if ((rc = store_stmt(db, bump, &st, err)) < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    store_bind_int64(st, 2, now_us);
+    return store_run(st, err);
 }
 
 static void read_conflict(struct store_stmt *st, struct arena *a, void *item)

@@ -169,10 +169,25 @@ int store_users_update(struct store *db, int64_t id, const struct store_user_pat
         " is_active = COALESCE($6, is_active), version = version + 1, updated_at = $7"
         " WHERE id = $1 AND ($8 < 0 OR version = $8)";
     static const char end_sessions[] = "DELETE FROM sessions WHERE user_id = $1";
+    /* Events show their participants by name: a new name is a change of every event the
+     * user takes part in, whose versions (ETags) move with it. */
+    static const char renamed[] =
+        "UPDATE events SET version = version + 1, updated_at = $3"
+        " WHERE id IN (SELECT event_id FROM event_participants WHERE user_id = $1)"
+        " AND EXISTS (SELECT 1 FROM users WHERE id = $1 AND name IS NOT $2)";
     struct store_stmt *st;
     int rc;
     if ((rc = store_begin(db, err)) < 0)
         return rc;
+    if (p->name) {
+        if ((rc = store_stmt(db, renamed, &st, err)) < 0)
+            goto fail;
+        store_bind_int64(st, 1, id);
+        store_bind_text(st, 2, p->name);
+        store_bind_int64(st, 3, now_us);
+        if ((rc = store_run(st, err)) < 0)
+            goto fail;
+    }
     if ((rc = store_stmt(db, update, &st, err)) < 0)
         goto fail;
     store_bind_int64(st, 1, id);

@@ -550,6 +550,37 @@ def test_if_none_match_on_event(server, alice):
     assert r.status_code == 200 and r.json() == new and r.headers["ETag"] == new["etag"]
 
 
+def test_an_answer_moves_the_events_etag(server, alice, bob):
+    """The event's representation carries every participant's answer: an RSVP is a change of
+    the event, so a client holding the old ETag gets the new answer (not a 304) and cannot
+    PATCH over it unseen (412). The name a participant is shown by is part of it too."""
+    s, e = slot()
+    ev = create_event(server, alice, s, e, participants=[{"user_id": bob.id}])
+    r = server.request("POST", f"{EVENTS}/{ev['id']}/rsvp", token=bob.token,
+                       json_body={"status": "accepted"})
+    assert r.status_code == 200, r.text
+    r = get_event(server, alice, ev["id"], headers={"If-None-Match": ev["etag"]})
+    assert r.status_code == 200, r.text
+    answered = r.json()
+    assert answered["etag"] != ev["etag"] and r.headers["ETag"] == answered["etag"]
+    assert [p["rsvp"] for p in answered["participants"] if p["user_id"] == bob.id] == ["accepted"]
+    r = patch_event(server, alice, ev["id"], {"title": "Over the answer"}, etag=ev["etag"])
+    assert r.status_code == 412, r.text
+    r = patch_event(server, alice, ev["id"], {"title": "After the answer"}, etag=answered["etag"])
+    assert r.status_code == 200, r.text
+    edited = r.json()
+    unrelated = create_event(server, alice, s, e, title="Alone")
+    r = server.request("PATCH", f"/api/v1/users/{bob.id}", token=bob.token,
+                       json_body={"name": "Robert"})
+    assert r.status_code == 200, r.text
+    r = get_event(server, alice, ev["id"], headers={"If-None-Match": edited["etag"]})
+    assert r.status_code == 200, r.text
+    assert [p["name"] for p in r.json()["participants"] if p["user_id"] == bob.id] == ["Robert"]
+    assert r.json()["etag"] != edited["etag"]
+    r = get_event(server, alice, unrelated["id"], headers={"If-None-Match": unrelated["etag"]})
+    assert r.status_code == 304, "only the events the renamed user takes part in change"
+
+
 def test_if_none_match_on_calendar(server, alice):
     url = f"{CALENDARS}/{alice.calendar}"
     r = server.request("GET", url, token=alice.token)
