@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "secret.h"
+#include "store/events.h"
 #include "store/store.h"
 
 #include <arpa/inet.h>
@@ -429,9 +430,14 @@ int http_server_run(const struct config *cfg, int listen_fd)
     if (pthread_once(&db_key_once, make_db_key) != 0)
         return 1;
     atomic_store(&draining, false);
+    if (!store_events_cache_start((size_t)cfg->cache_mb * 1024 * 1024)) {
+        log_msg(LOG_ERROR, "no memory for a cache of %d MB", cfg->cache_mb);
+        return 1;
+    }
     struct MHD_Daemon *d = start(cfg, listen_fd);
     if (d == NULL) {
         log_msg(LOG_ERROR, "cannot start the HTTP server");
+        store_events_cache_end();
         return 1;
     }
     log_msg(LOG_INFO, "worker serving with %d threads", cfg->threads);
@@ -504,6 +510,13 @@ int http_server_run(const struct config *cfg, int listen_fd)
     if (left > 0)
         log_msg(LOG_WARN, "drain timeout with %d requests in flight", left);
     MHD_stop_daemon(d);
+    struct store_cache_stats cs;
+    store_events_cache_stats(&cs);
+    if (cfg->cache_mb > 0)
+        log_msg(LOG_INFO,
+                "participant lists: %llu found in the cache, %llu read; %zu kept in %zu bytes",
+                (unsigned long long)cs.hits, (unsigned long long)cs.misses, cs.entries, cs.bytes);
+    store_events_cache_end();
     log_msg(LOG_INFO, "worker stopped");
     return left > 0 ? 1 : 0;
 }

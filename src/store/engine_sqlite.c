@@ -531,6 +531,11 @@ int store_snapshot(struct store *db, struct pl_error *err)
     return rc;
 }
 
+bool store_in_snapshot(const struct store *db)
+{
+    return db->in_snapshot && !db->holds_writer_lock;
+}
+
 void store_release(struct store *db)
 {
     static const char sql[] = "COMMIT";

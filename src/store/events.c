@@ -5,9 +5,11 @@
 #include "store/events.h"
 
 #include "arena.h"
+#include "store/cache.h"
 #include "store/internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ACCESS_SQL                                                                            \
@@ -25,7 +27,7 @@
 #define OCCURRENCE_COLUMNS_WITH(participant)                                                  \
     "i.id, i.event_id, i.calendar_id, i.organizer_id, i.recurrence_id, i.starts_at,"          \
     " i.ends_at, i.title, i.location, i.time_zone, i.all_day, i.visibility, i.status,"        \
-    " i.room_id, r.name, " ACCESS_SQL ", " participant ", i.series_id"
+    " i.room_id, r.name, " ACCESS_SQL ", " participant ", i.series_id, i.event_version"
 #define OCCURRENCE_COLUMNS OCCURRENCE_COLUMNS_WITH(PARTICIPANT_OF("i.event_id"))
 #define OCCURRENCE_JOINS                                                                      \
     " JOIN calendars c ON c.id = i.calendar_id LEFT JOIN rooms r ON r.id = i.room_id"
@@ -76,6 +78,7 @@ static void read_occurrence(struct store_stmt *st, struct arena *a, void *item)
     o->access = (int)store_col_int64(st, 15);
     o->is_participant = store_col_int64(st, 16) != 0;
     o->series_id = store_col_int64(st, 17);
+    o->version = store_col_int64(st, 18);
     o->participants = NULL;
     o->nparticipants = 0;
 }
@@ -170,24 +173,142 @@ static void read_participant(struct store_stmt *st, struct arena *a, void *item)
     p->rsvp = rsvp_of(store_col_text(st, 5));
 }
 
-int store_events_attach_participants(struct store *db, struct occurrence *occ, size_t n,
-                                     struct arena *a, struct pl_error *err)
+/* ---- participant lists, kept between requests ------------------------------------------- */
+
+/* The process's lists, under (event id, event version): every change to an event's people,
+ * their answers (store_events_set_rsvp) or their names (store_users_update) moves the version,
+ * so a list found under the version a reader has just read is the list (cache.h says why no
+ * invalidation is needed).  Set before the process's threads serve, freed after. */
+static struct store_cache *lists;
+
+bool store_events_cache_start(size_t bytes)
+{
+    store_events_cache_end();
+    lists = bytes ? store_cache_new(bytes) : NULL;
+    return bytes == 0 || lists != NULL;
+}
+
+void store_events_cache_end(void)
+{
+    store_cache_free(lists);
+    lists = NULL;
+}
+
+void store_events_cache_stats(struct store_cache_stats *out)
+{
+    if (lists)
+        store_cache_stats(lists, out);
+    else
+        *out = (struct store_cache_stats){0};
+}
+
+/* A list as one blob: a count, fixed records, then the strings they point into (offsets from
+ * the blob's start), each ended by a NUL so that a copy can be read in place. */
+struct packed_participant {
+    int64_t user_id;
+    uint32_t email, name;
+    uint8_t role, rsvp;
+};
+
+static void *pack_list(const struct participant *p, size_t n, struct arena *a, size_t *len)
+{
+    size_t size = 8 + n * sizeof(struct packed_participant);
+    for (size_t i = 0; i < n; i++)
+        size += strlen(p[i].email) + strlen(p[i].name) + 2;
+    if (size > UINT32_MAX)
+        return NULL;
+    unsigned char *blob = arena_alloc(a, size);
+    uint64_t count = n;
+    memcpy(blob, &count, 8);
+    size_t at = 8 + n * sizeof(struct packed_participant);
+    for (size_t i = 0; i < n; i++) {
+        struct packed_participant r = {.user_id = p[i].user_id, .role = (uint8_t)p[i].role,
+                                       .rsvp = (uint8_t)p[i].rsvp};
+        size_t le = strlen(p[i].email) + 1, ln = strlen(p[i].name) + 1;
+        r.email = (uint32_t)at;
+        memcpy(blob + at, p[i].email, le);
+        at += le;
+        r.name = (uint32_t)at;
+        memcpy(blob + at, p[i].name, ln);
+        at += ln;
+        memcpy(blob + 8 + i * sizeof r, &r, sizeof r);
+    }
+    *len = size;
+    return blob;
+}
+
+/* The list in a blob that pack_list made (a copy owned by `a`): its strings stay in it. */
+static struct participant *unpack_list(unsigned char *blob, struct arena *a, size_t *n)
+{
+    uint64_t count;
+    memcpy(&count, blob, 8);
+    struct participant *p = count ? arena_alloc(a, count * sizeof *p) : NULL;
+    for (size_t i = 0; i < count; i++) {
+        struct packed_participant r;
+        memcpy(&r, blob + 8 + i * sizeof r, sizeof r);
+        p[i] = (struct participant){.user_id = r.user_id, .email = (char *)blob + r.email,
+                                    .name = (char *)blob + r.name, .role = r.role,
+                                    .rsvp = r.rsvp};
+    }
+    *n = count;
+    return p;
+}
+
+/* One event's list while an attach is in progress. */
+struct people {
+    int64_t event_id, version; /* version 0: unknown, not to be kept */
+    struct participant *p;
+    size_t n;
+    bool found;
+};
+
+static int by_event(const void *x, const void *y)
+{
+    int64_t a = ((const struct people *)x)->event_id, b = ((const struct people *)y)->event_id;
+    return (a > b) - (a < b);
+}
+
+static struct people *people_of_event(struct people *ev, size_t m, int64_t id)
+{
+    struct people key = {.event_id = id};
+    return bsearch(&key, ev, m, sizeof *ev, by_event);
+}
+
+/* The lists the cache has under the events' versions. */
+static void lists_from_cache(struct people *ev, size_t m, struct arena *a)
+{
+    for (size_t i = 0; i < m; i++) {
+        size_t len;
+        unsigned char *blob = ev[i].version
+                                  ? store_cache_get(lists, ev[i].event_id, ev[i].version, a, &len)
+                                  : NULL;
+        if (blob != NULL) {
+            ev[i].p = unpack_list(blob, a, &ev[i].n);
+            ev[i].found = true;
+        }
+    }
+}
+
+/* The lists the cache did not have, in one query; kept for the next reader. */
+static int lists_from_database(struct store *db, struct people *ev, size_t m, bool keep,
+                               struct arena *a, struct pl_error *err)
 {
     static const char sql[] =
         "SELECT " PARTICIPANT_COLUMNS " FROM event_participants p LEFT JOIN users u ON u.id = p.user_id"
         " WHERE p.event_id IN (SELECT value FROM json_each($1)) ORDER BY p.event_id, p.id";
-    if (n == 0)
+    int64_t *ids = arena_alloc(a, m * sizeof *ids);
+    size_t nids = 0;
+    for (size_t i = 0; i < m; i++)
+        if (!ev[i].found)
+            ids[nids++] = ev[i].event_id;
+    if (nids == 0)
         return PL_OK;
-    int64_t *ids = arena_alloc(a, n * sizeof *ids);
-    for (size_t i = 0; i < n; i++)
-        ids[i] = occ[i].event_id;
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
         return rc;
-    store_bind_ids(st, 1, ids, n, a);
-    /* Rows come grouped by event; hand each group to every occurrence of that event (a
-     * recurring event's occurrences share one list). */
+    store_bind_ids(st, 1, ids, nids, a);
+    /* Rows come grouped by event, in the order of `ev`. */
     size_t cap = 0, count = 0;
     struct participant *all = NULL;
     int64_t *owner = NULL;
@@ -200,20 +321,53 @@ int store_events_attach_participants(struct store *db, struct occurrence *occ, s
     }
     if (rc < 0)
         return rc;
-    for (size_t i = 0; i < n; i++) {
-        size_t lo = 0, hi = count;
-        while (lo < hi) { /* first row of this event: owners are sorted */
-            size_t mid = lo + (hi - lo) / 2;
-            if (owner[mid] < occ[i].event_id)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        size_t end = lo;
-        while (end < count && owner[end] == occ[i].event_id)
+    size_t row = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (ev[i].found)
+            continue;
+        while (row < count && owner[row] < ev[i].event_id)
+            row++;
+        size_t end = row;
+        while (end < count && owner[end] == ev[i].event_id)
             end++;
-        occ[i].participants = all ? all + lo : NULL;
-        occ[i].nparticipants = end - lo;
+        ev[i].p = all ? all + row : NULL;
+        ev[i].n = end - row;
+        ev[i].found = true;
+        row = end;
+        size_t len;
+        void *blob;
+        if (keep && ev[i].version && (blob = pack_list(ev[i].p, ev[i].n, a, &len)) != NULL)
+            (void)store_cache_put(lists, ev[i].event_id, ev[i].version, blob, len);
+    }
+    return PL_OK;
+}
+
+int store_events_attach_participants(struct store *db, struct occurrence *occ, size_t n,
+                                     struct arena *a, struct pl_error *err)
+{
+    if (n == 0)
+        return PL_OK;
+    /* The distinct events, sorted: a recurring event's occurrences share one list (and, read
+     * in one snapshot, one version). */
+    struct people *ev = arena_alloc(a, n * sizeof *ev);
+    for (size_t i = 0; i < n; i++)
+        ev[i] = (struct people){.event_id = occ[i].event_id, .version = occ[i].version};
+    qsort(ev, n, sizeof *ev, by_event);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || ev[m - 1].event_id != ev[i].event_id)
+            ev[m++] = ev[i];
+    /* Only a snapshot's reads belong together (cache.h): elsewhere, straight from the tables. */
+    bool cached = lists != NULL && store_in_snapshot(db);
+    if (cached)
+        lists_from_cache(ev, m, a);
+    int rc = lists_from_database(db, ev, m, cached, a, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        const struct people *e = people_of_event(ev, m, occ[i].event_id); /* never NULL */
+        occ[i].participants = e ? e->p : NULL;
+        occ[i].nparticipants = e ? e->n : 0;
     }
     return PL_OK;
 }
@@ -474,11 +628,11 @@ static const char index_users[] = INDEX_USERS_SQL("1", "");
  * skipping those an override replaces. */
 #define INSTANCE_COLUMNS                                                                      \
     "event_id, calendar_id, room_id, recurrence_id, starts_at, ends_at, status, series_id,"   \
-    " organizer_id, title, location, time_zone, all_day, visibility"
-/* What an occurrence copies of its event `e` (migration 011), after status. */
+    " organizer_id, title, location, time_zone, all_day, visibility, event_version"
+/* What an occurrence copies of its event `e` (migrations 011 and 013), after status. */
 #define INSTANCE_SHOWN_SQL                                                                    \
     " COALESCE(e.parent_id, e.id), e.organizer_id, e.title, e.location, e.time_zone,"         \
-    " e.all_day, e.visibility"
+    " e.all_day, e.visibility, e.version"
 static const char index_series[] =
     "INSERT INTO event_instances (" INSTANCE_COLUMNS ") SELECT e.id, e.calendar_id,"
     " e.room_id, s.value, s.value, COALESCE(t.value, s.value + (e.ends_at - e.starts_at)),"

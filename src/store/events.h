@@ -11,6 +11,7 @@
 
 #include "core/event.h"
 #include "error.h"
+#include "store/cache.h"
 
 struct arena;
 struct store;
@@ -22,6 +23,7 @@ struct occurrence {
     int64_t series_id; /* the id clients know it by (the series' for an override) */
     int64_t calendar_id, organizer_id;
     int64_t recurrence_id; /* 0 for a single event */
+    int64_t version;       /* of the row event_id: what its participant list is kept under */
     int64_t start_us, end_us;
     const char *title, *location, *time_zone;
     bool all_day;
@@ -164,10 +166,19 @@ PL_MUST_CHECK int store_events_in_series(struct store *db, int64_t series_id, in
                                          struct occurrence **out, size_t *n,
                                          struct pl_error *err);
 
-/* Fill the participants of every occurrence in one query, however many there are. */
+/* Fill the participants of every occurrence in one query, however many there are; with the
+ * process's cache (store_events_cache_start), only those of the events whose lists it does not
+ * have under their `version` (0: unknown, always read). */
 PL_MUST_CHECK int store_events_attach_participants(struct store *db, struct occurrence *occ,
                                                    size_t n, struct arena *a,
                                                    struct pl_error *err);
+
+/* Keep events' participant lists in this process between requests, up to `bytes` (0: none),
+ * found again only under the version they were read with.  Call before the process's threads
+ * serve, and store_events_cache_end after they stop; false when out of memory. */
+PL_MUST_CHECK bool store_events_cache_start(size_t bytes);
+void store_events_cache_end(void);
+void store_events_cache_stats(struct store_cache_stats *out);
 
 /* An event row with its people and reminders: what iCalendar export writes. */
 struct event_row {

@@ -96,6 +96,9 @@ void store_release(struct store *db);
  * request between them sees one state of the database, and pays SQLite's per-transaction
  * work (the shared-memory read lock, the WAL header check) once, not once per statement. */
 PL_MUST_CHECK int store_snapshot(struct store *db, struct pl_error *err);
+/* Whether the connection's reads now share one snapshot (store_snapshot, not yet released
+ * or ended by a write): what it reads belongs together, and is committed. */
+bool store_in_snapshot(const struct store *db);
 
 /* Diagnostics: while capture is on, the query plan of every statement the connection runs
  * (SQLite's EXPLAIN QUERY PLAN, "; "-separated steps, one line per statement) is appended to a

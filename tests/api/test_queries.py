@@ -1,8 +1,11 @@
 """No N+1: the number of database statements a listing runs (Server-Timing) does not grow
-with the number of occurrences it returns."""
+with the number of occurrences it returns; and a listing read again finds its events'
+participant lists in the worker's cache, until the event changes."""
 import re
 
 import pytest
+
+from conftest import Server, assert_sanitizer_clean
 
 WEEK_SMALL = ("2027-03-01T00:00:00Z", "2027-03-08T00:00:00Z")
 WEEK_BIG = ("2027-04-05T00:00:00Z", "2027-04-12T00:00:00Z")
@@ -12,6 +15,16 @@ def queries(r):
     m = re.search(r'db;dur=[0-9.]+;desc="(\d+) queries"', r.headers["Server-Timing"])
     assert m, r.headers["Server-Timing"]
     return int(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """This module's own server, with one worker: every request finds the cache (of
+    participant lists) that the requests before it left."""
+    s = Server(tmp_path_factory.mktemp("srv"), workers=1).start()
+    yield s
+    assert s.stop() == 0, s.stderr()[-4000:]
+    assert_sanitizer_clean(s)
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +100,46 @@ def test_occurrence_pages_cover_the_range_once(server, world):
     bad = server.request("GET", f"/api/v1/me/agenda?from={WEEK_BIG[0]}&to={WEEK_BIG[1]}&cursor=zz",
                          token=world["ta"])
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+def test_lists_come_from_the_cache_until_the_event_changes(server, world):
+    """The first read of a week runs the participants query; the same read again finds every
+    list in the cache (one statement fewer, the same answer); after an answer or a new list of
+    people the event's version has moved, and its list is read again."""
+    ta, bob = world["ta"], world["bob"]
+    tb = server.login("nplus1-bob@example.org", "correct horse")
+    week = ("2027-05-03T00:00:00Z", "2027-05-10T00:00:00Z")
+    made = []
+    for day in (4, 5, 6):
+        r = server.request("POST", f"/api/v1/calendars/{world['cal']}/events", token=ta,
+                           json_body={"title": "cached", "start": f"2027-05-{day:02d}T09:00:00Z",
+                                      "end": f"2027-05-{day:02d}T10:00:00Z",
+                                      "participants": [{"user_id": bob}]})
+        assert r.status_code == 201, r.text
+        made.append(r.json())
+
+    def agenda():
+        r = listing(server, world, "agenda", week)
+        assert r.status_code == 200, r.text
+        return r.json()["items"], queries(r)
+
+    def answers(items):
+        return [[p["rsvp"] for p in o["participants"] if p["user_id"] == bob] for o in items]
+
+    cold, cold_n = agenda()
+    warm, warm_n = agenda()
+    assert len(cold) == 3 and warm == cold
+    assert warm_n == cold_n - 1, (cold_n, warm_n)
+    r = server.request("POST", f"/api/v1/events/{made[1]['id']}/rsvp", token=tb,
+                       json_body={"status": "declined"})
+    assert r.status_code == 200, r.text
+    items, n = agenda()
+    assert n == cold_n, "the answered event's list is read again"
+    assert answers(items) == [["needs-action"], ["declined"], ["needs-action"]]
+    r = server.request("PATCH", f"/api/v1/events/{made[2]['id']}", token=ta,
+                       headers={"If-Match": made[2]["etag"]}, json_body={"participants": []})
+    assert r.status_code == 200, r.text
+    items, n = agenda()
+    assert n == cold_n
+    assert answers(items) == [["needs-action"], ["declined"], []]
+    assert agenda() == (items, cold_n - 1)
