@@ -146,14 +146,15 @@ def process_and_children(pid):
 
 
 class Planner:
-    def __init__(self, build, db, workdir, workers, threads, mmap_mb=0):
+    def __init__(self, build, db, workdir, workers, threads, mmap_mb=0, cache_mb=16):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(workdir, f"planner-{self.port}.log"), "w")
         self.proc = subprocess.Popen(
             [os.path.join(build, "planner"), "serve", "--database", f"sqlite:{db}",
              "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--threads", str(threads), "--env", "production", "--sqlite-mmap-mb", str(mmap_mb)],
+             "--threads", str(threads), "--env", "production", "--sqlite-mmap-mb", str(mmap_mb),
+             "--cache-mb", str(cache_mb)],
             stdout=self.log, stderr=subprocess.STDOUT)
         try:
             # Long on a large data set seeded before the latest migrations: they run first.
@@ -350,6 +351,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="per worker (planner's default: 2)")
     ap.add_argument("--sqlite-mmap-mb", type=int, default=0,
                     help="planner's sqlite_mmap_mb (its default: 0, pread)")
+    ap.add_argument("--cache-mb", type=int, default=16,
+                    help="planner's cache_mb, participant lists kept per worker (its default: 16)")
     ap.add_argument("--quick", action="store_true", help="short phases, for trying the bench")
     args = ap.parse_args()
     if args.quick:
@@ -364,6 +367,7 @@ def main():
     result = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
               "machine": machine(), "commit": git_commit(), "workers": args.workers,
               "threads": args.threads, "sqlite_mmap_mb": args.sqlite_mmap_mb,
+              "cache_mb": args.cache_mb,
               "duration_s": args.duration, "closed": {}, "ceiling": {},
               "closed_runs": {}, "ceiling_runs": {},
               "alone": {}, "open": None, "scales": {}}
@@ -372,7 +376,7 @@ def main():
         nginx = Nginx(work, args.workers)
         db = seeded_db(args.build, 1, args.cache)
         planner = Planner(args.build, db, work, args.workers, args.threads,
-                          args.sqlite_mmap_mb)
+                          args.sqlite_mmap_mb, args.cache_mb)
         plan = os.path.join(work, "plan.json")
         log("logging in 200 users")
         make_plan(planner.base, planner.port, bench_users(1), plan)
@@ -461,7 +465,8 @@ def data_size_point(args, scale, work, out):
     """Every operation's latency at 1 connection (service time without queueing) on a fresh
     copy of the data set of `scale`."""
     db = seeded_db(args.build, scale, args.cache)
-    planner = Planner(args.build, db, work, args.workers, args.threads, args.sqlite_mmap_mb)
+    planner = Planner(args.build, db, work, args.workers, args.threads, args.sqlite_mmap_mb,
+                      args.cache_mb)
     try:
         plan = os.path.join(work, f"plan-x{scale}.json")
         log(f"scale {scale}: logging in 200 users")
@@ -517,6 +522,15 @@ def reads(mmap_mb):
     return "the file read with pread, the default"
 
 
+def kept(cache_mb):
+    """What planner keeps of participant lists, from its cache_mb (absent before it existed)."""
+    if cache_mb is None:
+        return "no participant lists kept between requests (before `cache_mb`)"
+    if cache_mb == 0:
+        return "no participant lists kept between requests, `--cache-mb 0`"
+    return f"participant lists kept up to {cache_mb} MB per worker (`cache_mb`)"
+
+
 def report(r, base, name):
     """Markdown + PNGs; returns True if the run is invalid (unexpected answers)."""
     conns = sorted(int(c) for c in r["closed"])
@@ -533,7 +547,8 @@ def report(r, base, name):
          f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, Linux {m['kernel']}; "
          f"load average {m['load_avg_at_start']:.2f} at the start. Commit `{r['commit']}`. "
          f"planner: {r['workers']} workers x {r['threads']} threads, SQLite "
-         f"({reads(r.get('sqlite_mmap_mb', 0))}), production settings. Client: "
+         f"({reads(r.get('sqlite_mmap_mb', 0))}), {kept(r.get('cache_mb'))}, production "
+         f"settings. Client: "
          f"build/planner-load (bench/load.c) on the same machine. "
          f"Whole run: {r['elapsed_s']:.0f} s.", ""]
     if unexpected:
