@@ -146,7 +146,7 @@ def process_and_children(pid):
 
 
 class Planner:
-    def __init__(self, build, db, workdir, workers, threads, mmap_mb=0, cache_mb=16):
+    def __init__(self, build, db, workdir, workers, threads, mmap_mb=0, cache_mb=4):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(workdir, f"planner-{self.port}.log"), "w")
@@ -351,8 +351,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="per worker (planner's default: 2)")
     ap.add_argument("--sqlite-mmap-mb", type=int, default=0,
                     help="planner's sqlite_mmap_mb (its default: 0, pread)")
-    ap.add_argument("--cache-mb", type=int, default=16,
-                    help="planner's cache_mb, participant lists kept per worker (its default: 16)")
+    ap.add_argument("--cache-mb", type=int, default=4,
+                    help="planner's cache_mb, participant lists kept per worker (its default: 4)")
     ap.add_argument("--quick", action="store_true", help="short phases, for trying the bench")
     args = ap.parse_args()
     if args.quick:
