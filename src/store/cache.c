@@ -27,12 +27,12 @@ struct store_cache {
     struct entry slot[];
 };
 
-enum { BYTES_PER_SLOT = 256, MIN_SLOTS = 64 };
+enum { MIN_SLOTS = 64 };
 
-struct store_cache *store_cache_new(size_t budget)
+struct store_cache *store_cache_new(size_t budget, size_t entry_bytes)
 {
-    size_t slots = MIN_SLOTS;
-    while (slots < budget / BYTES_PER_SLOT && slots < ((size_t)1 << 30))
+    size_t slots = MIN_SLOTS, want = budget / (entry_bytes ? entry_bytes : 1);
+    while (slots < want && slots < ((size_t)1 << 30))
         slots *= 2;
     struct store_cache *c = calloc(1, sizeof *c + slots * sizeof c->slot[0]);
     if (c == NULL)

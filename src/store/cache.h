@@ -27,8 +27,9 @@ struct store_cache_stats {
     size_t entries, bytes;
 };
 
-/* NULL when out of memory.  Slots for budget / 256 entries (a power of two). */
-struct store_cache *store_cache_new(size_t budget);
+/* NULL when out of memory.  `entry_bytes` is the expected size of a blob: the cache has a
+ * slot (a power of two of them) for every budget / entry_bytes. */
+struct store_cache *store_cache_new(size_t budget, size_t entry_bytes);
 void store_cache_free(struct store_cache *c);
 
 /* A copy in `a` of the blob kept under exactly (id, version), its size in *len; NULL when

@@ -8,6 +8,7 @@
 #include "store/cache.h"
 #include "store/internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,43 +179,80 @@ static void read_participant(struct store_stmt *st, struct arena *a, void *item)
 /* The process's lists, under (event id, event version): every change to an event's people,
  * their answers (store_events_set_rsvp) or their names (store_users_update) moves the version,
  * so a list found under the version a reader has just read is the list (cache.h says why no
- * invalidation is needed).  Set before the process's threads serve, freed after. */
-static struct store_cache *lists;
+ * invalidation is needed).  A list keeps each user by id and by the version of the users row
+ * it was read with; `names` keeps a user's e-mail and name under (user id, that version), once
+ * for all the lists the user is in, which makes a list a third of the size.  A list whose
+ * people are not all in `names` under those versions counts as not found.  Both are set
+ * before the process's threads serve and freed after. */
+static struct store_cache *lists, *names;
+/* Lists found whole in the cache, and lists read from the tables while it was on. */
+static _Atomic uint64_t lists_found, lists_read;
+
+enum { LIST_BYTES = 128, NAME_BYTES = 64 }; /* typical sizes: four people; e-mail and name */
 
 bool store_events_cache_start(size_t bytes)
 {
     store_events_cache_end();
-    lists = bytes ? store_cache_new(bytes) : NULL;
-    return bytes == 0 || lists != NULL;
+    lists_found = lists_read = 0;
+    if (bytes == 0)
+        return true;
+    lists = store_cache_new(bytes - bytes / 4, LIST_BYTES);
+    names = store_cache_new(bytes / 4, NAME_BYTES);
+    if (lists == NULL || names == NULL) {
+        store_events_cache_end();
+        return false;
+    }
+    return true;
 }
 
 void store_events_cache_end(void)
 {
     store_cache_free(lists);
-    lists = NULL;
+    store_cache_free(names);
+    lists = names = NULL;
 }
 
 void store_events_cache_stats(struct store_cache_stats *out)
 {
-    if (lists)
-        store_cache_stats(lists, out);
-    else
-        *out = (struct store_cache_stats){0};
+    *out = (struct store_cache_stats){0};
+    if (lists == NULL)
+        return;
+    struct store_cache_stats l, n;
+    store_cache_stats(lists, &l);
+    store_cache_stats(names, &n);
+    *out = (struct store_cache_stats){.hits = lists_found, .misses = lists_read,
+                                      .entries = l.entries + n.entries,
+                                      .bytes = l.bytes + n.bytes};
 }
 
-/* A list as one blob: a count, fixed records, then the strings they point into (offsets from
- * the blob's start), each ended by a NUL so that a copy can be read in place. */
+/* A list as one blob: a count, then fixed records, then the e-mail addresses of the external
+ * participants (offsets from the blob's start, each ended by a NUL). */
 struct packed_participant {
     int64_t user_id;
-    uint32_t email, name;
+    int64_t user_version; /* users.version the e-mail and name were read with */
+    uint32_t email;       /* external participants: where the address is; users: 0 */
     uint8_t role, rsvp;
 };
 
-static void *pack_list(const struct participant *p, size_t n, struct arena *a, size_t *len)
+/* A user's e-mail and name as `names` keeps them: "email\0name\0". */
+static void keep_name(const struct participant *p, int64_t user_version)
+{
+    size_t le = strlen(p->email) + 1, ln = strlen(p->name) + 1;
+    char buf[512];
+    if (le + ln <= sizeof buf) {
+        memcpy(buf, p->email, le);
+        memcpy(buf + le, p->name, ln);
+        (void)store_cache_put(names, p->user_id, user_version, buf, le + ln);
+    }
+}
+
+static void *pack_list(const struct participant *p, const int64_t *user_version, size_t n,
+                       struct arena *a, size_t *len)
 {
     size_t size = 8 + n * sizeof(struct packed_participant);
     for (size_t i = 0; i < n; i++)
-        size += strlen(p[i].email) + strlen(p[i].name) + 2;
+        if (p[i].user_id == 0)
+            size += strlen(p[i].email) + 1;
     if (size > UINT32_MAX)
         return NULL;
     unsigned char *blob = arena_alloc(a, size);
@@ -222,33 +260,44 @@ static void *pack_list(const struct participant *p, size_t n, struct arena *a, s
     memcpy(blob, &count, 8);
     size_t at = 8 + n * sizeof(struct packed_participant);
     for (size_t i = 0; i < n; i++) {
-        struct packed_participant r = {.user_id = p[i].user_id, .role = (uint8_t)p[i].role,
-                                       .rsvp = (uint8_t)p[i].rsvp};
-        size_t le = strlen(p[i].email) + 1, ln = strlen(p[i].name) + 1;
-        r.email = (uint32_t)at;
-        memcpy(blob + at, p[i].email, le);
-        at += le;
-        r.name = (uint32_t)at;
-        memcpy(blob + at, p[i].name, ln);
-        at += ln;
+        struct packed_participant r = {.user_id = p[i].user_id, .user_version = user_version[i],
+                                       .role = (uint8_t)p[i].role, .rsvp = (uint8_t)p[i].rsvp};
+        if (p[i].user_id == 0) {
+            size_t le = strlen(p[i].email) + 1;
+            r.email = (uint32_t)at;
+            memcpy(blob + at, p[i].email, le);
+            at += le;
+        } else {
+            keep_name(&p[i], user_version[i]);
+        }
         memcpy(blob + 8 + i * sizeof r, &r, sizeof r);
     }
     *len = size;
     return blob;
 }
 
-/* The list in a blob that pack_list made (a copy owned by `a`): its strings stay in it. */
+/* The list in a blob that pack_list made (a copy owned by `a`), with its users' e-mails and
+ * names from `names`; NULL when one of them is not there under its version. */
 static struct participant *unpack_list(unsigned char *blob, struct arena *a, size_t *n)
 {
     uint64_t count;
     memcpy(&count, blob, 8);
-    struct participant *p = count ? arena_alloc(a, count * sizeof *p) : NULL;
+    struct participant *p = arena_alloc(a, (count ? count : 1) * sizeof *p);
     for (size_t i = 0; i < count; i++) {
         struct packed_participant r;
         memcpy(&r, blob + 8 + i * sizeof r, sizeof r);
-        p[i] = (struct participant){.user_id = r.user_id, .email = (char *)blob + r.email,
-                                    .name = (char *)blob + r.name, .role = r.role,
-                                    .rsvp = r.rsvp};
+        p[i] = (struct participant){.user_id = r.user_id, .role = r.role, .rsvp = r.rsvp};
+        if (r.user_id == 0) {
+            p[i].email = (char *)blob + r.email;
+            p[i].name = "";
+            continue;
+        }
+        size_t len;
+        char *text = store_cache_get(names, r.user_id, r.user_version, a, &len);
+        if (text == NULL || memchr(text, '\0', len) == NULL)
+            return NULL;
+        p[i].email = text;
+        p[i].name = text + strlen(text) + 1;
     }
     *n = count;
     return p;
@@ -282,9 +331,9 @@ static void lists_from_cache(struct people *ev, size_t m, struct arena *a)
         unsigned char *blob = ev[i].version
                                   ? store_cache_get(lists, ev[i].event_id, ev[i].version, a, &len)
                                   : NULL;
-        if (blob != NULL) {
-            ev[i].p = unpack_list(blob, a, &ev[i].n);
+        if (blob != NULL && (ev[i].p = unpack_list(blob, a, &ev[i].n)) != NULL) {
             ev[i].found = true;
+            lists_found++;
         }
     }
 }
@@ -294,7 +343,8 @@ static int lists_from_database(struct store *db, struct people *ev, size_t m, bo
                                struct arena *a, struct pl_error *err)
 {
     static const char sql[] =
-        "SELECT " PARTICIPANT_COLUMNS " FROM event_participants p LEFT JOIN users u ON u.id = p.user_id"
+        "SELECT " PARTICIPANT_COLUMNS ", COALESCE(u.version, 0) FROM event_participants p"
+        " LEFT JOIN users u ON u.id = p.user_id"
         " WHERE p.event_id IN (SELECT value FROM json_each($1)) ORDER BY p.event_id, p.id";
     int64_t *ids = arena_alloc(a, m * sizeof *ids);
     size_t nids = 0;
@@ -311,12 +361,14 @@ static int lists_from_database(struct store *db, struct people *ev, size_t m, bo
     /* Rows come grouped by event, in the order of `ev`. */
     size_t cap = 0, count = 0;
     struct participant *all = NULL;
-    int64_t *owner = NULL;
-    size_t owner_cap = 0;
+    int64_t *owner = NULL, *user_version = NULL;
+    size_t owner_cap = 0, version_cap = 0;
     while ((rc = store_step(st, err)) == STORE_ROW) {
         all = arena_grow(a, all, count, &cap, sizeof *all);
         owner = arena_grow(a, owner, count, &owner_cap, sizeof *owner);
+        user_version = arena_grow(a, user_version, count, &version_cap, sizeof *user_version);
         owner[count] = store_col_int64(st, 0);
+        user_version[count] = store_col_int64(st, 6);
         read_participant(st, a, &all[count++]);
     }
     if (rc < 0)
@@ -327,16 +379,18 @@ static int lists_from_database(struct store *db, struct people *ev, size_t m, bo
             continue;
         while (row < count && owner[row] < ev[i].event_id)
             row++;
-        size_t end = row;
-        while (end < count && owner[end] == ev[i].event_id)
-            end++;
-        ev[i].p = all ? all + row : NULL;
-        ev[i].n = end - row;
+        size_t first = row;
+        while (row < count && owner[row] == ev[i].event_id)
+            row++;
+        ev[i].p = all ? all + first : NULL;
+        ev[i].n = row - first;
         ev[i].found = true;
-        row = end;
         size_t len;
         void *blob;
-        if (keep && ev[i].version && (blob = pack_list(ev[i].p, ev[i].n, a, &len)) != NULL)
+        lists_read += keep;
+        if (keep && ev[i].version &&
+            (blob = pack_list(ev[i].p, user_version ? user_version + first : NULL, ev[i].n, a,
+                              &len)) != NULL)
             (void)store_cache_put(lists, ev[i].event_id, ev[i].version, blob, len);
     }
     return PL_OK;

@@ -178,6 +178,8 @@ PL_MUST_CHECK int store_events_attach_participants(struct store *db, struct occu
  * serve, and store_events_cache_end after they stop; false when out of memory. */
 PL_MUST_CHECK bool store_events_cache_start(size_t bytes);
 void store_events_cache_end(void);
+/* hits: lists found whole in the cache; misses: lists read from the tables while it was on;
+ * entries and bytes: what it keeps now (lists, and the users' e-mails and names). */
 void store_events_cache_stats(struct store_cache_stats *out);
 
 /* An event row with its people and reminders: what iCalendar export writes. */

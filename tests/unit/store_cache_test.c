@@ -53,7 +53,7 @@ static void put(struct store_cache *c, int64_t id, int64_t version, size_t len)
 Test(store_cache, an_entry_is_found_only_under_its_version)
 {
     struct arena *a = arena_new(0);
-    struct store_cache *c = store_cache_new(64 * 1024);
+    struct store_cache *c = store_cache_new(64 * 1024, 256);
     cr_assert(ne(ptr, c, NULL));
     cr_expect(not(holds(c, 7, 1, 100, a)));
     put(c, 7, 1, 100);
@@ -80,7 +80,7 @@ Test(store_cache, the_budget_holds_and_the_clock_keeps_what_is_read)
 {
     enum { BUDGET = 64 * 1024, LEN = 400 };
     struct arena *a = arena_new(0);
-    struct store_cache *c = store_cache_new(BUDGET);
+    struct store_cache *c = store_cache_new(BUDGET, 256);
     cr_assert(ne(ptr, c, NULL));
     unsigned char big[BUDGET / 8 + 1] = {0};
     cr_expect(not(store_cache_put(c, 1, 1, big, sizeof big)), "larger than an eighth");
@@ -138,7 +138,7 @@ static void *hammer(void *arg)
 
 Test(store_cache, threads_only_ever_find_the_version_they_ask_for)
 {
-    struct store_cache *c = store_cache_new(8 * 1024);
+    struct store_cache *c = store_cache_new(8 * 1024, 256);
     cr_assert(ne(ptr, c, NULL));
     pthread_t t[4];
     struct hammer h[4];
@@ -164,7 +164,7 @@ Test(store_cache, threads_only_ever_find_the_version_they_ask_for)
 static char dir[64], url[128];
 static struct store *reader, *writer;
 static struct arena *ar;
-static int64_t owner, guest, event_id;
+static int64_t owner, guest, calendar, event_id;
 
 static int64_t create_user(const char *email, const char *name)
 {
@@ -192,6 +192,7 @@ static void setup(void)
     struct calendar c = {.owner_id = owner, .name = "Work", .color = "#123456",
                          .time_zone = "UTC"};
     cr_assert(eq(int, store_calendars_create(writer, &c, T0, &err), PL_OK), "%s", err.detail);
+    calendar = c.id;
     struct event ev = {.calendar_id = c.id, .organizer_id = owner, .uid = "u1", .title = "Plan",
                        .description = "", .location = "", .time_zone = "UTC",
                        .start_us = T0, .end_us = T0 + 3600 * S,
@@ -292,6 +293,37 @@ Test(store_cache_lists, a_list_is_read_again_after_every_change_that_moves_the_v
     const char *renamed = "Owner:accepted:0,Guesta:accepted:1,outside@elsewhere.org:tentative:1";
     cr_expect(eq(str, (char *)read_list(true), (char *)renamed));
     cr_expect(eq(str, (char *)read_list(true), (char *)renamed));
+
+    /* Another change of a user (a time zone) moves only the users row's version: the list
+     * keeps the user under the one it was read with, whose e-mail and name still hold. */
+    struct store_user_patch tz = {.time_zone = "Europe/Moscow", .role = -1, .active = -1};
+    cr_assert(eq(int, store_users_update(writer, guest, &tz, -1, T0 + 3 * S, ar, &u, &err),
+                 PL_OK), "%s", err.detail);
+    uint64_t hits = stats().hits, misses = stats().misses;
+    cr_expect(eq(str, (char *)read_list(true), (char *)renamed));
+    cr_expect(eq(u64, stats().hits, hits + 1));
+    /* Another list read with the user's new version replaces its e-mail and name in the
+     * cache: the first list no longer finds them under its version, and is read again. */
+    struct event other = {.calendar_id = calendar, .organizer_id = owner, .uid = "u2",
+                          .title = "Other", .description = "", .location = "",
+                          .time_zone = "UTC", .start_us = T0, .end_us = T0 + 3600 * S};
+    struct participant one = {.user_id = guest, .role = PARTICIPANT_ATTENDEE};
+    cr_assert(eq(int, store_begin(writer, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_events_insert(writer, &other, T0, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_events_set_participants(writer, other.id, &one, 1, &err), PL_OK));
+    cr_assert(eq(int, store_commit(writer, &err), PL_OK), "%s", err.detail);
+    struct occurrence occ = {.event_id = other.id, .version = other.version};
+    cr_assert(eq(int, store_snapshot(reader, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_events_attach_participants(reader, &occ, 1, ar, &err), PL_OK));
+    store_release(reader);
+    cr_assert(eq(sz, occ.nparticipants, 1));
+    cr_expect(eq(str, (char *)occ.participants[0].name, "Guesta"));
+    cr_expect(eq(u64, stats().misses, misses + 1));
+    cr_expect(eq(str, (char *)read_list(true), (char *)renamed));
+    cr_expect(eq(u64, stats().misses, misses + 2), "the first list was read again");
+    cr_expect(eq(str, (char *)read_list(true), (char *)renamed));
+    cr_expect(eq(u64, stats().misses, misses + 2), "and kept");
+    cr_expect(eq(u64, stats().hits, hits + 2));
 
     /* A write that does not move the version is not seen: what the cache relies on. */
     cr_assert(eq(int, store_exec(writer, "UPDATE event_participants SET rsvp = 'declined'", &err),
