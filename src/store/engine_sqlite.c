@@ -5,6 +5,7 @@
  * SQLite reads "$1" as a *named* parameter whose index is its order of first appearance,
  * so "SELECT $2, $1" would swap values bound by position.  Each statement therefore maps
  * $N to SQLite's own index once, at prepare time, through sqlite3_bind_parameter_index. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "store/engine_sqlite_vfs.h"
 #include "store/internal.h"
 #include "store/migrations.h"
@@ -13,11 +14,13 @@
 #include "clock.h"
 #include "log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,12 +55,20 @@ struct store {
     bool in_snapshot;       /* between store_snapshot and store_release / store_begin */
 };
 
-/* The writers of one process queue on this mutex before BEGIN IMMEDIATE, so that a thread
- * waiting to write is woken the moment the previous writer of its process finishes instead of
- * polling SQLite's lock; only one writer per worker races for the database lock itself, in
- * busy_wait below.  SQLite's default busy handler sleeps 1, 2, 5, 10 ... ms between tries,
- * long beside write transactions of well under a millisecond. */
-static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Writers queue on a mutex before BEGIN IMMEDIATE, so that a thread waiting to write is woken
+ * the moment the previous writer finishes instead of polling SQLite's lock (SQLite's default
+ * busy handler sleeps 1, 2, 5, 10 ... ms between tries, long beside write transactions of
+ * well under a millisecond).  The mutex is this process's own, or, after
+ * store_share_writer_lock, one in memory shared with the processes forked since: then the
+ * writers of every worker queue in one line.  With a lock per process, the workers' writers
+ * raced for SQLite's lock through busy_wait below: under the W200 mix, ~0.8 sleeps per write,
+ * while the lock stood free, and a worker's writer could lose the race to the other worker's
+ * next writer again and again.  The shared mutex is robust: a worker that dies holding it
+ * (its transaction, uncommitted, is gone with it, and so is its hold on SQLite's lock) passes
+ * it on to the next writer.  busy_wait still covers what does not queue here: a CLI process
+ * (an import) and the checkpointer's RESTART. */
+static pthread_mutex_t own_writer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t *writer_lock = &own_writer_lock;
 
 /* Waits for another process's write transaction: 20 us doubling to 1 ms per try (writes here
  * take well under a millisecond), giving up after about *arg milliseconds: STORE_BUSY_TIMEOUT_MS
@@ -552,11 +563,50 @@ void store_release(struct store *db)
     }
 }
 
+int store_share_writer_lock(void)
+{
+    pthread_mutex_t *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                              -1, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    pthread_mutexattr_t at;
+    int rc = pthread_mutexattr_init(&at);
+    if (rc == 0) {
+        if ((rc = pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED)) == 0 &&
+            (rc = pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST)) == 0)
+            rc = pthread_mutex_init(m, &at);
+        (void)pthread_mutexattr_destroy(&at);
+    }
+    if (rc != 0) {
+        (void)munmap(m, sizeof *m);
+        return -1;
+    }
+    writer_lock = m; /* kept for the life of the process and of those forked after */
+    return 0;
+}
+
+/* Wait for the writer lock, STORE_BUSY_TIMEOUT_MS at most, as for SQLite's lock. */
+static int writer_lock_take(struct pl_error *err)
+{
+    struct timespec deadline;
+    if (clock_gettime(CLOCK_REALTIME, &deadline) != 0)
+        return pl_error_set(err, PL_EINTERNAL, NULL, "cannot read the clock");
+    deadline.tv_sec += STORE_BUSY_TIMEOUT_MS / 1000;
+    int rc = pthread_mutex_timedlock(writer_lock, &deadline);
+    if (rc == EOWNERDEAD) /* its holder died: what it protected is SQLite's, and consistent */
+        rc = pthread_mutex_consistent(writer_lock);
+    if (rc == ETIMEDOUT)
+        return pl_error_set(err, PL_EUNAVAIL, NULL, "the database is busy; try again");
+    if (rc != 0)
+        return pl_error_set(err, PL_EINTERNAL, NULL, "cannot take the writer lock");
+    return PL_OK;
+}
+
 static void writer_unlock(struct store *db)
 {
     if (db->holds_writer_lock) {
         db->holds_writer_lock = false;
-        (void)pthread_mutex_unlock(&writer_lock); /* held by this thread: cannot fail */
+        (void)pthread_mutex_unlock(writer_lock); /* held by this thread: cannot fail */
     }
 }
 
@@ -568,8 +618,9 @@ int store_begin(struct store *db, struct pl_error *err)
      * fails with SQLITE_BUSY_SNAPSHOT however long it waits. */
     store_release(db);
     if (!db->holds_writer_lock) {
-        if (pthread_mutex_lock(&writer_lock) != 0)
-            return pl_error_set(err, PL_EINTERNAL, NULL, "cannot take the writer lock");
+        int rc = writer_lock_take(err);
+        if (rc < 0)
+            return rc;
         db->holds_writer_lock = true;
     }
     int rc = store_stmt(db, sql, &st, err);

@@ -96,6 +96,12 @@ void store_release(struct store *db);
  * request between them sees one state of the database, and pays SQLite's per-transaction
  * work (the shared-memory read lock, the WAL header check) once, not once per statement. */
 PL_MUST_CHECK int store_snapshot(struct store *db, struct pl_error *err);
+
+/* Have the writers of this process and of every process it forks from now on queue on one
+ * lock before a write transaction (the master calls it before forking its workers; without
+ * it, each process queues its own writers and the processes race for the database's lock).
+ * 0, or -1 when the shared memory or the mutex cannot be made. */
+PL_MUST_CHECK int store_share_writer_lock(void);
 /* Whether the connection's reads now share one snapshot (store_snapshot, not yet released
  * or ended by a write): what it reads belongs together, and is committed. */
 bool store_in_snapshot(const struct store *db);

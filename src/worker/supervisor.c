@@ -302,6 +302,11 @@ int worker_supervisor_serve(struct config *cfg, const struct config_flags *flags
         close(fd);
         return 1;
     }
+    if (store_share_writer_lock() < 0) {
+        log_msg(LOG_ERROR, "cannot make the writers' shared lock");
+        close(fd);
+        return 1;
+    }
     metrics_set_process(0, getpid());
 
     int nworkers = config_worker_count(cfg);
