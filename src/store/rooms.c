@@ -194,10 +194,25 @@ int store_rooms_update(struct store *db, int64_t id, const char *name, const cha
         "UPDATE rooms SET name = COALESCE($2, name), location = COALESCE($3, location),"
         " capacity = COALESCE($4, capacity), is_active = COALESCE($5, is_active),"
         " version = version + 1, updated_at = $6 WHERE id = $1 AND ($7 < 0 OR version = $7)";
+    /* Events show their room by name: a new name is a change of every event booked in it
+     * (found through its occurrences' room index), whose versions (ETags) move with it. */
+    static const char renamed[] =
+        "UPDATE events SET version = version + 1, updated_at = $3"
+        " WHERE id IN (SELECT event_id FROM event_instances WHERE room_id = $1)"
+        " AND EXISTS (SELECT 1 FROM rooms WHERE id = $1 AND name IS NOT $2)";
     struct store_stmt *st;
     int rc;
     if ((rc = store_begin(db, err)) < 0)
         return rc;
+    if (name) {
+        if ((rc = store_stmt(db, renamed, &st, err)) < 0)
+            goto fail;
+        store_bind_int64(st, 1, id);
+        store_bind_text(st, 2, name);
+        store_bind_int64(st, 3, now_us);
+        if ((rc = store_run(st, err)) < 0)
+            goto fail;
+    }
     if ((rc = store_stmt(db, sql, &st, err)) < 0)
         goto fail;
     store_bind_int64(st, 1, id);

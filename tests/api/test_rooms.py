@@ -94,6 +94,29 @@ def test_room_crud_and_etags(server, admin, alice):
     assert server.request("GET", url, token=alice.token).json()["active"] is False
 
 
+def test_a_new_room_name_moves_the_etags_of_its_events(server, admin, alice):
+    """Events show their room by name: renaming the room changes them (a client holding an
+    old ETag gets the new name, not a 304); an event in another room does not change."""
+    room, other = new_room(server, admin), new_room(server, admin)
+    s, e = slot()
+    ev = create_event(server, alice, s, e, room_id=room["id"])
+    elsewhere = create_event(server, alice, s, e, room_id=other["id"])
+    r = server.request("PATCH", f"{ROOMS}/{room['id']}", token=admin,
+                       json_body={"name": "Renamed room"})
+    assert r.status_code == 200, r.text
+    r = get_event(server, alice, ev["id"], headers={"If-None-Match": ev["etag"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["room"]["name"] == "Renamed room" and r.json()["etag"] != ev["etag"]
+    r = get_event(server, alice, elsewhere["id"], headers={"If-None-Match": elsewhere["etag"]})
+    assert r.status_code == 304
+    # A PATCH that keeps the name moves nothing.
+    r = server.request("PATCH", f"{ROOMS}/{other['id']}", token=admin,
+                       json_body={"name": other["name"], "capacity": 12})
+    assert r.status_code == 200, r.text
+    r = get_event(server, alice, elsewhere["id"], headers={"If-None-Match": elsewhere["etag"]})
+    assert r.status_code == 304
+
+
 def test_room_list_filters(server, admin, alice):
     big = new_room(server, admin, capacity=500, features=["stage-h2"])
     small = new_room(server, admin, capacity=2, features=["stage-h2", "whiteboard"])
