@@ -28,6 +28,7 @@ struct shared {
     _Atomic uint64_t latency[METRICS_MAX_ROUTES][NBUCKET];
     _Atomic uint64_t latency_sum_us[METRICS_MAX_ROUTES];
     _Atomic uint64_t db_queries, db_us, restarts;
+    _Atomic uint64_t lists_found, lists_read;
     _Atomic pid_t procs[METRICS_MAX_PROCS];
 };
 
@@ -75,6 +76,14 @@ void metrics_set_process(size_t slot, pid_t pid)
 {
     if (shm != NULL && slot < METRICS_MAX_PROCS)
         atomic_store(&shm->procs[slot], pid);
+}
+
+void metrics_count_lists(uint64_t found, uint64_t read)
+{
+    if (shm == NULL)
+        return;
+    atomic_fetch_add(&shm->lists_found, found);
+    atomic_fetch_add(&shm->lists_read, read);
 }
 
 void metrics_count_restart(void)
@@ -187,6 +196,15 @@ char *metrics_render(void)
     put(&t, "# HELP planner_db_seconds_total Time requests spent in the database.\n"
             "# TYPE planner_db_seconds_total counter\nplanner_db_seconds_total %.6f\n",
         (double)atomic_load(&shm->db_us) / 1e6);
+    put(&t, "# HELP planner_participant_lists_found_total Events' participant lists found in a"
+            " worker's cache.\n# TYPE planner_participant_lists_found_total counter\n"
+            "planner_participant_lists_found_total %llu\n",
+        (unsigned long long)atomic_load(&shm->lists_found));
+    put(&t, "# HELP planner_participant_lists_read_total Events' participant lists read from the"
+            " database while the cache was on.\n"
+            "# TYPE planner_participant_lists_read_total counter\n"
+            "planner_participant_lists_read_total %llu\n",
+        (unsigned long long)atomic_load(&shm->lists_read));
     put(&t, "# HELP planner_worker_restarts_total Workers restarted after an unexpected exit.\n"
             "# TYPE planner_worker_restarts_total counter\nplanner_worker_restarts_total %llu\n",
         (unsigned long long)atomic_load(&shm->restarts));

@@ -23,6 +23,10 @@ void metrics_record_request(size_t route, int status, int64_t duration_us, int64
  * The master calls this as it forks and reaps. */
 void metrics_set_process(size_t slot, pid_t pid);
 
+/* Add a worker's participant lists found in its cache and read from the database since it
+ * last counted (the cache is per worker; each publishes its own). */
+void metrics_count_lists(uint64_t found, uint64_t read);
+
 /* Count a worker restart after an unexpected exit. */
 void metrics_count_restart(void);
 

@@ -425,6 +425,15 @@ static struct MHD_Daemon *start(const struct config *cfg, int listen_fd)
                             MHD_OPTION_END);
 }
 
+/* Add this worker's participant lists found and read since the last call to /metrics. */
+static void publish_lists(struct store_cache_stats *counted)
+{
+    struct store_cache_stats now;
+    store_events_cache_stats(&now);
+    metrics_count_lists(now.hits - counted->hits, now.misses - counted->misses);
+    *counted = now;
+}
+
 int http_server_run(const struct config *cfg, int listen_fd)
 {
     if (pthread_once(&db_key_once, make_db_key) != 0)
@@ -451,7 +460,8 @@ int http_server_run(const struct config *cfg, int listen_fd)
     /* This thread is otherwise idle: on a connection of its own it checkpoints the WAL once a
      * second, or at the next tick when commits ask for it (store_checkpoint says why), and
      * once a second keeps recurring series expanded ahead of the horizon
-     * (api_materialize_ahead), a cheap look at one row unless they need it. */
+     * (api_materialize_ahead), a cheap look at one row unless they need it, and adds the
+     * worker's participant-list counts to /metrics. */
     struct pl_error err = {0};
     struct store *checkpointer = store_open(cfg->database, &err);
     /* It grows the file: in the mapping's steps when the file is mapped (store_mmap). */
@@ -463,6 +473,7 @@ int http_server_run(const struct config *cfg, int listen_fd)
     if (checkpointer == NULL)
         log_msg(LOG_WARN, "no WAL checkpointer: %s", err.detail);
     int64_t next_second = clock_mono_us();
+    struct store_cache_stats counted = {0};
     for (;;) {
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
@@ -471,14 +482,15 @@ int http_server_run(const struct config *cfg, int listen_fd)
             log_msg(LOG_WARN, "the master went away; stopping");
             break;
         }
-        if (checkpointer == NULL)
-            continue;
         bool second = clock_mono_us() >= next_second;
         if (second) {
             next_second = clock_mono_us() + 1000 * 1000;
-            if (api_materialize_ahead(checkpointer, cfg, clock_now_us(), &err) < 0)
-                log_msg(LOG_WARN, "extending recurring events: %s", err.detail);
+            publish_lists(&counted);
         }
+        if (checkpointer == NULL)
+            continue;
+        if (second && api_materialize_ahead(checkpointer, cfg, clock_now_us(), &err) < 0)
+            log_msg(LOG_WARN, "extending recurring events: %s", err.detail);
         if ((store_checkpoint_due() || second) && store_checkpoint(checkpointer, &err) < 0)
             log_msg(LOG_DEBUG, "checkpoint: %s", err.detail);
     }
@@ -510,6 +522,7 @@ int http_server_run(const struct config *cfg, int listen_fd)
     if (left > 0)
         log_msg(LOG_WARN, "drain timeout with %d requests in flight", left);
     MHD_stop_daemon(d);
+    publish_lists(&counted);
     struct store_cache_stats cs;
     store_events_cache_stats(&cs);
     if (cfg->cache_mb > 0)

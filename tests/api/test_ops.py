@@ -7,7 +7,8 @@ import requests
 
 from conftest import assert_problem
 
-SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$')
+# Label values are quoted and may hold braces (routes such as "GET /api/v1/events/{id}").
+SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?\s+(\S+)$')
 LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 TIMING_RE = re.compile(r'(?:^|,\s*)db;dur=(\d+(?:\.\d+)?);desc="(\d+) queries"')
 
@@ -219,3 +220,34 @@ def test_problem_responses_carry_request_id(server):
     r = server.request("GET", "/nowhere", headers={"X-Request-Id": "find-me-1"})
     assert_problem(r, 404, "not-found")
     assert r.headers["X-Request-Id"] == "find-me-1"
+
+
+def test_participant_list_counts(server, admin):
+    """Each worker adds the participant lists it found in its cache and read from the
+    database to /metrics (once a second): twenty agenda reads of one event, spread over two
+    workers, are at least one read and nine finds."""
+    server.create_user(admin, "ops-lists@example.org", "Lists")
+    token = server.login("ops-lists@example.org", "correct horse")
+    cal = server.request("GET", "/api/v1/calendars", token=token).json()["items"][0]["id"]
+    r = server.request("POST", f"/api/v1/calendars/{cal}/events", token=token, json_body={
+        "title": "counted", "start": "2031-06-02T09:00:00Z", "end": "2031-06-02T10:00:00Z",
+        "participants": [{"email": "guest@elsewhere.org"}]})
+    assert r.status_code == 201, r.text
+
+    def counts():
+        _, samples = scrape(server)
+        return (samples[("planner_participant_lists_found_total", frozenset())],
+                samples[("planner_participant_lists_read_total", frozenset())])
+
+    found0, read0 = counts()
+    for _ in range(20):
+        r = server.request("GET", "/api/v1/me/agenda", token=token,
+                           params={"from": "2031-06-01T00:00:00Z", "to": "2031-06-08T00:00:00Z"})
+        assert r.status_code == 200 and len(r.json()["items"]) == 1, r.text
+    deadline = time.time() + 5
+    while True:
+        found, read = counts()
+        if (found - found0 >= 9 and read - read0 >= 1) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert found - found0 >= 9 and read - read0 >= 1, (found - found0, read - read0)

@@ -44,6 +44,8 @@ static const char *const want_lines[] = {
     "planner_db_queries_total 12\n",
     "planner_db_seconds_total 0.001500\n",
     "planner_worker_restarts_total 2\n",
+    "planner_participant_lists_found_total 7\n",
+    "planner_participant_lists_read_total 2\n",
     "planner_processes 1\n",
     "# TYPE planner_http_requests_total counter\n",
     "# TYPE planner_http_request_duration_seconds histogram\n",
@@ -65,6 +67,8 @@ Test(metrics, counts_and_renders)
     metrics_record_request(3, 200, 10, 1000000, 1000); /* route out of range: ignored */
     metrics_count_restart();
     metrics_count_restart();
+    metrics_count_lists(5, 2);
+    metrics_count_lists(2, 0);
     metrics_set_process(0, getpid());
     metrics_set_process(METRICS_MAX_PROCS, getpid()); /* out of range: ignored */
     char *text = metrics_render();
