@@ -84,9 +84,9 @@ static void write_participants(struct http_json *w, const struct participant *p,
         http_json_key(w, "name");
         http_json_string(w, p[i].name);
         http_json_key(w, "role");
-        http_json_string(w, core_participant_role_name(p[i].role));
+        http_json_plain(w, core_participant_role_name(p[i].role));
         http_json_key(w, "rsvp");
-        http_json_string(w, core_rsvp_name(p[i].rsvp));
+        http_json_plain(w, core_rsvp_name(p[i].rsvp));
         http_json_object_end(w);
     }
     http_json_array_end(w);
@@ -112,13 +112,13 @@ static void write_occurrence(struct http_json *w, const struct occurrence *o)
     http_json_key(w, "all_day");
     http_json_bool(w, o->all_day);
     http_json_key(w, "status");
-    http_json_string(w, core_event_status_name(o->status));
+    http_json_plain(w, core_event_status_name(o->status));
     int view = core_event_view(o->access, o->visibility == EVENT_VISIBILITY_PRIVATE,
                                o->is_participant);
     if (view != EVENT_VIEW_FULL) {
         /* Busy only: nothing that says what the time is for. */
         http_json_key(w, "visibility");
-        http_json_string(w, "private");
+        http_json_plain(w, "private");
         http_json_key(w, "busy");
         http_json_bool(w, true);
         http_json_object_end(w);
@@ -129,7 +129,7 @@ static void write_occurrence(struct http_json *w, const struct occurrence *o)
     http_json_key(w, "location");
     http_json_string(w, o->location);
     http_json_key(w, "visibility");
-    http_json_string(w, core_event_visibility_name(o->visibility));
+    http_json_plain(w, core_event_visibility_name(o->visibility));
     http_json_key(w, "organizer_id");
     http_json_int_string(w, o->organizer_id);
     http_json_key(w, "room");

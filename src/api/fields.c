@@ -182,7 +182,7 @@ void api_time_write(struct http_json *w, int64_t us)
 {
     char text[CORE_TIME_TEXT_MAX];
     core_time_format(us, text);
-    http_json_string(w, text);
+    http_json_plain(w, text);
 }
 
 const char *api_user_etag(struct http_request *rq, const struct user *u)

@@ -24,7 +24,7 @@ static void write_notification(struct http_json *w, const struct notification *n
     http_json_key(w, "id");
     http_json_int_string(w, n->id);
     http_json_key(w, "type");
-    http_json_string(w, store_notification_type_name(n->type));
+    http_json_plain(w, store_notification_type_name(n->type));
     http_json_key(w, "event_id");
     http_json_id(w, n->event_id);
     http_json_key(w, "created_at");

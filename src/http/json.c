@@ -195,6 +195,22 @@ void http_json_stringn(struct http_json *w, const char *s, size_t n)
     put_quoted(w, s, n);
 }
 
+void http_json_plain(struct http_json *w, const char *s)
+{
+    size_t n = strlen(s);
+    if (!reserve(w, n + 3))
+        return;
+    char *p = w->buf + w->len;
+    if (w->comma)
+        *p++ = ',';
+    *p++ = '"';
+    memcpy(p, s, n);
+    p += n;
+    *p++ = '"';
+    w->len = (size_t)(p - w->buf);
+    w->comma = true;
+}
+
 void http_json_string(struct http_json *w, const char *s)
 {
     if (s == NULL)

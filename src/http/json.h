@@ -40,6 +40,10 @@ void http_json_member(struct http_json *w, const char *key);
 /* Values.  http_json_string(w, NULL) writes null. */
 void http_json_string(struct http_json *w, const char *s);
 void http_json_stringn(struct http_json *w, const char *s, size_t n);
+/* A string the writer knows needs no escape: the API's own names (an enum's) and formatted
+ * instants, printable ASCII without '"' or '\\'.  Copied as it is, which saves the escape
+ * scan: listings write several of these per item. */
+void http_json_plain(struct http_json *w, const char *s);
 void http_json_int(struct http_json *w, long long v);
 /* An integer as a JSON string ("42"), the way the API writes ids. */
 void http_json_int_string(struct http_json *w, long long v);

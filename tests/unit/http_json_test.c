@@ -125,13 +125,18 @@ Test(http_json, direct_writes_separate_with_commas)
     http_json_object(&w);
     http_json_object_end(&w);
     http_json_bool(&w, false);
+    http_json_plain(&w, "needs-action");
+    http_json_plain(&w, "");
     http_json_array_end(&w);
     http_json_key(&w, "t");
     http_json_string(&w, "line\nnext");
+    http_json_key(&w, "at");
+    http_json_plain(&w, "2026-12-06T10:00:00Z");
     http_json_object_end(&w);
     size_t len;
     char *text = http_json_finish(&w, &len);
-    cr_assert(eq(str, text, "{\"id\":\"42\",\"items\":[-7,null,{},false],\"t\":\"line\\nnext\"}"));
+    cr_assert(eq(str, text, "{\"id\":\"42\",\"items\":[-7,null,{},false,\"needs-action\",\"\"],"
+                            "\"t\":\"line\\nnext\",\"at\":\"2026-12-06T10:00:00Z\"}"));
     free(text);
 }
 
