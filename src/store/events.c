@@ -235,15 +235,13 @@ struct packed_participant {
 };
 
 /* A user's e-mail and name as `names` keeps them: "email\0name\0". */
-static void keep_name(const struct participant *p, int64_t user_version)
+static void keep_name(const struct participant *p, int64_t user_version, struct arena *a)
 {
     size_t le = strlen(p->email) + 1, ln = strlen(p->name) + 1;
-    char buf[512];
-    if (le + ln <= sizeof buf) {
-        memcpy(buf, p->email, le);
-        memcpy(buf + le, p->name, ln);
-        (void)store_cache_put(names, p->user_id, user_version, buf, le + ln);
-    }
+    char *text = arena_alloc(a, le + ln);
+    memcpy(text, p->email, le);
+    memcpy(text + le, p->name, ln);
+    (void)store_cache_put(names, p->user_id, user_version, text, le + ln);
 }
 
 static void *pack_list(const struct participant *p, const int64_t *user_version, size_t n,
@@ -268,7 +266,7 @@ static void *pack_list(const struct participant *p, const int64_t *user_version,
             memcpy(blob + at, p[i].email, le);
             at += le;
         } else {
-            keep_name(&p[i], user_version[i]);
+            keep_name(&p[i], user_version[i], a);
         }
         memcpy(blob + 8 + i * sizeof r, &r, sizeof r);
     }
