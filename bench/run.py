@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -230,6 +231,36 @@ http {{
         stop(self.proc)
 
 
+def writer_counters(base):
+    """(write transactions, lock held s, lock waited s) from planner's /metrics."""
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    got = {}
+    for name in ("planner_write_transactions_total", "planner_writer_lock_held_seconds_total",
+                 "planner_writer_lock_wait_seconds_total"):
+        m = re.search(rf"^{name} (\S+)$", text, re.M)
+        got[name] = float(m.group(1)) if m else 0.0
+    return (got["planner_write_transactions_total"],
+            got["planner_writer_lock_held_seconds_total"],
+            got["planner_writer_lock_wait_seconds_total"])
+
+
+def with_writer_lock(base, run_fn):
+    """Run `run_fn` and add what the one writer lock did meanwhile to its result: the share
+    of the wall time it was held (1 = every moment: writes are the bottleneck) and the mean
+    hold and wait per write transaction, warm-up included."""
+    n0, held0, wait0 = writer_counters(base)
+    t0 = time.monotonic()
+    res = run_fn()
+    wall = time.monotonic() - t0
+    n1, held1, wait1 = writer_counters(base)
+    n = max(n1 - n0, 1)
+    res["writer_lock"] = {"transactions": n1 - n0, "held_share": (held1 - held0) / wall,
+                          "mean_hold_ms": 1000 * (held1 - held0) / n,
+                          "mean_wait_ms": 1000 * (wait1 - wait0) / n}
+    return res
+
+
 def median_run(runs):
     """The run with the median throughput (the lower middle one of an even count)."""
     return sorted(runs, key=lambda r: r["rps"])[(len(runs) - 1) // 2]
@@ -395,9 +426,9 @@ def main():
                     "--static", "/static.json", "--port", nginx.port, "--connections", c,
                     "--duration", max(args.duration / 2, 2), "--warmup", args.warmup]))
                 log(f"{c} connections: W200 mix")
-                runs.append(driver(args.build, out, [
+                runs.append(with_writer_lock(planner.base, lambda: driver(args.build, out, [
                     "--plan", plan, "--connections", c, "--duration", args.duration,
-                    "--warmup", args.warmup]))
+                    "--warmup", args.warmup])))
                 log(f"  {runs[-1]['rps']:.0f} req/s, ceiling {ceilings[-1]['rps']:.0f} req/s")
             result["closed"][c], result["ceiling"][c] = median_run(runs), median_run(ceilings)
             if len(runs) > 1:
@@ -572,6 +603,15 @@ def report(r, base, name):
               " ms), nginx " + " / ".join(f"{x['rps']:.0f}" for x in ceiling_runs.get(c, [])) +
               " req/s."]
     top = 64 if 64 in closed else conns[-1]
+    wl = [(c, closed[c]["writer_lock"]) for c in conns if "writer_lock" in closed[c]]
+    if wl:
+        L += ["", "The one writer lock (every write transaction of every worker takes it; "
+              "`/metrics` before and after each run, warm-up included): held " +
+              ", ".join(f"{100 * w['held_share']:.0f} %" for _, w in wl) +
+              " of the time at " + ", ".join(str(c) for c, _ in wl) + " connections; per "
+              "write, held " + " / ".join(fmt(w["mean_hold_ms"], 3) for _, w in wl) +
+              " ms and waited for " + " / ".join(fmt(w["mean_wait_ms"], 3) for _, w in wl) +
+              " ms."]
     L += ["", f"Per operation inside the mix at {top} connections (the ratio is the operation's "
           "share of the mix's throughput to the ceiling):", "",
           "| operation | requests | req/s | p50 ms | p95 ms | p99 ms | ratio to nginx |",

@@ -144,7 +144,7 @@ static int read_proc(pid_t pid, unsigned long long *ticks, long long *rss_pages)
     return 0;
 }
 
-char *metrics_render(void)
+char *metrics_render(const struct metrics_writes *w)
 {
     struct text t = {xmalloc(16384), 0, 16384};
     t.p[0] = '\0';
@@ -205,6 +205,21 @@ char *metrics_render(void)
             "# TYPE planner_participant_lists_read_total counter\n"
             "planner_participant_lists_read_total %llu\n",
         (unsigned long long)atomic_load(&shm->lists_read));
+    if (w != NULL) {
+        put(&t, "# HELP planner_write_transactions_total Write transactions, each under the one"
+                " writer lock.\n# TYPE planner_write_transactions_total counter\n"
+                "planner_write_transactions_total %llu\n",
+            (unsigned long long)w->transactions);
+        put(&t, "# HELP planner_writer_lock_wait_seconds_total Time writers waited for the"
+                " writer lock.\n# TYPE planner_writer_lock_wait_seconds_total counter\n"
+                "planner_writer_lock_wait_seconds_total %.6f\n",
+            (double)w->wait_us / 1e6);
+        put(&t, "# HELP planner_writer_lock_held_seconds_total Time the writer lock was held; its"
+                " rate near 1 means writes are the bottleneck.\n"
+                "# TYPE planner_writer_lock_held_seconds_total counter\n"
+                "planner_writer_lock_held_seconds_total %.6f\n",
+            (double)w->held_us / 1e6);
+    }
     put(&t, "# HELP planner_worker_restarts_total Workers restarted after an unexpected exit.\n"
             "# TYPE planner_worker_restarts_total counter\nplanner_worker_restarts_total %llu\n",
         (unsigned long long)atomic_load(&shm->restarts));

@@ -30,7 +30,13 @@ void metrics_count_lists(uint64_t found, uint64_t read);
 /* Count a worker restart after an unexpected exit. */
 void metrics_count_restart(void);
 
-/* The Prometheus text exposition, malloc'd, NUL-terminated; caller frees. */
-char *metrics_render(void);
+/* What the one writer lock has cost: the store keeps these (store_writer_lock_stats). */
+struct metrics_writes {
+    uint64_t transactions, wait_us, held_us;
+};
+
+/* The Prometheus text exposition, with the writer lock's series when `w` is not NULL;
+ * malloc'd, NUL-terminated; caller frees. */
+char *metrics_render(const struct metrics_writes *w);
 
 #endif

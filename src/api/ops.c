@@ -56,7 +56,10 @@ void api_ops_readyz(struct http_request *rq)
 
 void api_ops_metrics(struct http_request *rq)
 {
-    char *text = metrics_render();
+    struct store_writer_stats ws;
+    store_writer_lock_stats(&ws);
+    struct metrics_writes w = {ws.taken, ws.wait_us, ws.held_us};
+    char *text = metrics_render(&w);
     http_reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
     free(text);
 }

@@ -52,6 +52,7 @@ struct store {
         const char *name;
     } progress;
     bool holds_writer_lock; /* between store_begin and store_commit / store_rollback */
+    int64_t writer_since_us; /* when it took the writer lock */
     bool in_snapshot;       /* between store_snapshot and store_release / store_begin */
 };
 
@@ -66,9 +67,14 @@ struct store {
  * next writer again and again.  The shared mutex is robust: a worker that dies holding it
  * (its transaction, uncommitted, is gone with it, and so is its hold on SQLite's lock) passes
  * it on to the next writer.  busy_wait still covers what does not queue here: a CLI process
- * (an import) and the checkpointer's RESTART. */
-static pthread_mutex_t own_writer_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t *writer_lock = &own_writer_lock;
+ * (an import) and the checkpointer's RESTART.  Beside the mutex, what it has cost, for
+ * /metrics: every write transaction of a process, or of every worker, takes it. */
+struct writer_lock {
+    pthread_mutex_t mutex;
+    _Atomic uint64_t taken, wait_us, held_us;
+};
+static struct writer_lock own_writer_lock = {.mutex = PTHREAD_MUTEX_INITIALIZER};
+static struct writer_lock *writer_lock = &own_writer_lock;
 
 /* Waits for another process's write transaction: 20 us doubling to 1 ms per try (writes here
  * take well under a millisecond), giving up after about *arg milliseconds: STORE_BUSY_TIMEOUT_MS
@@ -565,16 +571,16 @@ void store_release(struct store *db)
 
 int store_share_writer_lock(void)
 {
-    pthread_mutex_t *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                              -1, 0);
+    struct writer_lock *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
-        return -1;
+        return -1; /* the mapping is zeroed: so are the counters */
     pthread_mutexattr_t at;
     int rc = pthread_mutexattr_init(&at);
     if (rc == 0) {
         if ((rc = pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED)) == 0 &&
             (rc = pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST)) == 0)
-            rc = pthread_mutex_init(m, &at);
+            rc = pthread_mutex_init(&m->mutex, &at);
         (void)pthread_mutexattr_destroy(&at);
     }
     if (rc != 0) {
@@ -586,19 +592,25 @@ int store_share_writer_lock(void)
 }
 
 /* Wait for the writer lock, STORE_BUSY_TIMEOUT_MS at most, as for SQLite's lock. */
-static int writer_lock_take(struct pl_error *err)
+static int writer_lock_take(struct store *db, struct pl_error *err)
 {
     struct timespec deadline;
     if (clock_gettime(CLOCK_REALTIME, &deadline) != 0)
         return pl_error_set(err, PL_EINTERNAL, NULL, "cannot read the clock");
     deadline.tv_sec += STORE_BUSY_TIMEOUT_MS / 1000;
-    int rc = pthread_mutex_timedlock(writer_lock, &deadline);
+    int64_t asked = clock_mono_us();
+    int rc = pthread_mutex_timedlock(&writer_lock->mutex, &deadline);
     if (rc == EOWNERDEAD) /* its holder died: what it protected is SQLite's, and consistent */
-        rc = pthread_mutex_consistent(writer_lock);
+        rc = pthread_mutex_consistent(&writer_lock->mutex);
     if (rc == ETIMEDOUT)
         return pl_error_set(err, PL_EUNAVAIL, NULL, "the database is busy; try again");
     if (rc != 0)
         return pl_error_set(err, PL_EINTERNAL, NULL, "cannot take the writer lock");
+    db->holds_writer_lock = true;
+    db->writer_since_us = clock_mono_us();
+    atomic_fetch_add_explicit(&writer_lock->taken, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&writer_lock->wait_us, (uint64_t)(db->writer_since_us - asked),
+                              memory_order_relaxed);
     return PL_OK;
 }
 
@@ -606,8 +618,18 @@ static void writer_unlock(struct store *db)
 {
     if (db->holds_writer_lock) {
         db->holds_writer_lock = false;
-        (void)pthread_mutex_unlock(writer_lock); /* held by this thread: cannot fail */
+        atomic_fetch_add_explicit(&writer_lock->held_us,
+                                  (uint64_t)(clock_mono_us() - db->writer_since_us),
+                                  memory_order_relaxed);
+        (void)pthread_mutex_unlock(&writer_lock->mutex); /* held by this thread: cannot fail */
     }
+}
+
+void store_writer_lock_stats(struct store_writer_stats *out)
+{
+    out->taken = atomic_load_explicit(&writer_lock->taken, memory_order_relaxed);
+    out->wait_us = atomic_load_explicit(&writer_lock->wait_us, memory_order_relaxed);
+    out->held_us = atomic_load_explicit(&writer_lock->held_us, memory_order_relaxed);
 }
 
 int store_begin(struct store *db, struct pl_error *err)
@@ -618,10 +640,9 @@ int store_begin(struct store *db, struct pl_error *err)
      * fails with SQLITE_BUSY_SNAPSHOT however long it waits. */
     store_release(db);
     if (!db->holds_writer_lock) {
-        int rc = writer_lock_take(err);
+        int rc = writer_lock_take(db, err);
         if (rc < 0)
             return rc;
-        db->holds_writer_lock = true;
     }
     int rc = store_stmt(db, sql, &st, err);
     if (rc == PL_OK)

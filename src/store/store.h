@@ -102,6 +102,13 @@ PL_MUST_CHECK int store_snapshot(struct store *db, struct pl_error *err);
  * it, each process queues its own writers and the processes race for the database's lock).
  * 0, or -1 when the shared memory or the mutex cannot be made. */
 PL_MUST_CHECK int store_share_writer_lock(void);
+/* What the writer lock has cost since it was made (of every process sharing it): write
+ * transactions, time spent waiting for it and time it was held.  Held time over wall time
+ * is how busy the one writer is: 1 means writes are the server's bottleneck. */
+struct store_writer_stats {
+    uint64_t taken, wait_us, held_us;
+};
+void store_writer_lock_stats(struct store_writer_stats *out);
 /* Whether the connection's reads now share one snapshot (store_snapshot, not yet released
  * or ended by a write): what it reads belongs together, and is committed. */
 bool store_in_snapshot(const struct store *db);

@@ -251,3 +251,25 @@ def test_participant_list_counts(server, admin):
             break
         time.sleep(0.2)
     assert found - found0 >= 9 and read - read0 >= 1, (found - found0, read - read0)
+
+
+def test_writer_lock_counts(server, admin):
+    """/metrics counts the write transactions of every worker, each under the one writer lock,
+    and the time it was held: five new users are at least five transactions (a login writes
+    a session too), and held time moves with them while reads move nothing."""
+    def counts():
+        _, samples = scrape(server)
+        return (samples[("planner_write_transactions_total", frozenset())],
+                samples[("planner_writer_lock_held_seconds_total", frozenset())],
+                samples[("planner_writer_lock_wait_seconds_total", frozenset())])
+
+    n0, held0, wait0 = counts()
+    for _ in range(5):
+        assert server.request("GET", "/api/v1/me", token=admin).status_code == 200
+    n1, held1, wait1 = counts()
+    assert (n1, held1, wait1) == (n0, held0, wait0), "reads took the writer lock"
+    for i in range(5):
+        server.create_user(admin, f"ops-writer-{i}@example.org", "Writer")
+    n2, held2, wait2 = counts()
+    assert n2 - n1 >= 5, (n1, n2)
+    assert held2 > held1 and wait2 >= wait1, (held1, held2, wait1, wait2)

@@ -19,7 +19,7 @@ Test(metrics, render_before_init_is_empty)
     metrics_record_request(1, 200, 10, 0, 0); /* ignored, no crash */
     metrics_count_restart();
     metrics_set_process(0, getpid());
-    char *text = metrics_render();
+    char *text = metrics_render(NULL);
     cr_expect(eq(str, text, ""));
     free(text);
 }
@@ -71,7 +71,7 @@ Test(metrics, counts_and_renders)
     metrics_count_lists(2, 0);
     metrics_set_process(0, getpid());
     metrics_set_process(METRICS_MAX_PROCS, getpid()); /* out of range: ignored */
-    char *text = metrics_render();
+    char *text = metrics_render(NULL);
     for (size_t i = 0; i < ARRAY_LEN(want_lines); i++)
         cr_expect(strstr(text, want_lines[i]) != NULL, "missing: %s", want_lines[i]);
     for (size_t i = 0; i < ARRAY_LEN(unwanted); i++)
@@ -81,7 +81,7 @@ Test(metrics, counts_and_renders)
 
     /* A slot cleared with pid 0 is no longer reported. */
     metrics_set_process(0, 0);
-    text = metrics_render();
+    text = metrics_render(NULL);
     cr_expect(strstr(text, "planner_processes 0\n") != NULL);
     free(text);
 }
@@ -99,9 +99,23 @@ Test(metrics, shared_across_fork)
     }
     int status;
     cr_assert(eq(int, waitpid(pid, &status, 0), pid));
-    char *text = metrics_render();
+    char *text = metrics_render(NULL);
     cr_expect(strstr(text, "planner_http_requests_total{route=\"GET /healthz\",status=\"204\"} 1\n")
               != NULL);
     cr_expect(strstr(text, "planner_db_queries_total 7\n") != NULL);
+    free(text);
+}
+
+Test(metrics, writer_lock_series_only_when_given)
+{
+    cr_assert(eq(int, metrics_init(route_names, ARRAY_LEN(route_names)), 0));
+    char *text = metrics_render(NULL);
+    cr_expect(strstr(text, "planner_writer_lock") == NULL);
+    free(text);
+    struct metrics_writes w = {.transactions = 12, .wait_us = 1500, .held_us = 2250001};
+    text = metrics_render(&w);
+    cr_expect(strstr(text, "\nplanner_write_transactions_total 12\n") != NULL);
+    cr_expect(strstr(text, "\nplanner_writer_lock_wait_seconds_total 0.001500\n") != NULL);
+    cr_expect(strstr(text, "\nplanner_writer_lock_held_seconds_total 2.250001\n") != NULL);
     free(text);
 }

@@ -711,3 +711,54 @@ Test(store_engine, a_writer_that_dies_holding_the_shared_lock_passes_it_on)
     store_close(a);
     remove_file_pair();
 }
+
+/* The writer lock's costs are counted in the shared memory: a forked writer's hold, and the
+ * parent's wait for it, are both seen by the parent. */
+Test(store_engine, the_shared_writer_lock_counts_waits_and_holds)
+{
+    struct store *a, *b;
+    open_file_pair(&a, &b);
+    store_close(b);
+    exec_ok(a, "CREATE TABLE t (v INTEGER)");
+    cr_assert(eq(int, store_share_writer_lock(), 0));
+    struct store_writer_stats before, after;
+    store_writer_lock_stats(&before);
+    cr_expect(eq(u64, before.taken, 0));
+    int ready[2];
+    cr_assert(eq(int, pipe(ready), 0));
+    pid_t child = fork();
+    cr_assert(ge(int, child, 0));
+    if (child == 0) {
+        struct pl_error err = {0};
+        struct store *c = store_open(url, &err);
+        if (c == NULL || store_begin(c, &err) != PL_OK || write(ready[1], "x", 1) != 1) {
+            fprintf(stderr, "child: %s\n", err.detail);
+            _exit(1);
+        }
+        struct timespec ms200 = {0, 200 * 1000 * 1000};
+        nanosleep(&ms200, NULL);
+        _exit(store_exec(c, "INSERT INTO t VALUES (1)", &err) == PL_OK &&
+              store_commit(c, &err) == PL_OK ? 0 : 1);
+    }
+    close(ready[1]); /* a child that fails before it writes ends the read */
+    char x;
+    cr_assert(eq(long, (long)read(ready[0], &x, 1), 1L), "the child did not take the lock");
+    struct pl_error err = {0};
+    cr_assert(eq(int, store_begin(a, &err), PL_OK), "%s", err.detail); /* waits for the child */
+    exec_ok(a, "INSERT INTO t VALUES (2)");
+    cr_assert(eq(int, store_commit(a, &err), PL_OK), "%s", err.detail);
+    int status;
+    cr_assert(eq(int, waitpid(child, &status, 0), child));
+    bool committed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    cr_expect(committed, "the child's transaction failed");
+    store_writer_lock_stats(&after);
+    cr_expect(eq(u64, after.taken, 2));
+    cr_expect(ge(u64, after.held_us, UINT64_C(200000)), "held %llu us",
+              (unsigned long long)after.held_us);
+    cr_expect(ge(u64, after.wait_us, UINT64_C(100000)), "waited %llu us",
+              (unsigned long long)after.wait_us);
+    cr_expect(eq(i64, read_int(a, "SELECT count(*) FROM t"), 2));
+    close(ready[0]);
+    store_close(a);
+    remove_file_pair();
+}
