@@ -232,15 +232,15 @@ http {{
 
 
 def writer_counters(base):
-    """(write transactions, lock held s, lock waited s) from planner's /metrics."""
+    """(times the writer lock was taken, held s, waited s) from planner's /metrics."""
     with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
         text = r.read().decode()
     got = {}
-    for name in ("planner_write_transactions_total", "planner_writer_lock_held_seconds_total",
+    for name in ("planner_writer_lock_taken_total", "planner_writer_lock_held_seconds_total",
                  "planner_writer_lock_wait_seconds_total"):
         m = re.search(rf"^{name} (\S+)$", text, re.M)
         got[name] = float(m.group(1)) if m else 0.0
-    return (got["planner_write_transactions_total"],
+    return (got["planner_writer_lock_taken_total"],
             got["planner_writer_lock_held_seconds_total"],
             got["planner_writer_lock_wait_seconds_total"])
 
@@ -255,7 +255,7 @@ def with_writer_lock(base, run_fn):
     wall = time.monotonic() - t0
     n1, held1, wait1 = writer_counters(base)
     n = max(n1 - n0, 1)
-    res["writer_lock"] = {"transactions": n1 - n0, "held_share": (held1 - held0) / wall,
+    res["writer_lock"] = {"taken": n1 - n0, "held_share": (held1 - held0) / wall,
                           "mean_hold_ms": 1000 * (held1 - held0) / n,
                           "mean_wait_ms": 1000 * (wait1 - wait0) / n}
     return res

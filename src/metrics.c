@@ -206,10 +206,11 @@ char *metrics_render(const struct metrics_writes *w)
             "planner_participant_lists_read_total %llu\n",
         (unsigned long long)atomic_load(&shm->lists_read));
     if (w != NULL) {
-        put(&t, "# HELP planner_write_transactions_total Write transactions, each under the one"
-                " writer lock.\n# TYPE planner_write_transactions_total counter\n"
-                "planner_write_transactions_total %llu\n",
-            (unsigned long long)w->transactions);
+        put(&t, "# HELP planner_writer_lock_taken_total Times the one writer lock was taken: each"
+                " write transaction, and each checkpoint that starts the WAL over.\n"
+                "# TYPE planner_writer_lock_taken_total counter\n"
+                "planner_writer_lock_taken_total %llu\n",
+            (unsigned long long)w->taken);
         put(&t, "# HELP planner_writer_lock_wait_seconds_total Time writers waited for the"
                 " writer lock.\n# TYPE planner_writer_lock_wait_seconds_total counter\n"
                 "planner_writer_lock_wait_seconds_total %.6f\n",

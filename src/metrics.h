@@ -32,7 +32,7 @@ void metrics_count_restart(void);
 
 /* What the one writer lock has cost: the store keeps these (store_writer_lock_stats). */
 struct metrics_writes {
-    uint64_t transactions, wait_us, held_us;
+    uint64_t taken, wait_us, held_us;
 };
 
 /* The Prometheus text exposition, with the writer lock's series when `w` is not NULL;

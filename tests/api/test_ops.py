@@ -254,12 +254,12 @@ def test_participant_list_counts(server, admin):
 
 
 def test_writer_lock_counts(server, admin):
-    """/metrics counts the write transactions of every worker, each under the one writer lock,
-    and the time it was held: five new users are at least five transactions (a login writes
+    """/metrics counts the times every worker's writers took the one writer lock, and the time
+    it was held: five new users are at least five transactions (a login writes
     a session too), and held time moves with them while reads move nothing."""
     def counts():
         _, samples = scrape(server)
-        return (samples[("planner_write_transactions_total", frozenset())],
+        return (samples[("planner_writer_lock_taken_total", frozenset())],
                 samples[("planner_writer_lock_held_seconds_total", frozenset())],
                 samples[("planner_writer_lock_wait_seconds_total", frozenset())])
 

@@ -553,9 +553,14 @@ Test(store_engine, checkpoint_past_the_limit_starts_the_wal_over)
               err.detail);
     cr_expect(gt(i64, wal_frames(b), STORE_WAL_AUTOCHECKPOINT_PAGES),
               "the WAL started over under a reader of its frames");
-    /* Once the read is over, the next checkpoint restarts it. */
+    /* Once the read is over, the next checkpoint restarts it, queued with the writers on
+     * their lock (taken once: for the RESTART). */
     store_release(c);
+    struct store_writer_stats before, after;
+    store_writer_lock_stats(&before);
     cr_assert(eq(int, store_checkpoint(b, &err), PL_OK), "%s", err.detail);
+    store_writer_lock_stats(&after);
+    cr_expect(eq(u64, after.taken - before.taken, 1));
     cr_assert(eq(int, store_exec(a, "CREATE TABLE smaller (x INTEGER)", &err), PL_OK), "%s",
               err.detail);
     cr_expect(lt(i64, wal_frames(b), 100), "the WAL did not start over");
