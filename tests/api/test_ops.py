@@ -181,7 +181,11 @@ def test_server_timing_on_every_response(server, admin, method, path, auth, stat
     assert r.status_code == status
     dur, queries = server_timing(r)
     assert dur >= 0 and queries >= 0
-    assert re.search(r'total;dur=\d+(\.\d+)?', r.headers["Server-Timing"])
+    # Milliseconds with exactly three decimals, the whole request no shorter than its queries.
+    m = re.fullmatch(r'db;dur=(\d+\.\d{3});desc="\d+ queries", total;dur=(\d+\.\d{3})',
+                     r.headers["Server-Timing"])
+    assert m, r.headers["Server-Timing"]
+    assert float(m.group(2)) >= float(m.group(1)), r.headers["Server-Timing"]
 
 
 def test_server_timing_query_counts(server, admin):
