@@ -50,7 +50,9 @@ void store_rollback(struct store *db);
  * neither readers nor the writer, and does what it can), and past
  * STORE_WAL_AUTOCHECKPOINT_PAGES (40 MB) a RESTART one, which makes the next writer start
  * the WAL over (it waits at most 20 ms for the readers of old frames, holding writers back
- * meanwhile; behind a longer read it leaves the WAL to the next call).  Each worker's main
+ * meanwhile, queued with them on the writers' lock; behind a longer read it leaves the WAL
+ * to the next call; the database file is synced before, with writers running, so that the
+ * RESTART's own sync is short).  Each worker's main
  * thread calls it on a connection of its own, so that the fsyncs of checkpointing stay off
  * the request path (with synchronous=NORMAL a commit in WAL mode only writes): once a
  * second, and within 100 ms once a commit has left STORE_WAL_CHECKPOINT_SOON_PAGES (4 MB) in
