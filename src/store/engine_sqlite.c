@@ -66,9 +66,10 @@ struct store {
  * while the lock stood free, and a worker's writer could lose the race to the other worker's
  * next writer again and again.  The shared mutex is robust: a worker that dies holding it
  * (its transaction, uncommitted, is gone with it, and so is its hold on SQLite's lock) passes
- * it on to the next writer.  busy_wait still covers what does not queue here: a CLI process
- * (an import) and the checkpointer's RESTART.  Beside the mutex, what it has cost, for
- * /metrics: every write transaction of a process, or of every worker, takes it. */
+ * it on to the next writer.  The checkpointer's RESTART queues here too (store_checkpoint).
+ * busy_wait still covers what does not: a CLI process (an import).  Beside the mutex, what
+ * it has cost, for /metrics: every write transaction of a process, or of every worker,
+ * takes it. */
 struct writer_lock {
     pthread_mutex_t mutex;
     _Atomic uint64_t taken, wait_us, held_us;

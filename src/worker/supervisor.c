@@ -134,7 +134,7 @@ static int listen_open(size_t pos)
 }
 
 /* Close position `pos`'s socket.  The connections still queued in it are refused, unless
- * the kernel moves them to the other sockets (net.ipv4.tcp_migrate_req: docs/operations.md). */
+ * the kernel moves them to the other sockets (net.ipv4.tcp_migrate_req: docs/architecture.md). */
 static void listen_shut(size_t pos)
 {
     if (listeners[pos] >= 0)
