@@ -59,11 +59,11 @@ static int bind_one(const struct sockaddr *sa, socklen_t len)
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    int one = 1;
+    int one = 1, flags;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
-        bind(fd, sa, len) < 0 || listen(fd, 1024) < 0 ||
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+        bind(fd, sa, len) < 0 || listen(fd, 1024) < 0 || (flags = fcntl(fd, F_GETFL)) < 0 ||
+        fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
         int e = errno;
         close(fd);
         errno = e;
