@@ -170,7 +170,8 @@ int store_users_update(struct store *db, int64_t id, const struct store_user_pat
         " WHERE id = $1 AND ($8 < 0 OR version = $8)";
     static const char end_sessions[] = "DELETE FROM sessions WHERE user_id = $1";
     /* Events show their participants by name: a new name is a change of every event the
-     * user takes part in, whose versions (ETags) move with it. */
+     * user takes part in, whose versions (ETags) move with it.  They are found through the
+     * participants' user index (migration 014), not by reading every participant row. */
     static const char renamed[] =
         "UPDATE events SET version = version + 1, updated_at = $3"
         " WHERE id IN (SELECT event_id FROM event_participants WHERE user_id = $1)"
