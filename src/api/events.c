@@ -58,91 +58,116 @@ static json_t *room_json(int64_t id, const char *name)
               : json_null();
 }
 
-/* The writer forms of when_json, an id and a participant list: listings write their
- * occurrences straight into the response (http/json.h says why). */
-static void write_when(struct http_json *w, int64_t us, bool all_day, const char *tz)
+/* The raw writer form of when_json (listings write their occurrences straight into the
+ * response: http/json.h says why): at most WHEN_MAX bytes. */
+enum { WHEN_MAX = CORE_TIME_TEXT_MAX + 2 };
+static char *raw_when(char *q, int64_t us, bool all_day, const char *tz)
 {
     struct core_civil c;
-    char text[CORE_TIME_TEXT_MAX];
+    *q++ = '"';
     if (!all_day || core_tz_from_utc(tz, us, &c, NULL, NULL) != PL_OK) {
-        api_time_write(w, us);
-        return;
+        core_time_format(us, q);
+        q += strlen(q);
+    } else {
+        int n = snprintf(q, CORE_TIME_TEXT_MAX, "%04d-%02d-%02d", c.year, c.month, c.day);
+        q += n < 0 ? 0 : n < CORE_TIME_TEXT_MAX ? n : CORE_TIME_TEXT_MAX - 1;
     }
-    snprintf(text, sizeof text, "%04d-%02d-%02d", c.year, c.month, c.day);
-    http_json_string(w, text);
+    *q++ = '"';
+    return q;
 }
 
+/* A listing's participants (an agenda shows about a hundred): each object is written raw,
+ * in room checked once for its longest form, since per key and value the writer's checks
+ * cost more than the copying (callgrind). */
 static void write_participants(struct http_json *w, const struct participant *p, size_t n)
 {
     http_json_array(w);
     for (size_t i = 0; i < n; i++) {
-        http_json_object(w);
-        http_json_key(w, "user_id");
-        http_json_id(w, p[i].user_id);
-        http_json_key(w, "email");
-        http_json_string(w, p[i].email);
-        http_json_key(w, "name");
-        http_json_string(w, p[i].name);
-        http_json_key(w, "role");
-        http_json_plain(w, core_participant_role_name(p[i].role));
-        http_json_key(w, "rsvp");
-        http_json_plain(w, core_rsvp_name(p[i].rsvp));
-        http_json_object_end(w);
+        const char *role = core_participant_role_name(p[i].role), *rsvp = core_rsvp_name(p[i].rsvp);
+        size_t le = p[i].email ? strlen(p[i].email) : 0, ln = p[i].name ? strlen(p[i].name) : 0;
+        static const char keys[] = "{\"user_id\":,\"email\":,\"name\":,\"role\":\"\",\"rsvp\":\"\"}";
+        char *q = http_json_raw(w, sizeof keys + HTTP_JSON_RAW_ID_MAX + 6 * (le + ln) + 8 +
+                                       strlen(role) + strlen(rsvp));
+        if (q == NULL)
+            break;
+        q = HTTP_JSON_RAW_LIT(q, "{\"user_id\":");
+        q = http_json_raw_id(q, p[i].user_id);
+        q = HTTP_JSON_RAW_LIT(q, ",\"email\":");
+        q = http_json_raw_string(q, p[i].email, le);
+        q = HTTP_JSON_RAW_LIT(q, ",\"name\":");
+        q = http_json_raw_string(q, p[i].name, ln);
+        q = HTTP_JSON_RAW_LIT(q, ",\"role\":\"");
+        q = stpcpy(q, role);
+        q = HTTP_JSON_RAW_LIT(q, "\",\"rsvp\":\"");
+        q = stpcpy(q, rsvp);
+        q = HTTP_JSON_RAW_LIT(q, "\"}");
+        http_json_raw_end(w, q);
     }
     http_json_array_end(w);
 }
 
-/* One occurrence as the listings show it; others' private events only as busy time. */
+/* One occurrence as the listings show it; others' private events only as busy time.  Written
+ * raw, like its participants, up to the participant list. */
 static void write_occurrence(struct http_json *w, const struct occurrence *o)
 {
-    http_json_object(w);
-    http_json_key(w, "event_id");
-    http_json_int_string(w, o->series_id);
-    http_json_key(w, "recurrence_id");
-    if (o->recurrence_id)
-        write_when(w, o->recurrence_id, false, NULL);
-    else
-        http_json_null(w);
-    http_json_key(w, "calendar_id");
-    http_json_int_string(w, o->calendar_id);
-    http_json_key(w, "start");
-    write_when(w, o->start_us, o->all_day, o->time_zone);
-    http_json_key(w, "end");
-    write_when(w, o->end_us, o->all_day, o->time_zone);
-    http_json_key(w, "all_day");
-    http_json_bool(w, o->all_day);
-    http_json_key(w, "status");
-    http_json_plain(w, core_event_status_name(o->status));
+    static const char keys[] =
+        "{\"event_id\":,\"recurrence_id\":,\"calendar_id\":,\"start\":,\"end\":,"
+        "\"all_day\":false,\"status\":\"\",\"visibility\":\"private\",\"busy\":true}"
+        ",\"title\":,\"location\":,\"visibility\":\"\",\"organizer_id\":,\"room\":{\"id\":,"
+        "\"name\":}";
     int view = core_event_view(o->access, o->visibility == EVENT_VISIBILITY_PRIVATE,
                                o->is_participant);
-    if (view != EVENT_VIEW_FULL) {
+    bool full = view == EVENT_VIEW_FULL;
+    const char *status = core_event_status_name(o->status),
+               *visibility = core_event_visibility_name(o->visibility),
+               *room = o->room_name ? o->room_name : "";
+    size_t lt = full && o->title ? strlen(o->title) : 0,
+           ll = full && o->location ? strlen(o->location) : 0,
+           lr = full && o->room_id ? strlen(room) : 0;
+    /* Every key, three instants, four ids, the names, and each string at its worst (escaped,
+     * or null); one "null" per string beyond its quotes. */
+    char *q = http_json_raw(w, sizeof keys + 3 * WHEN_MAX + 4 * HTTP_JSON_RAW_ID_MAX +
+                                   strlen(status) + strlen(visibility) + 6 * (lt + ll + lr) + 16);
+    if (q == NULL)
+        return;
+    q = HTTP_JSON_RAW_LIT(q, "{\"event_id\":");
+    q = http_json_raw_int_string(q, o->series_id);
+    q = HTTP_JSON_RAW_LIT(q, ",\"recurrence_id\":");
+    q = o->recurrence_id ? raw_when(q, o->recurrence_id, false, NULL) : HTTP_JSON_RAW_LIT(q, "null");
+    q = HTTP_JSON_RAW_LIT(q, ",\"calendar_id\":");
+    q = http_json_raw_int_string(q, o->calendar_id);
+    q = HTTP_JSON_RAW_LIT(q, ",\"start\":");
+    q = raw_when(q, o->start_us, o->all_day, o->time_zone);
+    q = HTTP_JSON_RAW_LIT(q, ",\"end\":");
+    q = raw_when(q, o->end_us, o->all_day, o->time_zone);
+    q = o->all_day ? HTTP_JSON_RAW_LIT(q, ",\"all_day\":true") : HTTP_JSON_RAW_LIT(q, ",\"all_day\":false");
+    q = HTTP_JSON_RAW_LIT(q, ",\"status\":\"");
+    q = stpcpy(q, status);
+    if (!full) {
         /* Busy only: nothing that says what the time is for. */
-        http_json_key(w, "visibility");
-        http_json_plain(w, "private");
-        http_json_key(w, "busy");
-        http_json_bool(w, true);
-        http_json_object_end(w);
+        q = HTTP_JSON_RAW_LIT(q, "\",\"visibility\":\"private\",\"busy\":true}");
+        http_json_raw_end(w, q);
         return;
     }
-    http_json_key(w, "title");
-    http_json_string(w, o->title);
-    http_json_key(w, "location");
-    http_json_string(w, o->location);
-    http_json_key(w, "visibility");
-    http_json_plain(w, core_event_visibility_name(o->visibility));
-    http_json_key(w, "organizer_id");
-    http_json_int_string(w, o->organizer_id);
-    http_json_key(w, "room");
+    q = HTTP_JSON_RAW_LIT(q, "\",\"title\":");
+    q = http_json_raw_string(q, o->title, lt);
+    q = HTTP_JSON_RAW_LIT(q, ",\"location\":");
+    q = http_json_raw_string(q, o->location, ll);
+    q = HTTP_JSON_RAW_LIT(q, ",\"visibility\":\"");
+    q = stpcpy(q, visibility);
+    q = HTTP_JSON_RAW_LIT(q, "\",\"organizer_id\":");
+    q = http_json_raw_int_string(q, o->organizer_id);
     if (o->room_id) {
-        http_json_object(w);
-        http_json_key(w, "id");
-        http_json_int_string(w, o->room_id);
-        http_json_key(w, "name");
-        http_json_string(w, o->room_name ? o->room_name : "");
-        http_json_object_end(w);
+        q = HTTP_JSON_RAW_LIT(q, ",\"room\":{\"id\":");
+        q = http_json_raw_int_string(q, o->room_id);
+        q = HTTP_JSON_RAW_LIT(q, ",\"name\":");
+        q = http_json_raw_string(q, room, lr);
+        q = HTTP_JSON_RAW_LIT(q, "}");
     } else {
-        http_json_null(w);
+        q = HTTP_JSON_RAW_LIT(q, ",\"room\":null");
     }
+    /* Still inside the object: the participants are the next member, then its '}'. */
+    http_json_raw_end(w, q);
     http_json_key(w, "participants");
     write_participants(w, o->participants, o->nparticipants);
     http_json_object_end(w);

@@ -256,6 +256,48 @@ void http_json_id(struct http_json *w, long long id)
         http_json_null(w);
 }
 
+char *http_json_raw(struct http_json *w, size_t n)
+{
+    if (!reserve(w, n + 1))
+        return NULL;
+    char *p = w->buf + w->len;
+    if (w->comma)
+        *p++ = ',';
+    return p;
+}
+
+void http_json_raw_end(struct http_json *w, char *end)
+{
+    w->len = (size_t)(end - w->buf);
+    w->comma = true;
+}
+
+char *http_json_raw_string(char *p, const char *s, size_t n)
+{
+    if (s == NULL)
+        return HTTP_JSON_RAW_LIT(p, "null");
+    *p++ = '"';
+    p = put_escaped(p, s, n);
+    *p++ = '"';
+    return p;
+}
+
+char *http_json_raw_id(char *p, long long id)
+{
+    return id ? http_json_raw_int_string(p, id) : HTTP_JSON_RAW_LIT(p, "null");
+}
+
+char *http_json_raw_int_string(char *p, long long v)
+{
+    char buf[24], *d = format_int(buf, v);
+    size_t n = (size_t)(buf + 24 - d);
+    *p++ = '"';
+    memcpy(p, d, n);
+    p += n;
+    *p++ = '"';
+    return p;
+}
+
 void http_json_bool(struct http_json *w, bool v)
 {
     separate(w);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define HTTP_JSON_MAX_BYTES ((size_t)256 << 20)
 
@@ -51,6 +52,23 @@ void http_json_int_string(struct http_json *w, long long v);
 void http_json_id(struct http_json *w, long long id);
 void http_json_bool(struct http_json *w, bool v);
 void http_json_null(struct http_json *w);
+/* Raw writing, for the hot listings' small objects whose size is bounded before they are
+ * written: one room check and one comma decision for the whole object instead of one per
+ * key and value.  http_json_raw returns where at most `n` bytes may be written (the
+ * separating comma, when one is due, is already there), or NULL once the writer has failed;
+ * http_json_raw_end takes the end of what was written, a value.  In between, the text is
+ * the caller's, written with the helpers below (each returns the end of what it wrote). */
+char *http_json_raw(struct http_json *w, size_t n);
+void http_json_raw_end(struct http_json *w, char *end);
+/* s as a JSON string, or null for NULL: at most 6 * n + 2 bytes. */
+char *http_json_raw_string(char *p, const char *s, size_t n);
+/* An integer as http_json_int_string writes it ("42"), and an id as http_json_id does ("42",
+ * or null for 0): at most HTTP_JSON_RAW_ID_MAX bytes. */
+#define HTTP_JSON_RAW_ID_MAX 24
+char *http_json_raw_int_string(char *p, long long v);
+char *http_json_raw_id(char *p, long long id);
+/* A string literal's bytes, as they are (the caller's JSON). */
+#define HTTP_JSON_RAW_LIT(p, lit) ((char *)memcpy((p), "" lit, sizeof lit - 1) + sizeof lit - 1)
 /* Any jansson value, written as json_dumps(v, JSON_COMPACT) would. */
 void http_json_value(struct http_json *w, const json_t *v);
 /* The text (caller frees) and its length, or NULL if the writer failed (then the buffer is

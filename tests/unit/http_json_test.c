@@ -27,6 +27,16 @@ static void same_as_jansson(json_t *v)
     json_decref(v);
 }
 
+/* The writer's text is `want`. */
+static void finishes_as(struct http_json *w, const char *want)
+{
+    size_t len;
+    char *text = http_json_finish(w, &len);
+    cr_assert(eq(str, text, (char *)want));
+    cr_assert(eq(sz, len, strlen(want)));
+    free(text);
+}
+
 Test(http_json, scalars_match_json_dumps)
 {
     same_as_jansson(json_integer(0));
@@ -133,11 +143,8 @@ Test(http_json, direct_writes_separate_with_commas)
     http_json_key(&w, "at");
     http_json_plain(&w, "2026-12-06T10:00:00Z");
     http_json_object_end(&w);
-    size_t len;
-    char *text = http_json_finish(&w, &len);
-    cr_assert(eq(str, text, "{\"id\":\"42\",\"items\":[-7,null,{},false,\"needs-action\",\"\"],"
-                            "\"t\":\"line\\nnext\",\"at\":\"2026-12-06T10:00:00Z\"}"));
-    free(text);
+    finishes_as(&w, "{\"id\":\"42\",\"items\":[-7,null,{},false,\"needs-action\",\"\"],"
+                    "\"t\":\"line\\nnext\",\"at\":\"2026-12-06T10:00:00Z\"}");
 }
 
 Test(http_json, a_failed_writer_returns_null_and_frees)
@@ -153,4 +160,86 @@ Test(http_json, a_failed_writer_returns_null_and_frees)
     cr_assert(eq(ptr, http_json_finish(&w, &len), NULL));
     cr_assert(eq(sz, len, 99));
     cr_assert(eq(ptr, w.buf, NULL));
+}
+
+/* The writer's text for one string written with http_json_string, into out. */
+static void string_form(const char *s, size_t n, char *out, size_t cap)
+{
+    struct http_json w;
+    http_json_init(&w);
+    if (s == NULL)
+        http_json_string(&w, NULL);
+    else
+        http_json_stringn(&w, s, n);
+    size_t len;
+    char *text = http_json_finish(&w, &len);
+    cr_assert(lt(sz, len, cap));
+    memcpy(out, text, len + 1);
+    free(text);
+}
+
+Test(http_json, raw_strings_and_ids_match_the_writers_own)
+{
+    /* Every byte value, at each place of a 16-byte string, then NULL and the empty string:
+     * the raw form, given its bound (6 n + 2), writes what http_json_stringn does. */
+    for (int b = 0; b < 258; b++) {
+        for (size_t at = 0; at < 16; at++) {
+            char s[17], want[128], got[128];
+            memset(s, 'a', 16);
+            s[at] = (char)b;
+            const char *str = b == 256 ? NULL : s;
+            size_t n = b == 257 ? 0 : 16;
+            string_form(str, n, want, sizeof want);
+            memset(got, '#', sizeof got);
+            char *end = http_json_raw_string(got, str, n);
+            cr_assert(le(sz, (size_t)(end - got), str ? 6 * n + 2 : 4));
+            *end = '\0';
+            cr_assert(eq(str, got, want), "byte %d at %zu", b, at);
+        }
+    }
+    static const long long ids[] = {0, 1, 42, -7, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        struct http_json w;
+        http_json_init(&w);
+        http_json_int_string(&w, ids[i]);
+        http_json_id(&w, ids[i]);
+        size_t len;
+        char *want = http_json_finish(&w, &len), got[2 * HTTP_JSON_RAW_ID_MAX + 2];
+        char *p = http_json_raw_int_string(got, ids[i]);
+        cr_assert(le(sz, (size_t)(p - got), HTTP_JSON_RAW_ID_MAX));
+        *p++ = ',';
+        char *q = http_json_raw_id(p, ids[i]);
+        cr_assert(le(sz, (size_t)(q - p), HTTP_JSON_RAW_ID_MAX));
+        *q = '\0';
+        cr_assert(eq(str, got, want));
+        free(want);
+    }
+}
+
+Test(http_json, raw_objects_take_their_comma_and_leave_one_due)
+{
+    struct http_json w;
+    http_json_init(&w);
+    http_json_array(&w);
+    for (int i = 0; i < 3; i++) {
+        char *p = http_json_raw(&w, 64);
+        cr_assert(not(eq(ptr, p, NULL)));
+        p = HTTP_JSON_RAW_LIT(p, "{\"n\":");
+        p = http_json_raw_id(p, i);
+        http_json_raw_end(&w, p);
+        http_json_key(&w, "s");
+        http_json_string(&w, "x");
+        http_json_object_end(&w);
+    }
+    http_json_int(&w, 7);
+    http_json_array_end(&w);
+    finishes_as(&w, "[{\"n\":null,\"s\":\"x\"},{\"n\":\"1\",\"s\":\"x\"},"
+                    "{\"n\":\"2\",\"s\":\"x\"},7]");
+    size_t len;
+
+    /* A writer that has failed hands out no room. */
+    http_json_init(&w);
+    w.failed = true;
+    cr_assert(eq(ptr, http_json_raw(&w, 8), NULL));
+    cr_assert(eq(ptr, http_json_finish(&w, &len), NULL));
 }
