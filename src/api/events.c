@@ -60,18 +60,15 @@ static json_t *room_json(int64_t id, const char *name)
 
 /* The raw writer form of when_json (listings write their occurrences straight into the
  * response: http/json.h says why): at most WHEN_MAX bytes. */
-enum { WHEN_MAX = CORE_TIME_TEXT_MAX + 2 };
+enum { WHEN_MAX = API_TIME_RAW_MAX };
 static char *raw_when(char *q, int64_t us, bool all_day, const char *tz)
 {
     struct core_civil c;
+    if (!all_day || core_tz_from_utc(tz, us, &c, NULL, NULL) != PL_OK)
+        return api_time_raw(q, us);
     *q++ = '"';
-    if (!all_day || core_tz_from_utc(tz, us, &c, NULL, NULL) != PL_OK) {
-        core_time_format(us, q);
-        q += strlen(q);
-    } else {
-        int n = snprintf(q, CORE_TIME_TEXT_MAX, "%04d-%02d-%02d", c.year, c.month, c.day);
-        q += n < 0 ? 0 : n < CORE_TIME_TEXT_MAX ? n : CORE_TIME_TEXT_MAX - 1;
-    }
+    int n = snprintf(q, CORE_TIME_TEXT_MAX, "%04d-%02d-%02d", c.year, c.month, c.day);
+    q += n < 0 ? 0 : n < CORE_TIME_TEXT_MAX ? n : CORE_TIME_TEXT_MAX - 1;
     *q++ = '"';
     return q;
 }

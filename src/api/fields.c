@@ -185,6 +185,15 @@ void api_time_write(struct http_json *w, int64_t us)
     http_json_plain(w, text);
 }
 
+char *api_time_raw(char *p, int64_t us)
+{
+    *p++ = '"';
+    core_time_format(us, p);
+    p += strlen(p);
+    *p++ = '"';
+    return p;
+}
+
 const char *api_user_etag(struct http_request *rq, const struct user *u)
 {
     return arena_printf(rq->arena, "\"u%lld-%lld\"", (long long)u->id, (long long)u->version);

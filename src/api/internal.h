@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/time.h"
 #include "core/user.h"
 #include "error.h"
 #include "http/request.h"
@@ -59,8 +60,11 @@ json_t *api_page_json(json_t *items, bool more, int64_t last_id);
 
 /* RFC 3339 text of an instant, as a new JSON string. */
 json_t *api_time_json(int64_t us);
-/* The same, written by a JSON writer. */
+/* The same, written by a JSON writer; and written raw (http_json_raw), at most
+ * API_TIME_RAW_MAX bytes. */
 void api_time_write(struct http_json *w, int64_t us);
+#define API_TIME_RAW_MAX (CORE_TIME_TEXT_MAX + 2)
+char *api_time_raw(char *p, int64_t us);
 
 /* A user as the API shows it, and its strong ETag (from rq's arena). */
 json_t *api_user_json(const struct user *u, const char *etag);

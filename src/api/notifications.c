@@ -8,41 +8,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An instant, or null for 0. */
-static void write_time(struct http_json *w, int64_t us)
+/* An instant, or null for 0, raw: at most API_TIME_RAW_MAX bytes. */
+static char *raw_time(char *q, int64_t us)
 {
-    if (us == 0)
-        http_json_null(w);
-    else
-        api_time_write(w, us);
+    return us ? api_time_raw(q, us) : HTTP_JSON_RAW_LIT(q, "null");
 }
 
-/* One notification, written straight into the listing (http/json.h says why). */
+/* One notification, written straight into the listing (http/json.h says why), raw up to its
+ * type's own payload member: room is checked once for the object's longest form. */
 static void write_notification(struct http_json *w, const struct notification *n)
 {
-    http_json_object(w);
-    http_json_key(w, "id");
-    http_json_int_string(w, n->id);
-    http_json_key(w, "type");
-    http_json_plain(w, store_notification_type_name(n->type));
-    http_json_key(w, "event_id");
-    http_json_id(w, n->event_id);
-    http_json_key(w, "created_at");
-    write_time(w, n->created_us);
-    http_json_key(w, "scheduled_for");
-    write_time(w, n->scheduled_us);
-    http_json_key(w, "read_at");
-    write_time(w, n->read_us);
-    http_json_key(w, "payload");
-    http_json_object(w);
-    http_json_key(w, "title");
-    http_json_string(w, n->title);
-    http_json_key(w, "start");
-    write_time(w, n->start_us);
-    http_json_key(w, "end");
-    write_time(w, n->end_us);
-    http_json_key(w, "actor_id");
-    http_json_id(w, n->actor_id);
+    static const char keys[] = "{\"id\":,\"type\":\"\",\"event_id\":,\"created_at\":,"
+                               "\"scheduled_for\":,\"read_at\":,\"payload\":{\"title\":,"
+                               "\"start\":,\"end\":,\"actor_id\":";
+    const char *type = store_notification_type_name(n->type);
+    size_t lt = n->title ? strlen(n->title) : 0;
+    char *q = http_json_raw(w, sizeof keys + 5 * API_TIME_RAW_MAX + 3 * HTTP_JSON_RAW_ID_MAX +
+                                   strlen(type) + 6 * lt + 8);
+    if (q == NULL)
+        return;
+    q = HTTP_JSON_RAW_LIT(q, "{\"id\":");
+    q = http_json_raw_int_string(q, n->id);
+    q = HTTP_JSON_RAW_LIT(q, ",\"type\":\"");
+    q = stpcpy(q, type);
+    q = HTTP_JSON_RAW_LIT(q, "\",\"event_id\":");
+    q = http_json_raw_id(q, n->event_id);
+    q = HTTP_JSON_RAW_LIT(q, ",\"created_at\":");
+    q = raw_time(q, n->created_us);
+    q = HTTP_JSON_RAW_LIT(q, ",\"scheduled_for\":");
+    q = raw_time(q, n->scheduled_us);
+    q = HTTP_JSON_RAW_LIT(q, ",\"read_at\":");
+    q = raw_time(q, n->read_us);
+    q = HTTP_JSON_RAW_LIT(q, ",\"payload\":{\"title\":");
+    q = http_json_raw_string(q, n->title, lt);
+    q = HTTP_JSON_RAW_LIT(q, ",\"start\":");
+    q = raw_time(q, n->start_us);
+    q = HTTP_JSON_RAW_LIT(q, ",\"end\":");
+    q = raw_time(q, n->end_us);
+    q = HTTP_JSON_RAW_LIT(q, ",\"actor_id\":");
+    q = http_json_raw_id(q, n->actor_id);
+    /* Still inside the payload: its type's own member, then both '}'. */
+    http_json_raw_end(w, q);
     if (n->type == NOTIFY_RSVP) {
         http_json_key(w, "status");
         http_json_string(w, n->detail);
