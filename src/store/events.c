@@ -25,13 +25,20 @@
 /* $9 is the viewer in every occurrence query.  An occurrence carries what listings show of
  * its event (migration 011), so that a listing reads no events row; whether the viewer takes
  * part is `participant`, an expression (an agenda has it in user_instances). */
-#define OCCURRENCE_COLUMNS_WITH(participant)                                                  \
+#define OCCURRENCE_COLUMNS_AS(access, participant)                                            \
     "i.id, i.event_id, i.calendar_id, i.organizer_id, i.recurrence_id, i.starts_at,"          \
     " i.ends_at, i.title, i.location, i.time_zone, i.all_day, i.visibility, i.status,"        \
-    " i.room_id, r.name, " ACCESS_SQL ", " participant ", i.series_id, i.event_version"
-#define OCCURRENCE_COLUMNS OCCURRENCE_COLUMNS_WITH(PARTICIPANT_OF("i.event_id"))
-#define OCCURRENCE_JOINS                                                                      \
-    " JOIN calendars c ON c.id = i.calendar_id LEFT JOIN rooms r ON r.id = i.room_id"
+    " i.room_id, r.name, " access ", " participant ", i.series_id, i.event_version"
+#define OCCURRENCE_COLUMNS OCCURRENCE_COLUMNS_AS(ACCESS_SQL, PARTICIPANT_OF("i.event_id"))
+#define ROOM_JOIN " LEFT JOIN rooms r ON r.id = i.room_id"
+#define OCCURRENCE_JOINS " JOIN calendars c ON c.id = i.calendar_id" ROOM_JOIN
+/* An agenda's rows are the viewer's own calendars' events and the events it takes part in.
+ * Taking part decides the view alone (core_event_view), so the calendar's access is read
+ * (one more b-tree seek a row) only for a row the viewer does not take part in; the others
+ * carry CAL_NONE, unread (struct occurrence). */
+#define AGENDA_ACCESS_SQL                                                                     \
+    "CASE WHEN ui.participant THEN 0 ELSE (SELECT " ACCESS_SQL " FROM calendars c"           \
+    " WHERE c.id = i.calendar_id) END"
 /* STORE_LONGEST_SQL's fallback, written out in its text, is the API's limit. */
 _Static_assert(CORE_EVENT_DURATION_MAX_US == INT64_C(2678400000000),
                "STORE_LONGEST_SQL falls back to CORE_EVENT_DURATION_MAX_US");
@@ -127,9 +134,9 @@ int store_events_agenda(struct store *db, int64_t user_id, int64_t from_us, int6
                         const struct store_page *page, struct arena *a, struct occurrence **out,
                         size_t *n, struct pl_error *err)
 {
-    static const char sql[] = "SELECT " OCCURRENCE_COLUMNS_WITH("ui.participant")
+    static const char sql[] = "SELECT " OCCURRENCE_COLUMNS_AS(AGENDA_ACCESS_SQL, "ui.participant")
                               " FROM user_instances ui"
-                              " JOIN event_instances i ON i.id = ui.instance_id" OCCURRENCE_JOINS
+                              " JOIN event_instances i ON i.id = ui.instance_id" ROOM_JOIN
                               " WHERE ui.user_id = $1 AND " OVERLAPS_SQL("ui")
                               AFTER_SQL("ui.starts_at", "ui.instance_id")
                               " ORDER BY ui.starts_at, ui.instance_id LIMIT $7";

@@ -30,7 +30,9 @@ struct occurrence {
     int visibility, status;
     int64_t room_id; /* 0 = none */
     const char *room_name;
-    int access;          /* the viewer's enum calendar_access to the event's calendar */
+    int access;          /* the viewer's enum calendar_access to the event's calendar; an
+                          * agenda leaves CAL_NONE where the viewer takes part (unread: taking
+                          * part decides the view alone) */
     bool is_participant; /* the viewer takes part */
     struct participant *participants; /* filled by store_events_attach_participants */
     size_t nparticipants;

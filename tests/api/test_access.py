@@ -557,6 +557,31 @@ def test_participant_sees_private_event_in_agenda(world):
                for n in notes)
 
 
+def test_owner_who_does_not_take_part_sees_the_event_in_full_in_agenda(world):
+    """An agenda reads the calendar's access only for rows whose user does not take part
+    (src/store/events.c, AGENDA_ACCESS_SQL): the owner of a calendar into which a writer put a
+    private event without the owner among its people still sees all of it."""
+    start, end = "2033-02-01T09:00:00Z", "2033-02-01T10:00:00Z"
+    ev = world.ok("POST", f"{API}/calendars/{world.cal}/events", "writer", {
+        "title": "Zq1 delegated", "start": start, "end": end, "visibility": "private",
+        "participants": [{"user_id": world.uid("participant")}]}, 201)
+    try:
+        assert world.uid("owner") not in [p["user_id"] for p in ev["participants"]]
+        rng = {"from": "2033-02-01T00:00:00Z", "to": "2033-02-02T00:00:00Z"}
+        for role in ("owner", "participant"):
+            r = world.req("GET", f"{API}/me/agenda", role, params=rng)
+            assert r.status_code == 200, r.text
+            items = [o for o in r.json()["items"] if o["event_id"] == ev["id"]]
+            assert len(items) == 1, (role, r.text)
+            assert items[0]["title"] == "Zq1 delegated" and "busy" not in items[0], (role, items)
+            assert [p["user_id"] for p in items[0]["participants"]] == \
+                [p["user_id"] for p in ev["participants"]]
+        r = world.req("GET", f"{API}/me/agenda", "reader", params=rng)
+        assert r.status_code == 200 and r.json()["items"] == [], r.text
+    finally:
+        world.ok("DELETE", f"{API}/events/{ev['id']}", "writer", None, 204)
+
+
 @pytest.mark.parametrize("role,access", [("owner", "owner"), ("writer", "write"),
                                          ("reader", "read"), ("fb", "freebusy"),
                                          ("participant", None), ("stranger", None),
