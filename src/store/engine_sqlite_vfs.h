@@ -6,6 +6,7 @@
 #define PLANNER_STORE_ENGINE_SQLITE_VFS_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 
 #define STORE_SQLITE_VFS "planner-unix"
 
@@ -16,5 +17,9 @@ int store_sqlite_vfs_register(void);
 /* How many times a connection let its mapping go (the file's size had changed), over the
  * process: for tests. */
 unsigned long store_sqlite_vfs_unmaps(void);
+
+/* Whether registering turned SQLite's memory statistics off (engine_sqlite_vfs.c says why):
+ * for tests. */
+bool store_sqlite_vfs_memstatus_off(void);
 
 #endif
