@@ -1,5 +1,6 @@
-/* SQLite's unix VFS with one change: a memory-mapped database file stays mapped from one
- * read transaction to the next (sqlite_mmap_mb; see engine_sqlite_vfs.h).
+/* SQLite's unix VFS with two changes: a memory-mapped database file stays mapped from one
+ * read transaction to the next (sqlite_mmap_mb; see engine_sqlite_vfs.h), and a WAL frame is
+ * written with one system call rather than two (below, "One write per WAL frame").
  *
  * Why: in WAL mode, a connection that begins a read transaction after another connection
  * committed drops its whole page cache and, when it reads through a mapping, unmaps the file
@@ -24,6 +25,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 static sqlite3_vfs *unix_vfs;
 static sqlite3_vfs kept_vfs;
@@ -43,7 +45,7 @@ struct kept {
 
 static size_t unix_file_size(void)
 {
-    size_t align = _Alignof(struct kept);
+    size_t align = _Alignof(max_align_t);
     return ((size_t)unix_vfs->szOsFile + align - 1) / align * align;
 }
 
@@ -77,12 +79,151 @@ static int kept_unfetch(sqlite3_file *f, sqlite3_int64 off, void *page)
     return unix_methods->xUnfetch(f, off, page);
 }
 
+/* ---- One write per WAL frame ----------------------------------------------------------------
+ * SQLite appends a frame to the WAL with two writes: the frame's 24-byte header, then the page
+ * right after it (walWriteOneFrame in wal.c).  A W200 write transaction appends ~28 frames,
+ * so it made ~56 pwrite calls, all under the one writer lock: 11.5 write calls per request of
+ * the mix, against 7.0 with this (create alone: 34 against 20).  Here the header waits in the
+ * file's buffer and goes
+ * out with the page that follows it, in one write of both.  The file is the same byte for
+ * byte: anything else done to it (a write elsewhere, a read, a sync, its size, a truncation,
+ * a file control, closing it) writes a waiting header first, so no one ever sees the file
+ * without it, and a failed write reports its error to the write of the page, whose frame then
+ * never counts (SQLite rolls the transaction back). */
+#define WAL_FRAME_HEADER 24
+
+struct wal_file {
+    sqlite3_int64 header_at; /* where the waiting header goes */
+    bool header_waits;
+    unsigned char header[WAL_FRAME_HEADER];
+    unsigned char *joined; /* header + page, for the one write: sqlite3_malloc'd */
+    int joined_size;
+};
+
+static const sqlite3_io_methods *unix_wal_methods;
+static sqlite3_io_methods wal_methods;
+static atomic_ulong wal_joined_writes;
+
+static struct wal_file *wal_of(sqlite3_file *f)
+{
+    return (struct wal_file *)((char *)f + unix_file_size());
+}
+
+/* Write the waiting header, if one waits. */
+static int wal_flush(sqlite3_file *f)
+{
+    struct wal_file *w = wal_of(f);
+    if (!w->header_waits)
+        return SQLITE_OK;
+    w->header_waits = false;
+    return unix_wal_methods->xWrite(f, w->header, WAL_FRAME_HEADER, w->header_at);
+}
+
+static int wal_write(sqlite3_file *f, const void *buf, int amount, sqlite3_int64 off)
+{
+    struct wal_file *w = wal_of(f);
+    if (w->header_waits && off == w->header_at + WAL_FRAME_HEADER && amount > 0) {
+        if (w->joined_size < WAL_FRAME_HEADER + amount) {
+            unsigned char *j = sqlite3_realloc(w->joined, WAL_FRAME_HEADER + amount);
+            if (j == NULL)
+                return SQLITE_IOERR_NOMEM;
+            w->joined = j;
+            w->joined_size = WAL_FRAME_HEADER + amount;
+        }
+        memcpy(w->joined, w->header, WAL_FRAME_HEADER);
+        memcpy(w->joined + WAL_FRAME_HEADER, buf, (size_t)amount);
+        w->header_waits = false;
+        atomic_fetch_add_explicit(&wal_joined_writes, 1, memory_order_relaxed);
+        return unix_wal_methods->xWrite(f, w->joined, WAL_FRAME_HEADER + amount, w->header_at);
+    }
+    int rc = wal_flush(f);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (amount == WAL_FRAME_HEADER) {
+        memcpy(w->header, buf, WAL_FRAME_HEADER);
+        w->header_at = off;
+        w->header_waits = true;
+        return SQLITE_OK;
+    }
+    return unix_wal_methods->xWrite(f, buf, amount, off);
+}
+
+static int wal_close(sqlite3_file *f)
+{
+    int flushed = wal_flush(f);
+    sqlite3_free(wal_of(f)->joined);
+    wal_of(f)->joined = NULL;
+    int rc = unix_wal_methods->xClose(f);
+    return flushed != SQLITE_OK ? flushed : rc;
+}
+
+static int wal_read(sqlite3_file *f, void *buf, int amount, sqlite3_int64 off)
+{
+    int rc = wal_flush(f);
+    return rc != SQLITE_OK ? rc : unix_wal_methods->xRead(f, buf, amount, off);
+}
+
+static int wal_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+    int rc = wal_flush(f);
+    return rc != SQLITE_OK ? rc : unix_wal_methods->xTruncate(f, size);
+}
+
+static int wal_sync(sqlite3_file *f, int flags)
+{
+    int rc = wal_flush(f);
+    return rc != SQLITE_OK ? rc : unix_wal_methods->xSync(f, flags);
+}
+
+static int wal_file_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+    int rc = wal_flush(f);
+    return rc != SQLITE_OK ? rc : unix_wal_methods->xFileSize(f, size);
+}
+
+static int wal_file_control(sqlite3_file *f, int op, void *arg)
+{
+    int rc = wal_flush(f);
+    return rc != SQLITE_OK ? rc : unix_wal_methods->xFileControl(f, op, arg);
+}
+
+/* The unix VFS's methods of a WAL file, with the ones above; set by the first WAL file opened
+ * (under methods_lock), like the database file's. */
+static bool wal_methods_of(const sqlite3_io_methods *m)
+{
+    if (unix_wal_methods == NULL && m->iVersion >= 1) {
+        unix_wal_methods = m;
+        wal_methods = *m;
+        wal_methods.xClose = wal_close;
+        wal_methods.xRead = wal_read;
+        wal_methods.xWrite = wal_write;
+        wal_methods.xTruncate = wal_truncate;
+        wal_methods.xSync = wal_sync;
+        wal_methods.xFileSize = wal_file_size;
+        wal_methods.xFileControl = wal_file_control;
+    }
+    return m == unix_wal_methods;
+}
+
 static int kept_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags,
                      int *out_flags)
 {
     (void)vfs;
     int rc = unix_vfs->xOpen(unix_vfs, name, f, flags, out_flags);
-    if (rc != SQLITE_OK || f->pMethods == NULL || !(flags & SQLITE_OPEN_MAIN_DB))
+    if (rc != SQLITE_OK || f->pMethods == NULL)
+        return rc;
+    if (flags & SQLITE_OPEN_WAL) {
+        if (pthread_mutex_lock(&methods_lock) != 0)
+            return rc; /* left as the unix VFS made it: correct, with two writes a frame */
+        bool ours = wal_methods_of(f->pMethods);
+        (void)pthread_mutex_unlock(&methods_lock); /* held by this thread: cannot fail */
+        if (ours) {
+            *wal_of(f) = (struct wal_file){.header_waits = false};
+            f->pMethods = &wal_methods;
+        }
+        return rc;
+    }
+    if (!(flags & SQLITE_OPEN_MAIN_DB))
         return rc;
     if (pthread_mutex_lock(&methods_lock) != 0)
         return rc; /* the file stays as the unix VFS made it: correct, only unmapped more */
@@ -118,7 +259,9 @@ static void register_vfs(void)
     if (unix_vfs == NULL || unix_vfs->iVersion < 1)
         return;
     kept_vfs = *unix_vfs;
-    kept_vfs.szOsFile = (int)(unix_file_size() + sizeof(struct kept));
+    size_t extra = sizeof(struct kept) > sizeof(struct wal_file) ? sizeof(struct kept)
+                                                                  : sizeof(struct wal_file);
+    kept_vfs.szOsFile = (int)(unix_file_size() + extra);
     kept_vfs.zName = STORE_SQLITE_VFS;
     kept_vfs.pNext = NULL;
     kept_vfs.xOpen = kept_open;
@@ -141,4 +284,9 @@ bool store_sqlite_vfs_memstatus_off(void)
 {
     (void)store_sqlite_vfs_register();
     return memstatus_off;
+}
+
+unsigned long store_sqlite_vfs_wal_joined_writes(void)
+{
+    return atomic_load_explicit(&wal_joined_writes, memory_order_relaxed);
 }
