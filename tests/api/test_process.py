@@ -701,3 +701,42 @@ def test_idle_connection_is_closed(make_server):
         idle.close()
     assert get(s, "/healthz").status_code == 200
     assert s.stop() == 0
+
+
+def rss_anon_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no RssAnon for {pid}")
+
+
+@pytest.mark.skipif(ASAN, reason="ASan's allocator is not glibc's: malloc_trim does nothing")
+def test_a_worker_gives_memory_back_after_a_burst(make_server):
+    """A burst of connections grows a worker's heap (a memory pool each, and what their
+    requests allocate); glibc keeps that freed memory, so without a trim the worker's RSS
+    stays at the burst's level.  Once the burst is over and nothing is running, the worker
+    gives it back within a couple of seconds (server.c, give_memory_back)."""
+    s = make_server(workers=1, threads=2)
+    (worker,) = metrics_worker_pids(s)
+    time.sleep(1.5)  # the first idle second trims once: start from a trimmed heap
+    before = rss_anon_kb(worker)
+    socks = [socket.create_connection(("127.0.0.1", s.port), timeout=10 * SLOW)
+             for _ in range(400)]
+    try:
+        for c in socks:
+            c.sendall(b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n")
+        for c in socks:
+            assert read_http_response(c, 10 * SLOW)[0] == 200
+        grown = rss_anon_kb(worker)
+    finally:
+        for c in socks:
+            c.close()
+    assert grown - before >= 6 * 1024, f"the burst grew the heap by {grown - before} kB only"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and rss_anon_kb(worker) > before + 2 * 1024:
+        time.sleep(0.1)
+    after = rss_anon_kb(worker)
+    assert after <= before + 2 * 1024, \
+        f"RssAnon {before} kB before, {grown} kB during the burst, {after} kB after it"
+    assert s.stop() == 0
