@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""Per-request costs of one build, for comparing two builds in pairs (bench/README.md).
+
+    bench/probe.py cpu BUILD [--op OP] [--connections 64] [--seconds 10] [--workers 2 --threads 2]
+        a closed loop (after 2 s of warm-up) against a fresh copy of the W200 x1 data: req/s,
+        p99, and per request the planner processes' user and system CPU time (/proc/PID/stat)
+        and their read and write system calls (/proc/PID/io: pread of pages, WAL writes).
+    bench/probe.py callgrind BUILD [--op OP] [--seconds 10]
+        one worker, one thread under valgrind's callgrind: instructions per request, counted
+        between a zeroing and a dump of the counters around a 1-connection loop.
+
+OP is an operation of planner-load --only, or `mix` (the W200 mix, the default).  BUILD is a
+directory holding `planner` (a copy of another build's binary will do); planner-load comes
+from build/.  Uses the data set that `make bench` caches in var/bench/ (run it once first).
+Runs of the same code on a shared host differ by up to a fifth: compare builds in turns
+(A, B, A, B, ...), not across sessions."""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402  (bench/run.py: the server, the plan, the data set)
+
+LOAD = os.path.join(run.ROOT, "build", "planner-load")
+
+
+def start(build, workdir, workers, threads, wrapper=()):
+    """A planner on a fresh copy of the x1 data, its users logged in: (process, base, plan)."""
+    pristine = os.path.join(run.ROOT, "var", "bench", f"w200-x1-seed{run.SEED}.db")
+    if not os.path.exists(pristine):
+        raise SystemExit(f"probe: no {pristine}: run `make bench` once first")
+    db = os.path.join(workdir, "probe.db")
+    shutil.copyfile(pristine, db)
+    port = run.free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(os.path.join(workdir, "planner.log"), "w")
+    proc = subprocess.Popen(list(wrapper) + [
+        os.path.join(build, "planner"), "serve", "--database", f"sqlite:{db}",
+        "--listen", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+        "--env", "production"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        run.wait_http(base + "/readyz", proc, timeout=600)
+        plan = os.path.join(workdir, "plan.json")
+        run.make_plan(base, port, run.bench_users(1), plan)
+        run.first_write(base, plan)
+    except BaseException:
+        run.stop(proc)
+        raise
+    return proc, plan
+
+
+def load(plan, op, connections, seconds, out):
+    only = [] if op == "mix" else ["--only", op]
+    subprocess.run([LOAD, "--plan", plan, "--connections", str(connections), "--duration",
+                    str(seconds), "--warmup", "0", "--out", out] + only,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    with open(out) as f:
+        return json.load(f)
+
+
+def counters(pids):
+    """Summed (utime, stime) ticks and (syscr, syscw) of `pids`."""
+    total = [0, 0, 0, 0]
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total[0] += int(fields[11])
+        total[1] += int(fields[12])
+        with open(f"/proc/{pid}/io") as f:
+            io = dict(line.split(": ") for line in f.read().splitlines())
+        total[2] += int(io["syscr"])
+        total[3] += int(io["syscw"])
+    return total
+
+
+def cpu(args, workdir):
+    proc, plan = start(args.build, workdir, args.workers, args.threads)
+    try:
+        pids = run.process_and_children(proc.pid)
+        out = os.path.join(workdir, "out.json")
+        load(plan, args.op, args.connections, 2, out)
+        before = counters(pids)
+        r = load(plan, args.op, args.connections, args.seconds, out)
+        after = counters(pids)
+    finally:
+        run.stop(proc)
+    n = r["requests"]
+    d = [b - a for a, b in zip(before, after)]
+    us = 1e6 / run.CLK_TCK / n
+    print(f"{args.op}: {r['rps']:.0f} req/s, p99 {r['overall']['p99_ms']:.2f} ms, per request:"
+          f" user {d[0] * us:.0f} us, system {d[1] * us:.0f} us, read calls {d[2] / n:.1f},"
+          f" write calls {d[3] / n:.1f} ({n} requests, {r['unexpected']} unexpected)")
+
+
+def callgrind(args, workdir):
+    wrapper = ["valgrind", "--tool=callgrind", "--trace-children=yes",
+               f"--callgrind-out-file={workdir}/cg.%p"]
+    proc, plan = start(args.build, workdir, 1, 1, wrapper)
+    try:
+        out = os.path.join(workdir, "out.json")
+        load(plan, args.op, 1, 3, out)  # warm-up
+        subprocess.run(["callgrind_control", "-z"], stdout=subprocess.DEVNULL, check=True)
+        r = load(plan, args.op, 1, args.seconds, out)
+        subprocess.run(["callgrind_control", "-d"], stdout=subprocess.DEVNULL, check=True)
+    finally:
+        run.stop(proc)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(os.path.join(workdir, "probe.db" + suffix)):
+                os.remove(os.path.join(workdir, "probe.db" + suffix))
+    # The worker's dump is the largest of the dumps (the master's is nearly empty).
+    dumps = [os.path.join(workdir, f) for f in os.listdir(workdir)
+             if f.startswith("cg.") and f.count(".") == 2]
+    worker = max(dumps, key=os.path.getsize)
+    with open(worker) as f:
+        ir = next(int(line.split()[1]) for line in f
+                  if line.startswith(("summary:", "totals:")))
+    print(f"{args.op}: {ir / r['requests']:,.0f} instructions per request"
+          f" ({r['requests']} requests; profile {worker})")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("what", choices=["cpu", "callgrind"])
+    ap.add_argument("build")
+    ap.add_argument("--op", default="mix", choices=["mix"] + run.OPS)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (profiles)")
+    args = ap.parse_args()
+    workdir = tempfile.mkdtemp(prefix="planner-probe-")
+    try:
+        (cpu if args.what == "cpu" else callgrind)(args, workdir)
+    finally:
+        if args.keep or args.what == "callgrind":
+            print(f"work directory: {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
