@@ -84,12 +84,11 @@ static int kept_unfetch(sqlite3_file *f, sqlite3_int64 off, void *page)
  * right after it (walWriteOneFrame in wal.c).  A W200 write transaction appends ~28 frames,
  * so it made ~56 pwrite calls, all under the one writer lock: 11.5 write calls per request of
  * the mix, against 7.0 with this (create alone: 34 against 20).  Here the header waits in the
- * file's buffer and goes
- * out with the page that follows it, in one write of both.  The file is the same byte for
- * byte: anything else done to it (a write elsewhere, a read, a sync, its size, a truncation,
- * a file control, closing it) writes a waiting header first, so no one ever sees the file
- * without it, and a failed write reports its error to the write of the page, whose frame then
- * never counts (SQLite rolls the transaction back). */
+ * file's buffer and goes out with the page that follows it, in one write of both.  The file
+ * is the same byte for byte: anything else done to it (a write elsewhere, a read, a sync, its
+ * size, a truncation, a file control, closing it) writes a waiting header first, so no one
+ * ever sees the file without it, and a failed write reports its error to the write of the
+ * page, whose frame then never counts (SQLite rolls the transaction back). */
 #define WAL_FRAME_HEADER 24
 
 struct wal_file {
@@ -187,22 +186,41 @@ static int wal_file_control(sqlite3_file *f, int op, void *arg)
     return rc != SQLITE_OK ? rc : unix_wal_methods->xFileControl(f, op, arg);
 }
 
-/* The unix VFS's methods of a WAL file, with the ones above; set by the first WAL file opened
- * (under methods_lock), like the database file's. */
-static bool wal_methods_of(const sqlite3_io_methods *m)
+static void fill_wal_methods(sqlite3_io_methods *m)
 {
-    if (unix_wal_methods == NULL && m->iVersion >= 1) {
-        unix_wal_methods = m;
-        wal_methods = *m;
-        wal_methods.xClose = wal_close;
-        wal_methods.xRead = wal_read;
-        wal_methods.xWrite = wal_write;
-        wal_methods.xTruncate = wal_truncate;
-        wal_methods.xSync = wal_sync;
-        wal_methods.xFileSize = wal_file_size;
-        wal_methods.xFileControl = wal_file_control;
+    m->xClose = wal_close;
+    m->xRead = wal_read;
+    m->xWrite = wal_write;
+    m->xTruncate = wal_truncate;
+    m->xSync = wal_sync;
+    m->xFileSize = wal_file_size;
+    m->xFileControl = wal_file_control;
+}
+
+static void fill_kept_methods(sqlite3_io_methods *m)
+{
+    m->xFetch = kept_fetch;
+    m->xUnfetch = kept_unfetch;
+}
+
+/* Whether a file the unix VFS gave methods `m` gets ours: the first such file of its kind
+ * (under methods_lock) sets *unix_m, the unix VFS's methods for it on this system, and ours,
+ * a copy with `fill`'s changes; a file given other methods (the unix VFS chooses them by file
+ * system) stays as the unix VFS made it, which is correct, only without our changes. */
+static bool ours_for(const sqlite3_io_methods *m, int min_version,
+                     const sqlite3_io_methods **unix_m, sqlite3_io_methods *ours,
+                     void (*fill)(sqlite3_io_methods *))
+{
+    if (pthread_mutex_lock(&methods_lock) != 0)
+        return false;
+    if (*unix_m == NULL && m->iVersion >= min_version) {
+        *unix_m = m;
+        *ours = *m;
+        fill(ours);
     }
-    return m == unix_wal_methods;
+    bool same = m == *unix_m;
+    (void)pthread_mutex_unlock(&methods_lock); /* held by this thread: cannot fail */
+    return same;
 }
 
 static int kept_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags,
@@ -212,30 +230,12 @@ static int kept_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, i
     int rc = unix_vfs->xOpen(unix_vfs, name, f, flags, out_flags);
     if (rc != SQLITE_OK || f->pMethods == NULL)
         return rc;
-    if (flags & SQLITE_OPEN_WAL) {
-        if (pthread_mutex_lock(&methods_lock) != 0)
-            return rc; /* left as the unix VFS made it: correct, with two writes a frame */
-        bool ours = wal_methods_of(f->pMethods);
-        (void)pthread_mutex_unlock(&methods_lock); /* held by this thread: cannot fail */
-        if (ours) {
-            *wal_of(f) = (struct wal_file){.header_waits = false};
-            f->pMethods = &wal_methods;
-        }
-        return rc;
-    }
-    if (!(flags & SQLITE_OPEN_MAIN_DB))
-        return rc;
-    if (pthread_mutex_lock(&methods_lock) != 0)
-        return rc; /* the file stays as the unix VFS made it: correct, only unmapped more */
-    if (unix_methods == NULL && f->pMethods->iVersion >= 3) {
-        unix_methods = f->pMethods;
-        kept_methods = *f->pMethods;
-        kept_methods.xFetch = kept_fetch;
-        kept_methods.xUnfetch = kept_unfetch;
-    }
-    bool ours = f->pMethods == unix_methods;
-    (void)pthread_mutex_unlock(&methods_lock); /* held by this thread: cannot fail */
-    if (ours) {
+    if ((flags & SQLITE_OPEN_WAL) &&
+        ours_for(f->pMethods, 1, &unix_wal_methods, &wal_methods, fill_wal_methods)) {
+        *wal_of(f) = (struct wal_file){.header_waits = false};
+        f->pMethods = &wal_methods;
+    } else if ((flags & SQLITE_OPEN_MAIN_DB) &&
+               ours_for(f->pMethods, 3, &unix_methods, &kept_methods, fill_kept_methods)) {
         *kept_of(f) = (struct kept){.size = -1, .mapped = false};
         f->pMethods = &kept_methods;
     }
