@@ -4,14 +4,15 @@
     bench/probe.py cpu BUILD [--op OP] [--connections 64] [--seconds 10] [--workers 2 --threads 2]
         a closed loop (after 2 s of warm-up) against a fresh copy of the W200 x1 data: req/s,
         p99, and per request the planner processes' user and system CPU time (/proc/PID/stat)
-        and their read and write system calls (/proc/PID/io: pread of pages, WAL writes).
+        and their read and write system calls (/proc/PID/io: pread of pages, WAL writes);
+        then the writer lock's share of the time and its hold and wait per write (/metrics).
     bench/probe.py callgrind BUILD [--op OP] [--seconds 10]
         one worker, one thread under valgrind's callgrind: instructions per request, counted
         between a zeroing and a dump of the counters around a 1-connection loop.
 
 OP is an operation of planner-load --only, or `mix` (the W200 mix, the default).  BUILD is a
 directory holding `planner` (a copy of another build's binary will do); planner-load comes
-from build/.  Uses the data set that `make bench` caches in var/bench/ (run it once first).
+from build/.  --data DB starts from a copy of DB instead (the x1 data with a change applied).  Uses the data set that `make bench` caches in var/bench/ (run it once first).
 Runs of the same code on a shared host differ by up to a fifth: compare builds in turns
 (A, B, A, B, ...), not across sessions."""
 import argparse
@@ -28,9 +29,10 @@ import run  # noqa: E402  (bench/run.py: the server, the plan, the data set)
 LOAD = os.path.join(run.ROOT, "build", "planner-load")
 
 
-def start(build, workdir, workers, threads, wrapper=()):
-    """A planner on a fresh copy of the x1 data, its users logged in: (process, base, plan)."""
-    pristine = os.path.join(run.ROOT, "var", "bench", f"w200-x1-seed{run.SEED}.db")
+def start(build, workdir, workers, threads, wrapper=(), data=None):
+    """A planner on a fresh copy of the x1 data (or of `data`), its users logged in:
+    (process, base URL, plan)."""
+    pristine = data or os.path.join(run.ROOT, "var", "bench", f"w200-x1-seed{run.SEED}.db")
     if not os.path.exists(pristine):
         raise SystemExit(f"probe: no {pristine}: run `make bench` once first")
     db = os.path.join(workdir, "probe.db")
@@ -50,7 +52,7 @@ def start(build, workdir, workers, threads, wrapper=()):
     except BaseException:
         run.stop(proc)
         raise
-    return proc, plan
+    return proc, base, plan
 
 
 def load(plan, op, connections, seconds, out):
@@ -78,13 +80,14 @@ def counters(pids):
 
 
 def cpu(args, workdir):
-    proc, plan = start(args.build, workdir, args.workers, args.threads)
+    proc, base, plan = start(args.build, workdir, args.workers, args.threads, data=args.data)
     try:
         pids = run.process_and_children(proc.pid)
         out = os.path.join(workdir, "out.json")
         load(plan, args.op, args.connections, 2, out)
         before = counters(pids)
-        r = load(plan, args.op, args.connections, args.seconds, out)
+        r = run.with_writer_lock(
+            base, lambda: load(plan, args.op, args.connections, args.seconds, out))
         after = counters(pids)
     finally:
         run.stop(proc)
@@ -94,12 +97,16 @@ def cpu(args, workdir):
     print(f"{args.op}: {r['rps']:.0f} req/s, p99 {r['overall']['p99_ms']:.2f} ms, per request:"
           f" user {d[0] * us:.0f} us, system {d[1] * us:.0f} us, read calls {d[2] / n:.1f},"
           f" write calls {d[3] / n:.1f} ({n} requests, {r['unexpected']} unexpected)")
+    w = r["writer_lock"]
+    if w["taken"]:
+        print(f"  writer lock: held {100 * w['held_share']:.0f} % of the time, per write held"
+              f" {w['mean_hold_ms']:.3f} ms and waited {w['mean_wait_ms']:.3f} ms")
 
 
 def callgrind(args, workdir):
     wrapper = ["valgrind", "--tool=callgrind", "--trace-children=yes",
                f"--callgrind-out-file={workdir}/cg.%p"]
-    proc, plan = start(args.build, workdir, 1, 1, wrapper)
+    proc, _, plan = start(args.build, workdir, 1, 1, wrapper, data=args.data)
     try:
         out = os.path.join(workdir, "out.json")
         load(plan, args.op, 1, 3, out)  # warm-up
@@ -131,6 +138,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", help="a copy of the x1 data to start from (e.g. with a schema"
+                    " change applied), in place of var/bench's")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (profiles)")
     args = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="planner-probe-")
