@@ -182,13 +182,18 @@ int store_notifications_list(struct store *db, int64_t user_id, bool unread_only
 #define NOTIFICATION_COLUMNS                                                                  \
     "SELECT id, user_id, COALESCE(event_id, 0), type, COALESCE(actor_id, 0), title, starts_at,"  \
     " ends_at, detail, created_at, scheduled_for, COALESCE(read_at, 0) FROM notifications"
-    /* Two statements rather than one with "OR read_at IS NULL", so that the unread listing
-     * can walk the partial index of unread rows. */
+    /* A row is in one of two partial indexes, of the unread rows and of the read ones
+     * (migration 015): the bell walks the first, and the full listing merges walks of both,
+     * newest first (SQLite's MERGE of a compound ORDER BY: no sort, stopping at the limit). */
     /* $2 is the newer of "now" and the page position: nothing due later is listed. */
-#define PAGE_SQL " AND scheduled_for <= $2 AND (scheduled_for < $2 OR id < $4)" \
-                 " ORDER BY scheduled_for DESC, id DESC LIMIT $5"
-    static const char all[] = NOTIFICATION_COLUMNS " WHERE user_id = $1" PAGE_SQL;
-    static const char unread[] = NOTIFICATION_COLUMNS " WHERE user_id = $1 AND read_at IS NULL" PAGE_SQL;
+#define PAGE_WHERE " AND scheduled_for <= $2 AND (scheduled_for < $2 OR id < $4)"
+#define PAGE_ORDER " ORDER BY scheduled_for DESC, id DESC LIMIT $5"
+    static const char all[] =
+        NOTIFICATION_COLUMNS " WHERE user_id = $1 AND read_at IS NULL" PAGE_WHERE
+        " UNION ALL " NOTIFICATION_COLUMNS " WHERE user_id = $1 AND read_at IS NOT NULL" PAGE_WHERE
+        PAGE_ORDER;
+    static const char unread[] =
+        NOTIFICATION_COLUMNS " WHERE user_id = $1 AND read_at IS NULL" PAGE_WHERE PAGE_ORDER;
     struct store_stmt *st;
     int rc = store_stmt(db, unread_only ? unread : all, &st, err);
     if (rc < 0)

@@ -281,6 +281,32 @@ def test_listing_is_newest_first_and_pages(server, team):
     assert seen == [n["id"] for n in items]
 
 
+def test_read_and_unread_interleave_in_the_listing_and_its_pages(server, team):
+    """Read and unread rows sit in two indexes (migration 015); the full listing merges them
+    newest first, and a page boundary may fall on either side."""
+    org, bee, _, _ = team
+    made = [create_event(server, org, *slot(), title=f"I{k}",
+                         participants=[{"user_id": bee.id}])["id"] for k in range(6)]
+    items = notifications(server, bee)
+    assert [n["event_id"] for n in items] == made[::-1]
+    for n in items[1::2]:
+        assert mark_read(server, bee, n["id"]).status_code == 204
+    after = notifications(server, bee)
+    assert [n["id"] for n in after] == [n["id"] for n in items]
+    assert [n["read_at"] is not None for n in after] == [False, True] * 3
+    for limit in (1, 2, 4):
+        page = server.request("GET", NOTIFICATIONS, token=bee.token,
+                              params={"limit": limit}).json()
+        seen = [n["id"] for n in page["items"]]
+        while page["next_cursor"]:
+            page = server.request("GET", NOTIFICATIONS, token=bee.token,
+                                  params={"limit": limit, "cursor": page["next_cursor"]}).json()
+            seen += [n["id"] for n in page["items"]]
+        assert seen == [n["id"] for n in items], limit
+    assert [n["id"] for n in notifications(server, bee, unread="true")] == [
+        n["id"] for n in items[0::2]]
+
+
 def test_read_one_and_unread_filter(server, team):
     org, bee, cee, _ = team
     evs = [create_event(server, org, *slot(), participants=[{"user_id": bee.id}])

@@ -193,6 +193,27 @@ Test(store_plan, unread_notifications_read_the_unread_index_alone)
                 "USING COVERING INDEX notifications_unread (user_id=? AND scheduled_for<?)");
 }
 
+/* The full listing merges walks of the two partial indexes, of unread and of read rows, each
+ * in order: no sort of the user's rows, no scan (migration 015). */
+Test(store_plan, all_notifications_merge_the_unread_and_read_indexes)
+{
+    struct pl_error err = {0};
+    struct notification *items;
+    size_t n;
+    store_plan_capture(db, true);
+    cr_assert(eq(int, store_notifications_list(db, user_id, false, 1, 0, 0, 100, a, &items, &n,
+                                               &err), PL_OK), "%s", err.detail);
+    char line[4096];
+    first_line(plan_of(store_plan_get(db), "read_at IS NOT NULL"), line);
+    cr_assert(strstr(line, "MERGE (UNION ALL)") != NULL, "expected a merge:\n%s", line);
+    cr_assert(strstr(line, "USING COVERING INDEX notifications_unread (user_id=? AND "
+                           "scheduled_for<?)") != NULL, "no walk of the unread rows:\n%s", line);
+    cr_assert(strstr(line, "USING INDEX notifications_read (user_id=? AND scheduled_for<?)") !=
+                  NULL, "no walk of the read rows:\n%s", line);
+    cr_assert(strstr(line, "TEMP B-TREE") == NULL && strstr(line, "SCAN") == NULL,
+              "the listing sorts or scans:\n%s", line);
+}
+
 /* A rename moves the versions of the user's events, found through the participants' user
  * index (migration 014): scanning every participant row took 0.4-6 s at W200 x100, with every
  * other write of the server waiting behind it. */
