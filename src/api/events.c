@@ -805,6 +805,7 @@ int api_materialize_ahead(struct store *db, const struct config *cfg, int64_t no
 int api_events_index(struct http_request *rq, const struct event *ev, int64_t horizon,
                      const int64_t *starts, size_t n, struct pl_error *err)
 {
+    static const int64_t none[1];
     int64_t *own;
     int rc;
     if (ev->recurrence == NULL)
@@ -814,6 +815,10 @@ int api_events_index(struct http_request *rq, const struct event *ev, int64_t ho
             return rc;
         starts = own;
     }
+    /* A series with no occurrence (every one excluded) has none: NULL starts would index it
+     * as a single event, at its excluded first start. */
+    if (starts == NULL)
+        starts = none;
     return store_events_reindex(rq->db, ev->id, starts, occurrence_ends(rq->arena, ev, starts, n),
                                 n, horizon, rq->arena, err);
 }

@@ -62,6 +62,32 @@ def test_weekly_booking_blocks_every_occurrence(server, ctx):
     assert len(other.json()["recurrence"]) == 1 + 5
 
 
+def test_a_series_with_every_occurrence_excluded_has_none(server, ctx):
+    """Excluded all, at creation or one by one, a series has no occurrence: no instance, no
+    room booked, nothing in the agenda (it was indexed as a single event at its excluded
+    first start)."""
+    s = create(server, ctx, start="2026-07-06T09:00:00Z", end="2026-07-06T10:00:00Z",
+               room_id=ctx["room"], recurrence=["RRULE:FREQ=DAILY;COUNT=2",
+                                                "EXDATE:20260706T090000Z",
+                                                "EXDATE:20260707T090000Z"])
+    assert s.status_code == 201, s.text
+    t = create(server, ctx, start="2026-07-13T09:00:00Z", end="2026-07-13T10:00:00Z",
+               room_id=ctx["room"], recurrence=["RRULE:FREQ=DAILY;COUNT=2"]).json()
+    for day in ("13", "14"):
+        r = server.request("DELETE", f"/api/v1/events/{t['id']}/instances/2026-07-{day}T09:00:00Z",
+                           token=ctx["t"])
+        assert r.status_code == 204, r.text
+    for ev, day in ((s.json(), "06"), (t, "13")):
+        assert instances(server, ctx, ev["id"]) == []
+        r = server.request("GET", "/api/v1/me/agenda", token=ctx["t"],
+                           params={"from": f"2026-07-{day}T00:00:00Z",
+                                   "to": f"2026-07-{day}T23:00:00Z"})
+        assert r.status_code == 200 and ev["id"] not in [o["event_id"] for o in r.json()["items"]]
+        free = create(server, ctx, start=f"2026-07-{day}T09:00:00Z",
+                      end=f"2026-07-{day}T10:00:00Z", room_id=ctx["room"])
+        assert free.status_code == 201, free.text
+
+
 def test_cancelling_one_occurrence_frees_the_room(server, ctx):
     s = create(server, ctx, start="2026-06-01T09:00:00Z", end="2026-06-01T10:00:00Z",
                room_id=ctx["room"], recurrence=["RRULE:FREQ=DAILY;COUNT=5"]).json()
