@@ -742,6 +742,12 @@ int store_events_reindex(struct store *db, int64_t event_id, const int64_t *star
         "INSERT INTO event_instances (" INSTANCE_COLUMNS ") SELECT e.id, e.calendar_id,"
         " e.room_id, e.recurrence_id, e.starts_at, e.ends_at, e.status," INSTANCE_SHOWN_SQL
         " FROM events e WHERE e.id = $1";
+    /* Whether a series has no occurrence at all (every one excluded or moved), for a
+     * rename (migration 016); written only where the mark is wrong.  A single event always
+     * has its one occurrence: a mark it kept from a series only costs a rename a look. */
+    static const char mark_bare[] =
+        "UPDATE events SET bare = NOT bare WHERE id = $1"
+        " AND bare = EXISTS (SELECT 1 FROM event_instances WHERE event_id = $1)";
     int rc = run_with_event(db, clear, event_id, err);
     if (rc < 0)
         return rc;
@@ -752,8 +758,9 @@ int store_events_reindex(struct store *db, int64_t event_id, const int64_t *star
         if ((rc = store_stmt(db, index_series, &st, err)) < 0)
             return rc;
         bind_series(st, event_id, starts, ends, n, a);
-        if ((rc = store_run(st, err)) == PL_OK)
-            rc = set_materialized(db, event_id, materialized_until, err);
+        if ((rc = store_run(st, err)) == PL_OK &&
+            (rc = set_materialized(db, event_id, materialized_until, err)) == PL_OK)
+            rc = run_with_event(db, mark_bare, event_id, err);
     }
     return rc < 0 ? rc : run_with_event(db, index_users, event_id, err);
 }

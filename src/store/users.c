@@ -171,10 +171,15 @@ int store_users_update(struct store *db, int64_t id, const struct store_user_pat
     static const char end_sessions[] = "DELETE FROM sessions WHERE user_id = $1";
     /* Events show their participants by name: a new name is a change of every event the
      * user takes part in, whose versions (ETags) move with it.  They are found through the
-     * participants' user index (migration 014), not by reading every participant row. */
+     * occurrences the user takes part in, and among the few events with no occurrence
+     * (migration 016), not by reading every participant row. */
     static const char renamed[] =
         "UPDATE events SET version = version + 1, updated_at = $3"
-        " WHERE id IN (SELECT event_id FROM event_participants WHERE user_id = $1)"
+        " WHERE id IN (SELECT i.event_id FROM user_instances ui"
+        "   JOIN event_instances i ON i.id = ui.instance_id"
+        "   WHERE ui.user_id = $1 AND ui.participant = 1"
+        "  UNION ALL SELECT e.id FROM events e WHERE e.bare = 1 AND EXISTS (SELECT 1"
+        "   FROM event_participants p WHERE p.event_id = e.id AND p.user_id = $1))"
         " AND EXISTS (SELECT 1 FROM users WHERE id = $1 AND name IS NOT $2)";
     struct store_stmt *st;
     int rc;

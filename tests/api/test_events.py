@@ -581,6 +581,41 @@ def test_an_answer_moves_the_events_etag(server, alice, bob):
     assert r.status_code == 304, "only the events the renamed user takes part in change"
 
 
+def test_a_rename_moves_series_with_and_without_occurrences(server, admin, alice):
+    """A rename finds the user's events through the occurrences they take part in, and an
+    event with no occurrence left (every one deleted) through its mark (migration 016).  A
+    series with every occurrence excluded has no occurrence at all: it was once indexed as a
+    single event at its excluded first start."""
+    carol = new_person(server, admin, "carol")
+    s, e = slot()
+    weekly = create_event(server, alice, s, e, participants=[{"user_id": carol.id}],
+                          recurrence=["RRULE:FREQ=WEEKLY;COUNT=3"])
+    gone = create_event(server, alice, s + timedelta(hours=2), e + timedelta(hours=2),
+                        participants=[{"user_id": carol.id}],
+                        recurrence=["RRULE:FREQ=DAILY;COUNT=2"])
+    for day in (0, 1):
+        at = rfc3339(s + timedelta(hours=2, days=day))
+        r = server.request("DELETE", f"{EVENTS}/{gone['id']}/instances/{at}", token=alice.token)
+        assert r.status_code == 204, r.text
+    r = server.request("GET", f"{EVENTS}/{gone['id']}/instances", token=alice.token,
+                       params={"from": rfc3339(s - timedelta(days=1)),
+                               "to": rfc3339(s + timedelta(days=3))})
+    assert r.status_code == 200 and r.json()["items"] == [], r.text
+    gone = get_event(server, alice, gone["id"]).json()
+    mine = create_event(server, alice, s, e, title="Not carol's",
+                        recurrence=["RRULE:FREQ=WEEKLY;COUNT=3"])
+    r = server.request("PATCH", f"/api/v1/users/{carol.id}", token=carol.token,
+                       json_body={"name": "Caroline"})
+    assert r.status_code == 200, r.text
+    for ev in (weekly, gone):
+        r = get_event(server, alice, ev["id"], headers={"If-None-Match": ev["etag"]})
+        assert r.status_code == 200, (ev["title"], r.status_code)
+        assert [p["name"] for p in r.json()["participants"] if p["user_id"] == carol.id] == [
+            "Caroline"]
+    r = get_event(server, alice, mine["id"], headers={"If-None-Match": mine["etag"]})
+    assert r.status_code == 304, "an event carol has no part in keeps its ETag"
+
+
 def test_if_none_match_on_calendar(server, alice):
     url = f"{CALENDARS}/{alice.calendar}"
     r = server.request("GET", url, token=alice.token)
