@@ -540,6 +540,11 @@ int64_t store_changes(struct store *db)
     return sqlite3_changes64(db->db);
 }
 
+int64_t store_last_insert_id(struct store *db)
+{
+    return sqlite3_last_insert_rowid(db->db);
+}
+
 /* BEGIN or COMMIT of a request's snapshot: statements of the engine's own, not counted in the
  * request's queries. */
 static int run_bare(struct store *db, const char *sql, struct pl_error *err)

@@ -554,7 +554,7 @@ int store_events_insert(struct store *db, struct event *ev, int64_t now_us, stru
         " ends_at, time_zone, all_day, visibility, status, organizer_id, created_at, updated_at,"
         " rrule, ical_extra, parent_id, recurrence_id, sequence)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16,"
-        " $17, $18, $19) RETURNING id";
+        " $17, $18, $19)";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
@@ -568,11 +568,9 @@ int store_events_insert(struct store *db, struct event *ev, int64_t now_us, stru
         store_bind_int64(st, 18, ev->recurrence_id);
     }
     store_bind_int64(st, 19, ev->sequence); /* imports keep their SEQUENCE */
-    if ((rc = store_step(st, err)) < 0)
-        return rc;
-    ev->id = store_col_int64(st, 0);
     if ((rc = store_run(st, err)) < 0)
         return rc;
+    ev->id = store_last_insert_id(db);
     ev->version = 1;
     ev->created_us = ev->updated_us = now_us;
     return PL_OK;
@@ -732,6 +730,32 @@ static int set_materialized(struct store *db, int64_t event_id, int64_t until_us
     return store_run(st, err);
 }
 
+/* Raise the bound on how long an occurrence lasts (STORE_LONGEST_SQL) to cover the
+ * occurrences of `event_id` just written: its event's length, or the longest of `ends` -
+ * `starts` where each has its own end (all-day ones across a DST change).  Called after every
+ * insert into event_instances (migration 018 has it in place of a trigger). */
+static int raise_longest(struct store *db, int64_t event_id, const int64_t *starts,
+                         const int64_t *ends, size_t n, struct pl_error *err)
+{
+    /* The length is read twice rather than through UPDATE ... FROM, which SQLite runs
+     * through a temporary b-tree; the row is written only when the bound grows. */
+#define LONGEST_OF_EVENT "(SELECT MAX(ends_at - starts_at, $2) FROM events WHERE id = $1)"
+    static const char sql[] = "UPDATE meta SET value = " LONGEST_OF_EVENT
+                              " WHERE key = 'max_duration_us' AND value < " LONGEST_OF_EVENT;
+#undef LONGEST_OF_EVENT
+    int64_t longest = 0;
+    for (size_t i = 0; ends != NULL && i < n; i++)
+        if (ends[i] - starts[i] > longest)
+            longest = ends[i] - starts[i];
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    store_bind_int64(st, 2, longest);
+    return store_run(st, err);
+}
+
 int store_events_reindex(struct store *db, int64_t event_id, const int64_t *starts,
                          const int64_t *ends, size_t n, int64_t materialized_until,
                          struct arena *a, struct pl_error *err)
@@ -762,6 +786,8 @@ int store_events_reindex(struct store *db, int64_t event_id, const int64_t *star
             (rc = set_materialized(db, event_id, materialized_until, err)) == PL_OK)
             rc = run_with_event(db, mark_bare, event_id, err);
     }
+    if (rc == PL_OK)
+        rc = raise_longest(db, event_id, starts, ends, n, err);
     return rc < 0 ? rc : run_with_event(db, index_users, event_id, err);
 }
 
@@ -809,7 +835,8 @@ int store_events_extend(struct store *db, int64_t series_id, const int64_t *star
         return rc;
     bind_series(st, series_id, starts, ends, n, a);
     if ((rc = store_run(st, err)) < 0 ||
-        (rc = set_materialized(db, series_id, materialized_until, err)) < 0 || n == 0)
+        (rc = set_materialized(db, series_id, materialized_until, err)) < 0 || n == 0 ||
+        (rc = raise_longest(db, series_id, starts, ends, n, err)) < 0)
         return rc;
     int64_t first = starts[0];
     for (size_t i = 1; i < n; i++)

@@ -38,7 +38,9 @@ void store_bind_null(struct store_stmt *st, int n);
 
 /* Bind parameter $n to a list of ids, for SQL written as `x IN (SELECT value FROM
  * json_each($n))`: one statement whatever the list's length (SQLite's JSON1 table function;
- * the PostgreSQL engine will bind an array).  The text is built in `a`. */
+ * the PostgreSQL engine will bind an array).  The text is built in `a`.  Where duplicates do
+ * not matter, `FROM json_each($n) j CROSS JOIN t ON t.id = j.value` saves the temporary
+ * b-tree SQLite builds for the IN's list on every run. */
 struct arena;
 void store_bind_ids(struct store_stmt *st, int n, const int64_t *ids, size_t count,
                     struct arena *a);
@@ -80,6 +82,9 @@ bool store_col_is_null(struct store_stmt *st, int col);
 
 /* Rows changed by the last completed INSERT/UPDATE/DELETE on this connection. */
 int64_t store_changes(struct store *db);
+/* The rowid of the last row inserted on this connection: a single-row insert's id without
+ * "RETURNING", which SQLite answers through a temporary b-tree built for the statement. */
+int64_t store_last_insert_id(struct store *db);
 
 /* Run SQL text with no parameters, possibly several statements (migrations). */
 PL_MUST_CHECK int store_exec(struct store *db, const char *sql, struct pl_error *err);

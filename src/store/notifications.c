@@ -36,17 +36,16 @@ static void bind_notification(struct store_stmt *st, const struct notification *
 int store_notifications_add(struct store *db, struct notification *n, struct pl_error *err)
 {
     static const char sql[] = "INSERT INTO notifications (" WRITTEN_COLUMNS ") VALUES ($1,"
-                              " $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+                              " $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, n->user_id);
     bind_notification(st, n);
-    if ((rc = store_step(st, err)) < 0)
-        return rc;
-    n->id = store_col_int64(st, 0);
-    return store_run(st, err);
+    if ((rc = store_run(st, err)) == PL_OK)
+        n->id = store_last_insert_id(db);
+    return rc;
 }
 
 int store_notifications_add_each(struct store *db, const struct notification *n,

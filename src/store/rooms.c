@@ -118,8 +118,8 @@ int store_rooms_get(struct store *db, int64_t id, struct arena *a, struct room *
 int store_rooms_lookup(struct store *db, const int64_t *ids, size_t n, struct arena *a,
                        struct room **out, struct pl_error *err)
 {
-    static const char sql[] = "SELECT " ROOM_COLUMNS " FROM rooms r"
-                              " WHERE r.id IN (SELECT value FROM json_each($1)) AND r.is_active = 1";
+    static const char sql[] = "SELECT " ROOM_COLUMNS " FROM json_each($1) j"
+                              " CROSS JOIN rooms r ON r.id = j.value WHERE r.is_active = 1";
     void *items;
     int rc = store_read_by_ids(db, sql, ids, n, a, sizeof **out, read_room, &items, err);
     *out = items;

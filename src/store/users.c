@@ -6,7 +6,9 @@
 
 #include <string.h>
 
-#define USER_COLUMNS "id, email, name, role, time_zone, is_active, version, created_at, updated_at"
+#define USER_COLUMNS                                                                          \
+    "users.id, users.email, users.name, users.role, users.time_zone, users.is_active,"        \
+    " users.version, users.created_at, users.updated_at"
 
 static void read_user(struct store_stmt *st, struct arena *a, void *item)
 {
@@ -248,8 +250,8 @@ int store_users_count_admins(struct store *db, int64_t *n, struct pl_error *err)
 int store_users_lookup(struct store *db, const int64_t *ids, size_t n, struct arena *a,
                        struct user **out, struct pl_error *err)
 {
-    static const char sql[] = "SELECT " USER_COLUMNS " FROM users"
-                              " WHERE id IN (SELECT value FROM json_each($1)) AND is_active = 1";
+    static const char sql[] = "SELECT " USER_COLUMNS " FROM json_each($1) j"
+                              " CROSS JOIN users ON users.id = j.value WHERE users.is_active = 1";
     void *items;
     int rc = store_read_by_ids(db, sql, ids, n, a, sizeof **out, read_user, &items, err);
     *out = items;
@@ -259,8 +261,8 @@ int store_users_lookup(struct store *db, const int64_t *ids, size_t n, struct ar
 int store_users_lookup_emails(struct store *db, const char *const *emails, size_t n,
                               struct arena *a, struct user **out, struct pl_error *err)
 {
-    static const char sql[] = "SELECT " USER_COLUMNS " FROM users"
-                              " WHERE email IN (SELECT value FROM json_each($1)) AND is_active = 1";
+    static const char sql[] = "SELECT " USER_COLUMNS " FROM json_each($1) j"
+                              " CROSS JOIN users ON users.email = j.value WHERE users.is_active = 1";
     struct user *users = arena_zalloc(a, (n ? n : 1) * sizeof *users);
     *out = users;
     if (n == 0)

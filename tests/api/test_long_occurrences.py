@@ -2,7 +2,7 @@
 "Events, occurrences and whose time they take").
 
 Every overlap query bounds its index scan below by the longest occurrence stored (migration
-010 keeps it in meta, raised by a trigger on every insert).  These tests start from a fresh
+010 keeps it in meta, raised by the store after every write of occurrences, migration 018).  These tests start from a fresh
 database whose longest occurrence is short, add a much longer one, and ask about a range that
 starts well inside it: if the bound did not grow with the insert, every one of these answers
 would miss the long event, and the room would be booked twice."""
@@ -74,3 +74,26 @@ def test_every_range_query_finds_an_occurrence_that_began_weeks_before(make_serv
                                            room_id=room["id"]))
     assert r.status_code == 201, r.text
     assert longest_us(server) == 20 * 86400 * 1_000_000
+
+
+def test_a_series_raises_the_bound_by_its_longest_occurrence(make_server):
+    """A series raises the bound as its events' rows do (the store writes it after the
+    occurrences, migration 018): by its length, and where occurrences differ in length (an
+    all-day one across a DST change is an hour longer or shorter), by the longest."""
+    server = make_server(workers=1, threads=1)
+    admin = server.admin_token()
+    alice = new_person(server, admin, "alice")
+    first = fresh_day(40)
+    create_event(server, alice, first, first + timedelta(minutes=30))
+    assert longest_us(server) == 30 * 60 * 1_000_000
+    day = fresh_day(50)
+    r = post_event(server, alice, event_body(day, day + timedelta(hours=3),
+                                             recurrence=["RRULE:FREQ=WEEKLY;COUNT=3"]))
+    assert r.status_code == 201, r.text
+    assert longest_us(server) == 3 * 3600 * 1_000_000
+    # Two days from Saturday: 48 hours, but 49 across Berlin's last Sunday of October 2026.
+    r = post_event(server, alice, {"title": "Weekend", "all_day": True, "start": "2026-10-17",
+                                   "end": "2026-10-19", "time_zone": "Europe/Berlin",
+                                   "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"]})
+    assert r.status_code == 201, r.text
+    assert longest_us(server) == 49 * 3600 * 1_000_000
