@@ -46,6 +46,20 @@ bool core_event_may_write(int access)
     return access >= CAL_WRITE;
 }
 
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool core_event_same_occurrences(const struct event *before, const struct event *after)
+{
+    return before->calendar_id == after->calendar_id && before->room_id == after->room_id &&
+           before->status == after->status && before->start_us == after->start_us &&
+           before->end_us == after->end_us && before->all_day == after->all_day &&
+           same_text(before->time_zone, after->time_zone) &&
+           same_text(before->recurrence, after->recurrence);
+}
+
 static int parse(const char *const *names, int n, const char *s, const char *field, int *out,
                  const char *expected, struct pl_error *err)
 {

@@ -76,6 +76,12 @@ int core_event_view(int access, bool is_private, bool is_participant);
 /* Whether `access` allows creating, changing and deleting the calendar's events. */
 bool core_event_may_write(int access);
 
+/* Whether an edit of `before` into `after` leaves its occurrences as they were: the same
+ * calendar, room, status, times, zone, all-day and recurrence.  (What an occurrence shows
+ * besides, its title or location, is the store's to copy; who it claims is the caller's to
+ * compare.)  Such an edit needs no re-index and no room check. */
+bool core_event_same_occurrences(const struct event *before, const struct event *after);
+
 /* Enum <-> name.  Parsers return PL_EINVAL naming `field`. */
 PL_MUST_CHECK int core_event_status_parse(const char *s, const char *field, int *out,
                                           struct pl_error *err);

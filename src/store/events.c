@@ -584,8 +584,9 @@ int store_events_update(struct store *db, struct event *ev, int64_t if_version, 
         " room_id = $6, starts_at = $7, ends_at = $8, time_zone = $9, all_day = $10,"
         " visibility = $11, status = $12, rrule = $15, ical_extra = $16,"
         " sequence = MAX(sequence + 1, $17), version = version + 1,"
-        " updated_at = $13 WHERE id = $1 AND ($14 < 0 OR version = $14)"
-        " RETURNING version, sequence";
+        " updated_at = $13 WHERE id = $1 AND ($14 < 0 OR version = $14)";
+    /* Read back rather than RETURNING, which SQLite answers through a temporary b-tree. */
+    static const char numbers[] = "SELECT version, sequence FROM events WHERE id = $1";
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
@@ -595,14 +596,20 @@ int store_events_update(struct store *db, struct event *ev, int64_t if_version, 
     store_bind_int64(st, 13, now_us);
     store_bind_int64(st, 14, if_version);
     store_bind_int64(st, 17, ev->sequence); /* an import may carry a higher SEQUENCE */
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_run(st, err)) < 0)
         return rc;
-    if (rc == STORE_DONE)
+    if (store_changes(db) == 0)
         return pl_error_set(err, PL_EPRECOND, NULL, "the event has changed; fetch it again");
+    if ((rc = store_stmt(db, numbers, &st, err)) < 0)
+        return rc;
+    store_bind_int64(st, 1, ev->id);
+    if ((rc = store_step(st, err)) != STORE_ROW)
+        return rc < 0 ? rc : pl_error_set(err, PL_EINTERNAL, NULL, "the event went missing");
     ev->version = store_col_int64(st, 0);
     ev->sequence = store_col_int64(st, 1);
     ev->updated_us = now_us;
-    return store_run(st, err);
+    store_done(st);
+    return PL_OK;
 }
 
 int store_events_set_participants(struct store *db, int64_t event_id, const struct participant *p,

@@ -131,16 +131,25 @@ static int run_steps(struct store *db, const char *const *steps, size_t n, int64
     return PL_OK;
 }
 
+/* Unread reminders of occurrences still ahead show the event's title as it is now. */
+static const char retitle[] =
+    "UPDATE notifications SET title = (SELECT title FROM events WHERE id = $1)"
+    " WHERE event_id = $1 AND type = 'reminder' AND read_at IS NULL AND starts_at > $2";
+
 int store_notifications_schedule_reminders(struct store *db, int64_t event_id, int64_t now_us,
                                            struct pl_error *err)
 {
     static const char drop[] = DROP_SQL("");
-    static const char retitle[] =
-        "UPDATE notifications SET title = (SELECT title FROM events WHERE id = $1)"
-        " WHERE event_id = $1 AND type = 'reminder' AND read_at IS NULL AND starts_at > $2";
     static const char add[] = ADD_SQL("");
     static const char *const steps[] = {drop, retitle, add};
     return run_steps(db, steps, 3, event_id, now_us, 0, err);
+}
+
+int store_notifications_retitle_reminders(struct store *db, int64_t event_id, int64_t now_us,
+                                          struct pl_error *err)
+{
+    static const char *const steps[] = {retitle};
+    return run_steps(db, steps, 1, event_id, now_us, 0, err);
 }
 
 int store_notifications_schedule_reminders_of(struct store *db, int64_t event_id,

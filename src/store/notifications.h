@@ -41,6 +41,10 @@ PL_MUST_CHECK int store_notifications_add_each(struct store *db, const struct no
  * longer apply go, missing ones are added.  Three statements whatever the event's size. */
 PL_MUST_CHECK int store_notifications_schedule_reminders(struct store *db, int64_t event_id,
                                                          int64_t now_us, struct pl_error *err);
+/* Only the title of the event's unread reminders still ahead, when nothing else that decides
+ * them changed (a new title: the same occurrences, people and reminders). */
+PL_MUST_CHECK int store_notifications_retitle_reminders(struct store *db, int64_t event_id,
+                                                        int64_t now_us, struct pl_error *err);
 /* The same for one user's reminders only, when nothing but that user's claim on the event
  * changed (an RSVP): the event's other reminders, titles included, still hold. */
 PL_MUST_CHECK int store_notifications_schedule_reminders_of(struct store *db, int64_t event_id,

@@ -88,6 +88,44 @@ def test_a_series_with_every_occurrence_excluded_has_none(server, ctx):
         assert free.status_code == 201, free.text
 
 
+def test_a_new_title_keeps_the_occurrences_and_shows_on_them(server, ctx):
+    """A PATCH of what occurrences only show (title, description, location) keeps the
+    occurrences themselves, their room booking and the reminders (same rows, same ids), and
+    every one of them shows the new title at once."""
+    s = create(server, ctx, start="2027-03-01T09:00:00Z", end="2027-03-01T10:00:00Z",
+               room_id=ctx["room"], recurrence=["RRULE:FREQ=WEEKLY;COUNT=3"],
+               reminders=[{"minutes_before": 10}]).json()
+    rows = "SELECT id, starts_at FROM event_instances WHERE event_id = ? ORDER BY starts_at"
+    reminders = ("SELECT id, title FROM notifications WHERE event_id = ? AND type = 'reminder'"
+                 " ORDER BY id")
+    # A later occurrence, so that ids made again would not be the same ones.
+    assert create(server, ctx, start="2027-05-03T09:00:00Z",
+                  end="2027-05-03T10:00:00Z").status_code == 201
+    occurrences = db_rows(server, rows, (int(s["id"]),))
+    kept = db_rows(server, reminders, (int(s["id"]),))
+    assert len(occurrences) == 3 and len(kept) == 3
+    r = server.request("PATCH", f"/api/v1/events/{s['id']}", token=ctx["t"],
+                       headers={"If-Match": s["etag"]},
+                       json_body={"title": "Renamed weekly", "description": "d",
+                                  "location": "Hall"})
+    assert r.status_code == 200, r.text
+    assert db_rows(server, rows, (int(s["id"]),)) == occurrences
+    assert db_rows(server, reminders, (int(s["id"]),)) == [(i, "Renamed weekly") for i, _ in kept]
+    shown = instances(server, ctx, s["id"], frm="2027-02-01T00:00:00Z", to="2027-04-01T00:00:00Z")
+    assert [(o["title"], o["location"]) for o in shown] == [("Renamed weekly", "Hall")] * 3
+    clash = create(server, ctx, start="2027-03-08T09:30:00Z", end="2027-03-08T10:30:00Z",
+                   room_id=ctx["room"])
+    p = assert_problem(clash, 409, "conflict", "room_id")
+    assert [c["event_id"] for c in p["conflicts"]] == [s["id"]]
+    # A change of time is a change of the occurrences: they are made again.
+    r = server.request("PATCH", f"/api/v1/events/{s['id']}", token=ctx["t"],
+                       headers={"If-Match": r.json()["etag"]},
+                       json_body={"start": "2027-03-01T11:00:00Z", "end": "2027-03-01T12:00:00Z"})
+    assert r.status_code == 200, r.text
+    moved = db_rows(server, rows, (int(s["id"]),))
+    assert [t for _, t in moved] == [t + 2 * 3600 * 1_000_000 for _, t in occurrences]
+
+
 def test_cancelling_one_occurrence_frees_the_room(server, ctx):
     s = create(server, ctx, start="2026-06-01T09:00:00Z", end="2026-06-01T10:00:00Z",
                room_id=ctx["room"], recurrence=["RRULE:FREQ=DAILY;COUNT=5"]).json()

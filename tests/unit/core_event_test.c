@@ -261,6 +261,45 @@ Test(core_event, may_write)
 }
 
 /* Access levels are ordered weakest first, which the rules above rely on. */
+/* Every field an occurrence is made from counts; what it only shows does not. */
+Test(core_event, same_occurrences)
+{
+    char zone[] = "Europe/Berlin", rule[] = "RRULE:FREQ=WEEKLY";
+    const struct event base = {.id = 7, .calendar_id = 1, .room_id = 2, .title = "a",
+                               .description = "d", .location = "l", .time_zone = "Europe/Berlin",
+                               .start_us = 1000, .end_us = 2000, .status = EVENT_STATUS_CONFIRMED,
+                               .visibility = EVENT_VISIBILITY_DEFAULT,
+                               .recurrence = "RRULE:FREQ=WEEKLY", .version = 3};
+    struct event e = base;
+    e.title = "b";
+    e.description = "e";
+    e.location = "m";
+    e.visibility = EVENT_VISIBILITY_PRIVATE;
+    e.version = 4;
+    e.time_zone = zone; /* equal text at another address */
+    e.recurrence = rule;
+    cr_expect(core_event_same_occurrences(&base, &e));
+    struct event changed[9];
+    for (size_t i = 0; i < ARRAY_LEN(changed); i++)
+        changed[i] = base;
+    changed[0].calendar_id = 9;
+    changed[1].room_id = 0;
+    changed[2].status = EVENT_STATUS_CANCELLED;
+    changed[3].start_us = 1001;
+    changed[4].end_us = 2001;
+    changed[5].all_day = true;
+    changed[6].time_zone = "UTC";
+    changed[7].recurrence = NULL;
+    changed[8].recurrence = "RRULE:FREQ=DAILY";
+    for (size_t i = 0; i < ARRAY_LEN(changed); i++) {
+        cr_expect(not(core_event_same_occurrences(&base, &changed[i])), "change %zu", i);
+        cr_expect(not(core_event_same_occurrences(&changed[i], &base)), "change %zu back", i);
+    }
+    struct event single = base, also = base;
+    single.recurrence = also.recurrence = NULL;
+    cr_expect(core_event_same_occurrences(&single, &also));
+}
+
 Test(core_event, access_levels_are_ordered)
 {
     cr_expect(lt(int, CAL_NONE, CAL_FREEBUSY));
