@@ -1132,36 +1132,70 @@ static void read_conflict(struct store_stmt *st, struct arena *a, void *item)
     c->blocked_start_us = store_col_int64(st, 3);
 }
 
+/* Drop rows equal to an earlier one (they share its start: rows come by start), as the
+ * several-range statement's DISTINCT does: an override moved onto another occurrence of its
+ * series would be listed twice. */
+static size_t distinct_conflicts(struct conflict *c, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t k = kept; k-- > 0 && c[k].start_us == c[i].start_us && !seen;)
+            seen = c[k].event_id == c[i].event_id && c[k].end_us == c[i].end_us &&
+                   c[k].blocked_start_us == c[i].blocked_start_us;
+        if (!seen)
+            c[kept++] = c[i];
+    }
+    return kept;
+}
+
 int store_events_room_conflicts(struct store *db, int64_t room_id, const int64_t *ranges,
                                 size_t nranges, int64_t exclude_event_id, size_t max,
                                 struct arena *a, struct conflict **out, size_t *n,
                                 struct pl_error *err)
 {
+    /* The booking itself is left out by its own id and its series' (an override's occurrences
+     * carry their series' id), which reads no `events` row.  One range (a single event) is
+     * one bounded search of the (room_id, starts_at) index. */
+#define CONFLICT_WHERE                                                                        \
+    " WHERE i.room_id = $1 AND i.starts_at < r.end_us"                                        \
+    "   AND i.starts_at > r.start_us - " STORE_LONGEST_SQL                                    \
+    "   AND i.ends_at > r.start_us AND i.status <> 'cancelled'"                               \
+    "   AND i.event_id <> $5 AND i.series_id <> $5"
+    static const char one[] =
+        "SELECT i.series_id, i.starts_at, i.ends_at, r.start_us"
+        " FROM (SELECT $3 AS start_us, $4 AS end_us) r CROSS JOIN event_instances i"
+        CONFLICT_WHERE " ORDER BY i.starts_at LIMIT $6";
     /* $2 is [start0, end0, start1, end1, ...]: json_each yields them in order (key = index),
      * paired by key/2.  One statement however many occurrences a series books.  CROSS JOIN
      * keeps the ranges outermost (SQLite's planner does not reorder it), so that each range
      * is one bounded search of the (room_id, starts_at) index. */
-    static const char sql[] =
+    static const char several[] =
         "WITH r AS (SELECT s.value AS start_us, e.value AS end_us FROM json_each($2) s"
         "  JOIN json_each($2) e ON e.key = s.key + 1 WHERE s.key % 2 = 0)"
         " SELECT DISTINCT i.series_id, i.starts_at, i.ends_at, r.start_us"
-        " FROM r CROSS JOIN event_instances i"
-        " WHERE i.room_id = $1 AND i.starts_at < r.end_us"
-        "   AND i.starts_at > r.start_us - " STORE_LONGEST_SQL
-        "   AND i.ends_at > r.start_us AND i.status <> 'cancelled'"
-        "   AND i.event_id NOT IN (SELECT id FROM events WHERE id = $5 OR parent_id = $5)"
+        " FROM r CROSS JOIN event_instances i" CONFLICT_WHERE
         " ORDER BY i.starts_at LIMIT $6";
+#undef CONFLICT_WHERE
     struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
+    int rc = store_stmt(db, nranges == 1 ? one : several, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, room_id);
-    store_bind_ids(st, 2, ranges, 2 * nranges, a);
+    if (nranges == 1) {
+        store_bind_int64(st, 3, ranges[0]);
+        store_bind_int64(st, 4, ranges[1]);
+    } else {
+        store_bind_ids(st, 2, ranges, 2 * nranges, a);
+    }
     store_bind_int64(st, 5, exclude_event_id);
     store_bind_int64(st, 6, (int64_t)max);
     void *items;
-    if ((rc = store_read_all(st, a, sizeof **out, read_conflict, &items, n, err)) == PL_OK)
+    if ((rc = store_read_all(st, a, sizeof **out, read_conflict, &items, n, err)) == PL_OK) {
         *out = items;
+        if (nranges == 1)
+            *n = distinct_conflicts(*out, *n);
+    }
     return rc;
 }
 

@@ -126,6 +126,23 @@ def test_a_new_title_keeps_the_occurrences_and_shows_on_them(server, ctx):
     assert [t for _, t in moved] == [t + 2 * 3600 * 1_000_000 for _, t in occurrences]
 
 
+def test_an_occurrence_moved_onto_another_is_one_conflict(server, ctx):
+    """An occurrence moved onto another of its own series does not clash with it (a booking
+    never clashes with its own series), and a booking over both hears of them once."""
+    s = create(server, ctx, start="2027-06-07T09:00:00Z", end="2027-06-07T10:00:00Z",
+               room_id=ctx["room"], recurrence=["RRULE:FREQ=DAILY;COUNT=3"]).json()
+    r = server.request("PATCH", f"/api/v1/events/{s['id']}/instances/2027-06-07T09:00:00Z",
+                       token=ctx["t"], json_body={"start": "2027-06-08T09:00:00Z",
+                                                  "end": "2027-06-08T10:00:00Z"})
+    assert r.status_code == 200, r.text
+    for start, end in (("2027-06-08T09:30:00Z", "2027-06-08T10:30:00Z"),
+                       ("2027-06-08T08:00:00Z", "2027-06-08T12:00:00Z")):
+        p = assert_problem(create(server, ctx, start=start, end=end, room_id=ctx["room"]), 409,
+                           "conflict", "room_id")
+        assert [(c["event_id"], c["start"]) for c in p["conflicts"]] == [
+            (s["id"], "2027-06-08T09:00:00Z")], p["conflicts"]
+
+
 def test_cancelling_one_occurrence_frees_the_room(server, ctx):
     s = create(server, ctx, start="2026-06-01T09:00:00Z", end="2026-06-01T10:00:00Z",
                room_id=ctx["room"], recurrence=["RRULE:FREQ=DAILY;COUNT=5"]).json()

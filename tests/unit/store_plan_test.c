@@ -121,10 +121,14 @@ Test(store_plan, room_bookings_and_conflicts_use_room_index)
     const int64_t ranges[] = {0, 3600000000, 86400000000, 90000000000};
     cr_assert(eq(int, store_events_room_conflicts(db, room_id, ranges, 2, 0, 10, a, &c, &n, &err),
                  PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_events_room_conflicts(db, room_id, ranges, 1, 0, 10, a, &c, &n, &err),
+                 PL_OK), "%s", err.detail);
     const char *plans = store_plan_get(db);
     assert_uses(plan_of(plans, "ORDER BY i.starts_at, i.id"),
                 "USING INDEX event_instances_room (room_id=? AND starts_at>? AND starts_at<?)");
-    assert_uses(plan_of(plans, "LIMIT $6"),
+    assert_uses(plan_of(plans, "json_each($2) e"),
+                "USING INDEX event_instances_room (room_id=? AND starts_at>? AND starts_at<?)");
+    assert_uses(plan_of(plans, "$4 AS end_us"),
                 "USING INDEX event_instances_room (room_id=? AND starts_at>? AND starts_at<?)");
 }
 
