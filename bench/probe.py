@@ -55,8 +55,10 @@ def start(build, workdir, workers, threads, wrapper=(), data=None):
     return proc, base, plan
 
 
-def load(plan, op, connections, seconds, out):
+def load(plan, op, connections, seconds, out, rate=None):
     only = [] if op == "mix" else ["--only", op]
+    if rate:
+        only += ["--rate", str(rate)]
     subprocess.run([LOAD, "--plan", plan, "--connections", str(connections), "--duration",
                     str(seconds), "--warmup", "0", "--out", out] + only,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
@@ -84,16 +86,19 @@ def cpu(args, workdir):
     try:
         pids = run.process_and_children(proc.pid)
         out = os.path.join(workdir, "out.json")
-        load(plan, args.op, args.connections, 2, out)
+        load(plan, args.op, args.connections, 2, out, args.rate)
         before = counters(pids)
         r = run.with_writer_lock(
-            base, lambda: load(plan, args.op, args.connections, args.seconds, out))
+            base, lambda: load(plan, args.op, args.connections, args.seconds, out, args.rate))
         after = counters(pids)
     finally:
         run.stop(proc)
     n = r["requests"]
     d = [b - a for a, b in zip(before, after)]
     us = 1e6 / run.CLK_TCK / n
+    if args.rate:
+        print(f"{args.op} at {args.rate:g} req/s: {100 * (d[0] + d[1]) / run.CLK_TCK / args.seconds:.2f}"
+              " % of one core")
     print(f"{args.op}: {r['rps']:.0f} req/s, p99 {r['overall']['p99_ms']:.2f} ms, per request:"
           f" user {d[0] * us:.0f} us, system {d[1] * us:.0f} us, read calls {d[2] / n:.1f},"
           f" write calls {d[3] / n:.1f} ({n} requests, {r['unexpected']} unexpected)")
@@ -138,6 +143,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rate", type=float, help="an open loop at RATE requests/s in all (as"
+                    " the bench's 100 req/s phase) instead of a closed one; also prints the"
+                    " CPU share")
     ap.add_argument("--data", help="a copy of the x1 data to start from (e.g. with a schema"
                     " change applied), in place of var/bench's")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (profiles)")
