@@ -807,24 +807,39 @@ int store_events_reindex(struct store *db, int64_t event_id, const int64_t *star
 int store_events_reindex_user(struct store *db, int64_t event_id, int64_t user_id,
                               struct pl_error *err)
 {
+    /* The user's claim is the same for every occurrence: read once, not per row (a weekly
+     * series answered was 52 evaluations of it). */
+    static const char claim_sql[] =
+        "SELECT MIN(claim) FROM ("
+        " SELECT 1 AS claim FROM events e JOIN calendars c ON c.id = e.calendar_id"
+        " WHERE e.id = $1 AND c.owner_id = $2"
+        " UNION ALL SELECT CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2 ELSE 1 END"
+        " FROM event_participants WHERE event_id = $1 AND user_id = $2)";
     static const char sql[] =
-        "UPDATE user_instances SET busy = COALESCE((SELECT"
-        " CASE WHEN i.status = 'cancelled' OR w.claim = 3 THEN 0"
-        "      WHEN i.status = 'tentative' OR w.claim = 2 THEN 2 ELSE 1 END"
-        " FROM event_instances i, (SELECT MIN(claim) AS claim FROM ("
-        "    SELECT 1 AS claim FROM events e JOIN calendars c ON c.id = e.calendar_id"
-        "    WHERE e.id = $1 AND c.owner_id = $2"
-        "    UNION ALL SELECT CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2 ELSE 1 END"
-        "    FROM event_participants WHERE event_id = $1 AND user_id = $2)) w"
-        " WHERE i.id = user_instances.instance_id AND w.claim IS NOT NULL), busy)"
+        "UPDATE user_instances SET busy = (SELECT"
+        " CASE WHEN i.status = 'cancelled' OR $3 = 3 THEN 0"
+        "      WHEN i.status = 'tentative' OR $3 = 2 THEN 2 ELSE 1 END"
+        " FROM event_instances i WHERE i.id = user_instances.instance_id)"
         " WHERE user_id = $2 AND (starts_at, instance_id) IN"
         " (SELECT starts_at, id FROM event_instances WHERE event_id = $1)";
     struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
+    int rc = store_stmt(db, claim_sql, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, event_id);
     store_bind_int64(st, 2, user_id);
+    if ((rc = store_step(st, err)) != STORE_ROW)
+        return rc < 0 ? rc : pl_error_set(err, PL_EINTERNAL, NULL, "no claim row");
+    bool none = store_col_is_null(st, 0);
+    int64_t claim = store_col_int64(st, 0);
+    store_done(st);
+    if (none) /* neither the calendar's owner nor a participant: keeps what it has */
+        return PL_OK;
+    if ((rc = store_stmt(db, sql, &st, err)) < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    store_bind_int64(st, 2, user_id);
+    store_bind_int64(st, 3, claim);
     return store_run(st, err);
 }
 
