@@ -673,17 +673,22 @@ int store_events_set_reminders(struct store *db, int64_t event_id, const int *mi
  * declined).  OR IGNORE: a row may be there already.  INDEX_USERS_SQL(filter, instances)
  * limits the people to those `filter` (on user_id) keeps, and the occurrences to those
  * `instances` (on i) keeps. */
+/* A participant's claim from the answer: 1 accepted (or not yet answered; the calendar's
+ * owner claims 1 too), 2 tentative, 3 declined; the smallest of a user's claims wins. */
+#define CLAIM_OF_RSVP_SQL "CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2 ELSE 1 END"
+/* user_instances.busy of occurrence `i` under `claim`: 0 free, 1 busy, 2 tentative. */
+#define BUSY_SQL(claim)                                                                       \
+    "CASE WHEN i.status = 'cancelled' OR " claim " = 3 THEN 0"                                \
+    " WHEN i.status = 'tentative' OR " claim " = 2 THEN 2 ELSE 1 END"
 #define INDEX_USERS_SQL(filter, instances)                                                    \
     "INSERT OR IGNORE INTO user_instances (user_id, starts_at, instance_id, ends_at, busy,"  \
-    " participant) SELECT w.user_id, i.starts_at, i.id, i.ends_at,"                           \
-    "  CASE WHEN i.status = 'cancelled' OR w.claim = 3 THEN 0"                                \
-    "       WHEN i.status = 'tentative' OR w.claim = 2 THEN 2 ELSE 1 END, w.participant"      \
-    " FROM event_instances i, (SELECT user_id, MIN(claim) AS claim,"                          \
+    " participant) SELECT w.user_id, i.starts_at, i.id, i.ends_at, " BUSY_SQL("w.claim") ","  \
+    " w.participant FROM event_instances i, (SELECT user_id, MIN(claim) AS claim,"            \
     "    MAX(participant) AS participant FROM ("                                              \
     "    SELECT c.owner_id AS user_id, 1 AS claim, 0 AS participant FROM events e"            \
     "    JOIN calendars c ON c.id = e.calendar_id WHERE e.id = $1"                            \
-    "    UNION ALL SELECT user_id, CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2"  \
-    "    ELSE 1 END, 1 FROM event_participants WHERE event_id = $1 AND user_id IS NOT NULL)"  \
+    "    UNION ALL SELECT user_id, " CLAIM_OF_RSVP_SQL ", 1 FROM event_participants"          \
+    "    WHERE event_id = $1 AND user_id IS NOT NULL)"                                        \
     "  WHERE " filter " GROUP BY user_id) w"                                                  \
     " WHERE i.event_id = $1" instances
 static const char index_users[] = INDEX_USERS_SQL("1", "");
@@ -813,12 +818,10 @@ int store_events_reindex_user(struct store *db, int64_t event_id, int64_t user_i
         "SELECT MIN(claim) FROM ("
         " SELECT 1 AS claim FROM events e JOIN calendars c ON c.id = e.calendar_id"
         " WHERE e.id = $1 AND c.owner_id = $2"
-        " UNION ALL SELECT CASE rsvp WHEN 'declined' THEN 3 WHEN 'tentative' THEN 2 ELSE 1 END"
+        " UNION ALL SELECT " CLAIM_OF_RSVP_SQL
         " FROM event_participants WHERE event_id = $1 AND user_id = $2)";
     static const char sql[] =
-        "UPDATE user_instances SET busy = (SELECT"
-        " CASE WHEN i.status = 'cancelled' OR $3 = 3 THEN 0"
-        "      WHEN i.status = 'tentative' OR $3 = 2 THEN 2 ELSE 1 END"
+        "UPDATE user_instances SET busy = (SELECT " BUSY_SQL("$3")
         " FROM event_instances i WHERE i.id = user_instances.instance_id)"
         " WHERE user_id = $2 AND (starts_at, instance_id) IN"
         " (SELECT starts_at, id FROM event_instances WHERE event_id = $1)";
