@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (bench/run.py: the server, the plan, the data set)
@@ -81,16 +82,29 @@ def counters(pids):
     return total
 
 
+def page_counters(base):
+    """(found, read, passed) database pages of the workers' page caches, from /metrics
+    (published once a second)."""
+    with run.urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    return [float(m.group(1)) if m else 0.0 for m in (
+        run.re.search(rf"^planner_page_cache_{name}_total (\S+)$", text, run.re.M)
+        for name in ("found", "read", "passed"))]
+
+
 def cpu(args, workdir):
     proc, base, plan = start(args.build, workdir, args.workers, args.threads, data=args.data)
     try:
         pids = run.process_and_children(proc.pid)
         out = os.path.join(workdir, "out.json")
         load(plan, args.op, args.connections, 2, out, args.rate)
-        before = counters(pids)
+        before, pages0 = counters(pids), page_counters(base)
         r = run.with_writer_lock(
             base, lambda: load(plan, args.op, args.connections, args.seconds, out, args.rate))
         after = counters(pids)
+        rss = [sum(x) for x in zip(*(run.rss_kb(pid) for pid in pids))]
+        time.sleep(1.1)  # the workers publish their page counts once a second
+        pages = [b - a for a, b in zip(pages0, page_counters(base))]
     finally:
         run.stop(proc)
     n = r["requests"]
@@ -102,6 +116,10 @@ def cpu(args, workdir):
     print(f"{args.op}: {r['rps']:.0f} req/s, p99 {r['overall']['p99_ms']:.2f} ms, per request:"
           f" user {d[0] * us:.0f} us, system {d[1] * us:.0f} us, read calls {d[2] / n:.1f},"
           f" write calls {d[3] / n:.1f} ({n} requests, {r['unexpected']} unexpected)")
+    print(f"  RSS at the end: {rss[0] / 1024:.1f} MB ({rss[1] / 1024:.1f} MB anonymous)")
+    if sum(pages):
+        print(f"  page cache, per request: found {pages[0] / n:.1f}, read {pages[1] / n:.1f},"
+              f" passed {pages[2] / n:.1f}")
     w = r["writer_lock"]
     if w["taken"]:
         print(f"  writer lock: held {100 * w['held_share']:.0f} % of the time, per write held"

@@ -33,6 +33,7 @@ struct config {
     int pwhash;                /* enum config_pwhash: argon2id cost */
     int recurrence_horizon_days; /* recurring events are materialised this far ahead */
     int sqlite_mmap_mb;          /* request connections map this much of the file (store_mmap) */
+    int page_cache_mb;           /* database pages a worker keeps for its connections */
     int cache_mb;                /* participant lists kept per worker (store_events_cache_start) */
 };
 

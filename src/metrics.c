@@ -29,6 +29,7 @@ struct shared {
     _Atomic uint64_t latency_sum_us[METRICS_MAX_ROUTES];
     _Atomic uint64_t db_queries, db_us, restarts;
     _Atomic uint64_t lists_found, lists_read;
+    _Atomic uint64_t pages_found, pages_read, pages_passed;
     _Atomic pid_t procs[METRICS_MAX_PROCS];
 };
 
@@ -86,6 +87,15 @@ void metrics_count_lists(uint64_t found, uint64_t read)
     atomic_fetch_add(&shm->lists_read, read);
 }
 
+void metrics_count_pages(uint64_t found, uint64_t read, uint64_t passed)
+{
+    if (shm == NULL)
+        return;
+    atomic_fetch_add(&shm->pages_found, found);
+    atomic_fetch_add(&shm->pages_read, read);
+    atomic_fetch_add(&shm->pages_passed, passed);
+}
+
 void metrics_count_restart(void)
 {
     if (shm != NULL)
@@ -114,6 +124,14 @@ static void __attribute__((format(printf, 2, 3))) put(struct text *t, const char
         t->cap = t->cap * 2 + (size_t)n;
         t->p = xrealloc(t->p, t->cap);
     }
+}
+
+/* A counter with its HELP and TYPE lines. */
+static void put_counter(struct text *t, const char *name, const char *help,
+                        _Atomic uint64_t *value)
+{
+    put(t, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+        (unsigned long long)atomic_load(value));
 }
 
 /* utime+stime in clock ticks and RSS in pages from /proc/PID/stat; -1 if the process is gone. */
@@ -196,15 +214,18 @@ char *metrics_render(const struct metrics_writes *w)
     put(&t, "# HELP planner_db_seconds_total Time requests spent in the database.\n"
             "# TYPE planner_db_seconds_total counter\nplanner_db_seconds_total %.6f\n",
         (double)atomic_load(&shm->db_us) / 1e6);
-    put(&t, "# HELP planner_participant_lists_found_total Events' participant lists found in a"
-            " worker's cache.\n# TYPE planner_participant_lists_found_total counter\n"
-            "planner_participant_lists_found_total %llu\n",
-        (unsigned long long)atomic_load(&shm->lists_found));
-    put(&t, "# HELP planner_participant_lists_read_total Events' participant lists read from the"
-            " database while the cache was on.\n"
-            "# TYPE planner_participant_lists_read_total counter\n"
-            "planner_participant_lists_read_total %llu\n",
-        (unsigned long long)atomic_load(&shm->lists_read));
+    put_counter(&t, "planner_participant_lists_found_total",
+                "Events' participant lists found in a worker's cache.", &shm->lists_found);
+    put_counter(&t, "planner_participant_lists_read_total",
+                "Events' participant lists read from the database while the cache was on.",
+                &shm->lists_read);
+    put_counter(&t, "planner_page_cache_found_total",
+                "Database pages found in a worker's page cache.", &shm->pages_found);
+    put_counter(&t, "planner_page_cache_read_total",
+                "Database pages read into a worker's page cache.", &shm->pages_read);
+    put_counter(&t, "planner_page_cache_passed_total",
+                "Database pages read past the page cache (every slot held, or no WAL index).",
+                &shm->pages_passed);
     if (w != NULL) {
         put(&t, "# HELP planner_writer_lock_taken_total Times the one writer lock was taken: each"
                 " write transaction, and each checkpoint that starts the WAL over.\n"

@@ -68,7 +68,8 @@ static struct store *thread_db(const struct config *cfg)
             log_msg(LOG_ERROR, "database: %s", err.detail);
             return NULL;
         }
-        if (cfg->sqlite_mmap_mb > 0 && store_mmap(db, cfg->sqlite_mmap_mb, &err) < 0) {
+        if (cfg->sqlite_mmap_mb > 0 ? store_mmap(db, cfg->sqlite_mmap_mb, &err) < 0
+            : cfg->page_cache_mb > 0 && store_page_cache(db, cfg->page_cache_mb, &err) < 0) {
             log_msg(LOG_ERROR, "database: %s", err.detail);
             store_close(db);
             return NULL;
@@ -471,12 +472,16 @@ static struct MHD_Daemon *start(const struct config *cfg, int listen_fd)
 }
 
 /* Add this worker's participant lists found and read since the last call to /metrics. */
-static void publish_lists(struct store_cache_stats *counted)
+static void publish_lists(struct store_cache_stats *counted, struct store_page_cache_stats *pages)
 {
     struct store_cache_stats now;
     store_events_cache_stats(&now);
     metrics_count_lists(now.hits - counted->hits, now.misses - counted->misses);
     *counted = now;
+    struct store_page_cache_stats p;
+    store_page_cache_stats(&p);
+    metrics_count_pages(p.found - pages->found, p.read - pages->read, p.passed - pages->passed);
+    *pages = p;
 }
 
 int http_server_run(const struct config *cfg, int listen_fd)
@@ -520,6 +525,7 @@ int http_server_run(const struct config *cfg, int listen_fd)
         log_msg(LOG_WARN, "no WAL checkpointer: %s", err.detail);
     int64_t next_second = clock_mono_us();
     struct store_cache_stats counted = {0};
+    struct store_page_cache_stats pages = {0};
     long long trimmed = -1;
     for (;;) {
         int sig = sigtimedwait(&set, NULL, &tick);
@@ -532,7 +538,7 @@ int http_server_run(const struct config *cfg, int listen_fd)
         bool second = clock_mono_us() >= next_second;
         if (second) {
             next_second = clock_mono_us() + 1000 * 1000;
-            publish_lists(&counted);
+            publish_lists(&counted, &pages);
             give_memory_back(&trimmed);
         }
         if (checkpointer == NULL)
@@ -570,7 +576,7 @@ int http_server_run(const struct config *cfg, int listen_fd)
     if (left > 0)
         log_msg(LOG_WARN, "drain timeout with %d requests in flight", left);
     MHD_stop_daemon(d);
-    publish_lists(&counted);
+    publish_lists(&counted, &pages);
     struct store_cache_stats cs;
     store_events_cache_stats(&cs);
     if (cfg->cache_mb > 0)

@@ -200,6 +200,26 @@ int store_mmap(struct store *db, int mb, struct pl_error *err)
     return store_exec(db, sql, err);
 }
 
+int store_page_cache(struct store *db, int mb, struct pl_error *err)
+{
+    sqlite3_int64 bytes = (sqlite3_int64)mb * 1024 * 1024;
+    int rc = sqlite3_file_control(db->db, "main", STORE_SQLITE_FCNTL_PAGE_CACHE, &bytes);
+    if (rc == SQLITE_NOTFOUND) /* no file (":memory:"): nothing to keep */
+        return PL_OK;
+    if (rc != SQLITE_OK)
+        return pl_error_set(err, PL_EUNAVAIL, "database", "no page cache for the file: %s",
+                            sqlite3_errstr(rc));
+    /* Any size above 0 has SQLite ask the VFS for pages (xFetch); the VFS maps nothing. */
+    return store_exec(db, "PRAGMA mmap_size=2147418112", err);
+}
+
+void store_page_cache_stats(struct store_page_cache_stats *out)
+{
+    struct store_sqlite_page_cache_stats s;
+    store_sqlite_vfs_page_cache_stats(&s);
+    *out = (struct store_page_cache_stats){s.hits, s.reads, s.passes, s.drops, s.checkpoints};
+}
+
 static int on_progress(void *arg)
 {
     struct store *db = arg;

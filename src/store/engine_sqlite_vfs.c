@@ -1,6 +1,8 @@
-/* SQLite's unix VFS with two changes: a memory-mapped database file stays mapped from one
- * read transaction to the next (sqlite_mmap_mb; see engine_sqlite_vfs.h), and a WAL frame is
- * written with one system call rather than two (below, "One write per WAL frame").
+/* SQLite's unix VFS with three changes: a memory-mapped database file stays mapped from one
+ * read transaction to the next (sqlite_mmap_mb; see engine_sqlite_vfs.h); a process can keep
+ * one cache of a database file's pages for all its connections, which their commits do not
+ * empty (page_cache_mb; below, "A page cache for the process"); and a WAL frame is written with
+ * one system call rather than two (below, "One write per WAL frame").
  *
  * Why: in WAL mode, a connection that begins a read transaction after another connection
  * committed drops its whole page cache and, when it reads through a mapping, unmaps the file
@@ -19,13 +21,18 @@
  * the size last seen: one fstat per read transaction, and only on a connection that maps.
  *
  * The only other file that calls sqlite3_*, beside engine_sqlite.c. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "store/engine_sqlite_vfs.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 static sqlite3_vfs *unix_vfs;
 static sqlite3_vfs kept_vfs;
@@ -37,10 +44,23 @@ static sqlite3_io_methods kept_methods;
 static pthread_mutex_t methods_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ulong unmaps;
 
+struct page_cache;
+
+/* The WAL index (the -shm file) in regions of 32 KB (wal.c's WALINDEX_PGSZ), of which a cache
+ * reads the first SHM_REGIONS: the page numbers of 266,270 frames (1 GB of WAL at 4 KB pages).
+ * Its layout is part of SQLite's file format. */
+#define SHM_REGIONS 64
+#define SHM_REGION_BYTES 32768
+
 /* What this VFS adds to the unix VFS's file, after it (szOsFile is the sum). */
 struct kept {
     sqlite3_int64 size; /* the file's size when its mapping was last let go, -1 unknown */
     bool mapped;        /* xFetch has handed out a page since then */
+    dev_t dev;          /* the file's identity, for its page cache */
+    ino_t ino;
+    struct page_cache *cache;       /* the process's page cache of the file, or NULL */
+    sqlite3_int64 mmap_size;        /* with a cache: what PRAGMA mmap_size set (it maps nothing) */
+    volatile const uint32_t *shm[SHM_REGIONS]; /* the WAL index's regions mapped, or NULL */
 };
 
 static size_t unix_file_size(void)
@@ -54,17 +74,393 @@ static struct kept *kept_of(sqlite3_file *f)
     return (struct kept *)((char *)f + unix_file_size());
 }
 
+/* ---- A page cache for the process ----------------------------------------------------------
+ * In WAL mode a connection drops its whole page cache whenever another connection has
+ * committed since its last transaction, and under the W200 mix one has, nearly always: every
+ * request read its ~22 database-file pages again with pread (the kernel's copy and the system
+ * call were a sixth of the server's CPU time, perf), and SQLite allocated and freed a buffer
+ * for each.  store_page_cache has a connection read the database file's pages from a cache the
+ * process keeps for that file instead, which its connections share and which outlives their
+ * commits.  SQLite asks for such pages through xFetch, its interface for a memory-mapped file
+ * (hence `PRAGMA mmap_size` turns it on): here xFetch hands out a pointer into the cache, read
+ * on a miss with one pread, and xUnfetch gives it back.  No copy into the connection's own
+ * cache, no allocation, and the memory is bounded (store_page_cache's size; a mapping of the
+ * file puts every page read into each process's RSS).
+ *
+ * Why the pages stay right: in WAL mode only a checkpoint writes the database file, and SQLite
+ * asks for a page through xFetch only while it reads the page from the file, that is when the
+ * page has no frame in the part of the WAL its read transaction sees.  A checkpoint copies
+ * only frames that every reader sees (wal.c's mxSafeFrame; a reader of the file alone holds
+ * read lock 0, which no checkpoint copies past), so none that it writes while a transaction
+ * runs is a page that transaction reads from the file: the pages a reader fetches do not
+ * change under it, and a copy read at any moment of the transaction is right for all of it.
+ * Between transactions the WAL index (the -shm file, shared by every process; its layout is
+ * part of SQLite's file format) tells what changed: a finished checkpoint moves nBackfill on,
+ * and the page numbers of the frames it copied are in the index; starting the WAL over
+ * changes the header's salts.  The cache follows (salt-1, salt-2, nBackfill): past a
+ * checkpoint it drops the pages of the frames copied, and on a new WAL every page
+ * (cache_follow).  So it is right against checkpoints of any process, ours or not.  It holds
+ * while the file stays in WAL mode (planner sets it, and SQLite keeps it across opens):
+ * without a WAL index the cache is passed by, the page then read as SQLite would without it.
+ * tests/unit/store_engine_test.c has readers checking whole states while a writer and a
+ * checkpointer (PASSIVE and RESTART) run beside them. */
+#define SHM_HEADER_WORDS 12 /* the WAL index header (48 bytes), twice over */
+#define SHM_MXFRAME 4       /* u32 index: bytes 16-19 of the header: the last frame */
+#define SHM_SALT1 8         /* bytes 32-35 */
+#define SHM_SALT2 9         /* bytes 36-39 */
+#define SHM_BACKFILL 24     /* bytes 96-99: nBackfill */
+#define SHM_HEADER 34       /* the headers' 136 bytes, then region 0's frame page numbers */
+#define SHM_FRAMES 4096     /* the page numbers of frames in a region after the first */
+
+struct cache_slot {
+    uint32_t pgno;
+    uint32_t gen;     /* the cache's generation it was read in */
+    uint32_t next;    /* the next slot of its hash chain + 1; 0 ends the chain */
+    atomic_uint refs; /* handed out and not yet given back (taken under the lock) */
+    bool linked;      /* in its generation's hash chain */
+    bool used;        /* the clock's second chance */
+};
+
+struct page_cache {
+    struct page_cache *next; /* the process's caches, under caches_lock */
+    dev_t dev;
+    ino_t ino;
+    int users;    /* files open with it, under caches_lock */
+    size_t bytes; /* its size */
+
+    pthread_mutex_t lock; /* all below */
+    int page_size;        /* 0 until the first fetch; -1 if the memory could not be had */
+    uint32_t nslots, nbuckets, hand, gen;
+    uint32_t key[3]; /* salt-1, salt-2, nBackfill of generation `gen` */
+    struct cache_slot *slots;
+    uint32_t *buckets;    /* the first slot of each chain + 1, 0 for none */
+    unsigned char *pages; /* nslots pages, anonymous memory resident only once used */
+};
+
+static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct page_cache *caches;
+static atomic_ulong cache_hits, cache_reads, cache_passes, cache_drops, cache_checkpoints;
+
+/* The process's cache of the file (dev, ino), made with `bytes` if it has none. */
+static struct page_cache *cache_acquire(dev_t dev, ino_t ino, size_t bytes)
+{
+    if (pthread_mutex_lock(&caches_lock) != 0)
+        return NULL;
+    struct page_cache *c = caches;
+    while (c != NULL && !(c->dev == dev && c->ino == ino))
+        c = c->next;
+    if (c == NULL && (c = calloc(1, sizeof *c)) != NULL) {
+        if (pthread_mutex_init(&c->lock, NULL) != 0) {
+            free(c);
+            c = NULL;
+        } else {
+            c->dev = dev;
+            c->ino = ino;
+            c->bytes = bytes;
+            c->next = caches;
+            caches = c;
+        }
+    }
+    if (c != NULL)
+        c->users++;
+    (void)pthread_mutex_unlock(&caches_lock);
+    return c;
+}
+
+static void cache_release(struct page_cache *c)
+{
+    if (pthread_mutex_lock(&caches_lock) != 0)
+        return; /* cannot happen (a default mutex); the cache then stays */
+    bool last = --c->users == 0;
+    if (last) {
+        struct page_cache **p = &caches;
+        while (*p != c)
+            p = &(*p)->next;
+        *p = c->next;
+    }
+    (void)pthread_mutex_unlock(&caches_lock);
+    if (!last)
+        return;
+    if (c->pages != NULL)
+        (void)munmap(c->pages, (size_t)c->nslots * (size_t)c->page_size);
+    free(c->slots);
+    free(c->buckets);
+    (void)pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* Under c->lock: the memory for pages of `page_size` bytes, at the first fetch. */
+static bool cache_setup(struct page_cache *c, int page_size)
+{
+    if (c->page_size != 0)
+        return c->page_size == page_size;
+    c->page_size = -1;
+    size_t n = c->bytes / (size_t)page_size;
+    if (n < 16 || n > (1u << 24))
+        n = n < 16 ? 16 : 1u << 24;
+    uint32_t nb = 1;
+    while (nb < n)
+        nb <<= 1;
+    c->slots = calloc(n, sizeof *c->slots);
+    c->buckets = calloc(nb, sizeof *c->buckets);
+    void *pages = mmap(NULL, n * (size_t)page_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c->slots == NULL || c->buckets == NULL || pages == MAP_FAILED) {
+        if (pages != MAP_FAILED)
+            (void)munmap(pages, n * (size_t)page_size);
+        free(c->slots);
+        free(c->buckets);
+        c->slots = NULL;
+        c->buckets = NULL;
+        return false;
+    }
+    c->pages = pages;
+    c->nslots = (uint32_t)n;
+    c->nbuckets = nb;
+    c->page_size = page_size;
+    return true;
+}
+
+static uint32_t bucket_of(const struct page_cache *c, uint32_t pgno)
+{
+    return (pgno * 2654435761u) & (c->nbuckets - 1);
+}
+
+/* Under c->lock: the slot holding `pgno` in this generation, or NULL. */
+static struct cache_slot *cache_find(struct page_cache *c, uint32_t pgno)
+{
+    for (uint32_t i = c->buckets[bucket_of(c, pgno)]; i != 0; i = c->slots[i - 1].next)
+        if (c->slots[i - 1].pgno == pgno)
+            return &c->slots[i - 1];
+    return NULL;
+}
+
+/* Under c->lock: take slot `s`, linked in this generation, out of its hash chain. */
+static void cache_unlink(struct page_cache *c, struct cache_slot *s)
+{
+    uint32_t *p = &c->buckets[bucket_of(c, s->pgno)];
+    uint32_t self = (uint32_t)(s - c->slots) + 1;
+    while (*p != self)
+        p = &c->slots[*p - 1].next;
+    *p = s->next;
+    s->linked = false;
+}
+
+/* Under c->lock: a slot no one holds, by the clock (a used slot of this generation gets a
+ * second chance), taken out of its chain; NULL if every slot is held. */
+static struct cache_slot *cache_victim(struct page_cache *c)
+{
+    for (uint32_t n = 0; n < 2 * c->nslots; n++) {
+        struct cache_slot *s = &c->slots[c->hand];
+        c->hand = c->hand + 1 == c->nslots ? 0 : c->hand + 1;
+        if (atomic_load_explicit(&s->refs, memory_order_acquire) != 0)
+            continue;
+        bool current = s->linked && s->gen == c->gen;
+        if (current && s->used) {
+            s->used = false;
+            continue;
+        }
+        if (current)
+            cache_unlink(c, s);
+        s->linked = false;
+        return s;
+    }
+    return NULL;
+}
+
+/* The WAL index's salts and nBackfill as they were at one moment (`key`); false if a writer or
+ * checkpointer was changing them at every try.  Without that care a reader could take the
+ * salts of a WAL just started over together with the nBackfill of the one before (SQLite
+ * writes the header, then zeroes nBackfill), and later miss pages a checkpoint wrote.  The
+ * header is read as wal.c's walIndexTryHdr reads it (its first copy, then the second, which
+ * writers write in the other order: equal, they are whole), between two reads of nBackfill,
+ * which must agree and be no greater than the header's last frame. */
+static bool wal_key(volatile const uint32_t *shm, uint32_t key[3])
+{
+    for (int tries = 0; tries < 4; tries++) {
+        uint32_t h[2][SHM_HEADER_WORDS];
+        uint32_t n = __atomic_load_n(&shm[SHM_BACKFILL], __ATOMIC_ACQUIRE);
+        for (int c = 0; c < 2; c++)
+            for (int i = 0; i < SHM_HEADER_WORDS; i++)
+                h[c][i] = __atomic_load_n(&shm[c * SHM_HEADER_WORDS + i], __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&shm[SHM_BACKFILL], __ATOMIC_ACQUIRE) == n &&
+            memcmp(h[0], h[1], sizeof h[0]) == 0 && n <= h[0][SHM_MXFRAME]) {
+            key[0] = h[0][SHM_SALT1];
+            key[1] = h[0][SHM_SALT2];
+            key[2] = n;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The page number of WAL frame `frame` (1-based), from the WAL index (wal.c's walFramePgno),
+ * mapping its region if this file has not: 0 if it has no such region. */
+static uint32_t frame_pgno(sqlite3_file *f, struct kept *k, uint32_t frame)
+{
+    uint32_t region = 0, i = SHM_HEADER + frame - 1;
+    if (frame > SHM_FRAMES - SHM_HEADER) {
+        region = (frame - 1 - (SHM_FRAMES - SHM_HEADER)) / SHM_FRAMES + 1;
+        i = (frame - 1 - (SHM_FRAMES - SHM_HEADER)) % SHM_FRAMES;
+    }
+    if (region >= SHM_REGIONS)
+        return 0;
+    if (k->shm[region] == NULL) {
+        void volatile *p = NULL;
+        if (unix_methods->xShmMap(f, (int)region, SHM_REGION_BYTES, 0, &p) != SQLITE_OK)
+            return 0;
+        k->shm[region] = p;
+    }
+    return k->shm[region] == NULL ? 0 : __atomic_load_n(&k->shm[region][i], __ATOMIC_RELAXED);
+}
+
+/* Under c->lock: drop the pages of frames (c->key[2], key[2]], which a checkpoint has just
+ * copied into the file (the WAL keeps its salts).  False if they could not all be read: the
+ * caller drops every page. */
+static bool cache_drop_frames(struct page_cache *c, sqlite3_file *f, struct kept *k,
+                              const uint32_t key[3])
+{
+    for (uint32_t frame = c->key[2] + 1; frame <= key[2]; frame++) {
+        uint32_t pgno = frame_pgno(f, k, frame);
+        if (pgno == 0)
+            return false;
+        struct cache_slot *s = cache_find(c, pgno);
+        if (s != NULL)
+            cache_unlink(c, s);
+    }
+    /* The page numbers were of this WAL only if it was not started over meanwhile. */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    uint32_t now[3];
+    return wal_key(k->shm[0], now) && now[0] == key[0] && now[1] == key[1];
+}
+
+static int cache_pass(void **page)
+{
+    *page = NULL; /* SQLite reads the page itself */
+    atomic_fetch_add_explicit(&cache_passes, 1, memory_order_relaxed);
+    return SQLITE_OK;
+}
+
+/* Under c->lock: bring the cache up to the WAL index as it is now, so that it holds no page
+ * older than the file's (false: the index could not be read whole; pass the cache by).
+ *
+ * Usually nothing has changed, and a glance at nBackfill and the salts shows it.  A glance
+ * is not a whole read, but one that matches the cache's key is still safe: the reader
+ * asking is in a read transaction, so a checkpoint that completes after the glance writes
+ * only pages in that reader's part of the WAL, which it never fetches from the file; and
+ * only a reader that reads no WAL at all can see the WAL start over, while no checkpoint can
+ * run (SQLite's read lock 0), so the file is as the cache has it.  What is recorded as the
+ * key is always read whole (wal_key).  The key only moves forward: past a checkpoint the
+ * pages it wrote are dropped; anything else (a new WAL, a reader that saw the index before a
+ * checkpoint another thread has already taken in) drops every page, which is never wrong. */
+static bool cache_follow(struct page_cache *c, sqlite3_file *f, struct kept *k)
+{
+    volatile const uint32_t *shm = k->shm[0];
+    if (c->gen != 0 && __atomic_load_n(&shm[SHM_BACKFILL], __ATOMIC_ACQUIRE) == c->key[2] &&
+        __atomic_load_n(&shm[SHM_SALT1], __ATOMIC_ACQUIRE) == c->key[0] &&
+        __atomic_load_n(&shm[SHM_SALT2], __ATOMIC_ACQUIRE) == c->key[1])
+        return true;
+    uint32_t key[3];
+    if (!wal_key(shm, key))
+        return false;
+    bool same_wal = c->gen != 0 && key[0] == c->key[0] && key[1] == c->key[1];
+    if (same_wal && key[2] > c->key[2] && cache_drop_frames(c, f, k, key)) {
+        c->key[2] = key[2];
+        atomic_fetch_add_explicit(&cache_checkpoints, 1, memory_order_relaxed);
+    } else if (!same_wal || key[2] != c->key[2]) {
+        c->gen++; /* held pages stay with their users until given back */
+        memcpy(c->key, key, sizeof key);
+        memset(c->buckets, 0, (size_t)c->nbuckets * sizeof *c->buckets);
+        atomic_fetch_add_explicit(&cache_drops, 1, memory_order_relaxed);
+    }
+    return true;
+}
+
+static int cache_fetch(sqlite3_file *f, struct kept *k, sqlite3_int64 off, int amount,
+                       void **page)
+{
+    struct page_cache *c = k->cache;
+    if (k->shm[0] == NULL || amount <= 0 || off % amount != 0 || off / amount >= UINT32_MAX)
+        return cache_pass(page);
+    uint32_t pgno = (uint32_t)(off / amount) + 1;
+    if (pthread_mutex_lock(&c->lock) != 0)
+        return cache_pass(page);
+    if (!cache_setup(c, amount) || !cache_follow(c, f, k)) {
+        (void)pthread_mutex_unlock(&c->lock);
+        return cache_pass(page);
+    }
+    struct cache_slot *s = cache_find(c, pgno);
+    if (s != NULL) {
+        atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+        s->used = true;
+        (void)pthread_mutex_unlock(&c->lock);
+        *page = c->pages + (size_t)(s - c->slots) * (size_t)amount;
+        atomic_fetch_add_explicit(&cache_hits, 1, memory_order_relaxed);
+        return SQLITE_OK;
+    }
+    s = cache_victim(c);
+    if (s == NULL) {
+        (void)pthread_mutex_unlock(&c->lock);
+        return cache_pass(page);
+    }
+    atomic_store_explicit(&s->refs, 1, memory_order_relaxed);
+    s->pgno = pgno;
+    s->gen = c->gen;
+    s->used = true;
+    uint32_t gen = c->gen;
+    (void)pthread_mutex_unlock(&c->lock);
+
+    /* Read outside the lock; the slot is this caller's alone until it is linked. */
+    unsigned char *p = c->pages + (size_t)(s - c->slots) * (size_t)amount;
+    int rc = unix_methods->xRead(f, p, amount, off);
+    if (pthread_mutex_lock(&c->lock) != 0) {
+        atomic_store_explicit(&s->refs, 0, memory_order_release);
+        return cache_pass(page);
+    }
+    if (rc != SQLITE_OK) {
+        atomic_store_explicit(&s->refs, 0, memory_order_release);
+        (void)pthread_mutex_unlock(&c->lock);
+        return cache_pass(page); /* past the end, or an I/O error: SQLite's own read says */
+    }
+    /* Others may look it up now, unless the generation moved on meanwhile or another thread
+     * read the same page first (this copy then goes when its user gives it back). */
+    if (c->gen == gen && cache_find(c, pgno) == NULL) {
+        uint32_t *head = &c->buckets[bucket_of(c, pgno)];
+        s->next = *head;
+        *head = (uint32_t)(s - c->slots) + 1;
+        s->linked = true;
+    }
+    (void)pthread_mutex_unlock(&c->lock);
+    *page = p;
+    atomic_fetch_add_explicit(&cache_reads, 1, memory_order_relaxed);
+    return SQLITE_OK;
+}
+
+static void cache_unfetch(struct page_cache *c, void *page)
+{
+    size_t i = (size_t)((unsigned char *)page - c->pages) / (size_t)c->page_size;
+    atomic_fetch_sub_explicit(&c->slots[i].refs, 1, memory_order_release);
+}
+
 static int kept_fetch(sqlite3_file *f, sqlite3_int64 off, int amount, void **page)
 {
+    struct kept *k = kept_of(f);
+    if (k->cache != NULL)
+        return cache_fetch(f, k, off, amount, page);
     int rc = unix_methods->xFetch(f, off, amount, page);
     if (rc == SQLITE_OK && *page != NULL)
-        kept_of(f)->mapped = true;
+        k->mapped = true;
     return rc;
 }
 
 static int kept_unfetch(sqlite3_file *f, sqlite3_int64 off, void *page)
 {
     struct kept *k = kept_of(f);
+    if (k->cache != NULL) {
+        if (page != NULL)
+            cache_unfetch(k->cache, page);
+        return SQLITE_OK; /* "let every page go": nothing is mapped */
+    }
     if (page != NULL || !k->mapped)
         return unix_methods->xUnfetch(f, off, page);
     /* SQLite lets go of the whole mapping.  Keep it while the file has the size it had. */
@@ -197,8 +593,61 @@ static void fill_wal_methods(sqlite3_io_methods *m)
     m->xFileControl = wal_file_control;
 }
 
+static int kept_shm_map(sqlite3_file *f, int region, int size, int extend, void volatile **p)
+{
+    int rc = unix_methods->xShmMap(f, region, size, extend, p);
+    if (rc == SQLITE_OK && region >= 0 && region < SHM_REGIONS && size == SHM_REGION_BYTES &&
+        *p != NULL)
+        kept_of(f)->shm[region] = (volatile const uint32_t *)*p;
+    return rc;
+}
+
+static int kept_shm_unmap(sqlite3_file *f, int delete_flag)
+{
+    memset(kept_of(f)->shm, 0, sizeof kept_of(f)->shm);
+    return unix_methods->xShmUnmap(f, delete_flag);
+}
+
+static int kept_file_control(sqlite3_file *f, int op, void *arg)
+{
+    struct kept *k = kept_of(f);
+    if (op == STORE_SQLITE_FCNTL_PAGE_CACHE) {
+        sqlite3_int64 bytes = *(sqlite3_int64 *)arg;
+        if (k->ino == 0 || k->mapped || bytes <= 0)
+            return SQLITE_MISUSE; /* no file to name it by, or mapped already */
+        if (k->cache == NULL && (k->cache = cache_acquire(k->dev, k->ino, (size_t)bytes)) == NULL)
+            return SQLITE_NOMEM;
+        return SQLITE_OK;
+    }
+    if (op == SQLITE_FCNTL_MMAP_SIZE && k->cache != NULL) {
+        /* Remembered for the pragma, kept from the unix VFS: with a cache it maps nothing. */
+        sqlite3_int64 *size = arg;
+        if (*size >= 0)
+            k->mmap_size = *size;
+        *size = k->mmap_size;
+        return SQLITE_OK;
+    }
+    return unix_methods->xFileControl(f, op, arg);
+}
+
+static int kept_close(sqlite3_file *f)
+{
+    struct kept *k = kept_of(f);
+    struct page_cache *c = k->cache;
+    k->cache = NULL;
+    memset(k->shm, 0, sizeof k->shm);
+    int rc = unix_methods->xClose(f);
+    if (c != NULL)
+        cache_release(c);
+    return rc;
+}
+
 static void fill_kept_methods(sqlite3_io_methods *m)
 {
+    m->xClose = kept_close;
+    m->xFileControl = kept_file_control;
+    m->xShmMap = kept_shm_map;
+    m->xShmUnmap = kept_shm_unmap;
     m->xFetch = kept_fetch;
     m->xUnfetch = kept_unfetch;
 }
@@ -236,7 +685,10 @@ static int kept_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, i
         f->pMethods = &wal_methods;
     } else if ((flags & SQLITE_OPEN_MAIN_DB) &&
                ours_for(f->pMethods, 3, &unix_methods, &kept_methods, fill_kept_methods)) {
-        *kept_of(f) = (struct kept){.size = -1, .mapped = false};
+        struct stat st;
+        bool named = name != NULL && stat(name, &st) == 0;
+        *kept_of(f) = (struct kept){.size = -1, .dev = named ? st.st_dev : 0,
+                                    .ino = named ? st.st_ino : 0};
         f->pMethods = &kept_methods;
     }
     return rc;
@@ -278,6 +730,15 @@ int store_sqlite_vfs_register(void)
 unsigned long store_sqlite_vfs_unmaps(void)
 {
     return atomic_load_explicit(&unmaps, memory_order_relaxed);
+}
+
+void store_sqlite_vfs_page_cache_stats(struct store_sqlite_page_cache_stats *out)
+{
+    out->hits = atomic_load_explicit(&cache_hits, memory_order_relaxed);
+    out->reads = atomic_load_explicit(&cache_reads, memory_order_relaxed);
+    out->passes = atomic_load_explicit(&cache_passes, memory_order_relaxed);
+    out->drops = atomic_load_explicit(&cache_drops, memory_order_relaxed);
+    out->checkpoints = atomic_load_explicit(&cache_checkpoints, memory_order_relaxed);
 }
 
 bool store_sqlite_vfs_memstatus_off(void)

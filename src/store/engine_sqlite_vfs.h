@@ -21,6 +21,21 @@ unsigned long store_sqlite_vfs_unmaps(void);
 /* How many WAL frames went out as one write of header and page, over the process: for tests. */
 unsigned long store_sqlite_vfs_wal_joined_writes(void);
 
+/* The file control that gives a connection's database file the process's page cache of that
+ * file (engine_sqlite_vfs.c, "A page cache for the process"); its argument is the cache's size
+ * in bytes (an sqlite3_int64), which the first connection to ask sets.  SQLite then reads the
+ * file's pages through it once `PRAGMA mmap_size` is above 0 (store_page_cache does both). */
+#define STORE_SQLITE_FCNTL_PAGE_CACHE 0x706c0001
+
+/* What the page caches of the process did: pages found, pages read into them, fetches passed
+ * by (no WAL index, every slot in use), times every page was dropped (a new WAL, or pages
+ * that could not be told) and times only a checkpoint's pages were.  For tests and
+ * /metrics. */
+struct store_sqlite_page_cache_stats {
+    unsigned long hits, reads, passes, drops, checkpoints;
+};
+void store_sqlite_vfs_page_cache_stats(struct store_sqlite_page_cache_stats *out);
+
 /* Whether registering turned SQLite's memory statistics off (engine_sqlite_vfs.c says why):
  * for tests. */
 bool store_sqlite_vfs_memstatus_off(void);

@@ -88,6 +88,21 @@ PL_MUST_CHECK int store_bulk(struct store *db, bool on, struct pl_error *err);
 #define STORE_MMAP_CHUNK_BYTES (8 * 1024 * 1024)
 PL_MUST_CHECK int store_mmap(struct store *db, int mb, struct pl_error *err);
 
+/* Read the database file's pages through the process's page cache of that file, `mb` MB
+ * shared by every connection of the process that asks (the first sets the size), instead of
+ * pread into the connection's own cache, which SQLite empties whenever another connection has
+ * committed.  Not with store_mmap.  engine_sqlite_vfs.c says why it stays right across
+ * checkpoints by any process. */
+PL_MUST_CHECK int store_page_cache(struct store *db, int mb, struct pl_error *err);
+
+/* What the process's page caches did: pages found, pages read into them, pages read past
+ * them (no WAL index, or every slot in use), times a cache was emptied (a new WAL) and times
+ * it dropped only the pages a checkpoint wrote. */
+struct store_page_cache_stats {
+    uint64_t found, read, passed, emptied, checkpoints;
+};
+void store_page_cache_stats(struct store_page_cache_stats *out);
+
 /* Reset every statement of the connection that is still between steps.  A statement that
  * returned a row and was not stepped to its end keeps SQLite's read transaction, and so an
  * old snapshot of the database, open: callers release at the end of each unit of work (http/

@@ -257,6 +257,36 @@ def test_participant_list_counts(server, admin):
     assert found - found0 >= 9 and read - read0 >= 1, (found - found0, read - read0)
 
 
+def test_page_cache_counts(server, admin):
+    """Each worker adds the database pages its page cache found and read (page_cache_mb, on
+    by default) to /metrics, once a second: agenda reads of a new event find pages that an
+    earlier request read, in one worker or the other."""
+    server.create_user(admin, "ops-pages@example.org", "Pages")
+    token = server.login("ops-pages@example.org", "correct horse")
+    cal = server.request("GET", "/api/v1/calendars", token=token).json()["items"][0]["id"]
+    r = server.request("POST", f"/api/v1/calendars/{cal}/events", token=token, json_body={
+        "title": "paged", "start": "2031-07-02T09:00:00Z", "end": "2031-07-02T10:00:00Z"})
+    assert r.status_code == 201, r.text
+
+    def counts():
+        _, samples = scrape(server)
+        return (samples[("planner_page_cache_found_total", frozenset())],
+                samples[("planner_page_cache_read_total", frozenset())])
+
+    found0, read0 = counts()
+    for _ in range(20):
+        r = server.request("GET", "/api/v1/me/agenda", token=token,
+                           params={"from": "2031-07-01T00:00:00Z", "to": "2031-07-08T00:00:00Z"})
+        assert r.status_code == 200 and [e["title"] for e in r.json()["items"]] == ["paged"]
+    deadline = time.time() + 5
+    while True:
+        found, read = counts()
+        if found - found0 >= 20 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert found - found0 >= 20 and read >= read0, (found - found0, read - read0)
+
+
 def test_writer_lock_counts(server, admin):
     """/metrics counts the times every worker's writers took the one writer lock, and the time
     it was held: five new users are at least five transactions (a login writes

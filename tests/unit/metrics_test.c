@@ -46,6 +46,10 @@ static const char *const want_lines[] = {
     "planner_worker_restarts_total 2\n",
     "planner_participant_lists_found_total 7\n",
     "planner_participant_lists_read_total 2\n",
+    "planner_page_cache_found_total 40\n",
+    "planner_page_cache_read_total 6\n",
+    "planner_page_cache_passed_total 1\n",
+    "# TYPE planner_page_cache_found_total counter\n",
     "planner_processes 1\n",
     "# TYPE planner_http_requests_total counter\n",
     "# TYPE planner_http_request_duration_seconds histogram\n",
@@ -68,6 +72,8 @@ Test(metrics, counts_and_renders)
     metrics_count_restart();
     metrics_count_restart();
     metrics_count_lists(5, 2);
+    metrics_count_pages(30, 5, 1);
+    metrics_count_pages(10, 1, 0);
     metrics_count_lists(2, 0);
     metrics_set_process(0, getpid());
     metrics_set_process(METRICS_MAX_PROCS, getpid()); /* out of range: ignored */
