@@ -147,7 +147,8 @@ def process_and_children(pid):
 
 
 class Planner:
-    def __init__(self, build, db, workdir, workers, threads, mmap_mb=0, cache_mb=4):
+    def __init__(self, build, db, workdir, workers, threads, mmap_mb=0, cache_mb=4,
+                 page_cache_mb=4):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(workdir, f"planner-{self.port}.log"), "w")
@@ -155,7 +156,7 @@ class Planner:
             [os.path.join(build, "planner"), "serve", "--database", f"sqlite:{db}",
              "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
              "--threads", str(threads), "--env", "production", "--sqlite-mmap-mb", str(mmap_mb),
-             "--cache-mb", str(cache_mb)],
+             "--cache-mb", str(cache_mb), "--page-cache-mb", str(page_cache_mb)],
             stdout=self.log, stderr=subprocess.STDOUT)
         try:
             # Long on a large data set seeded before the latest migrations: they run first.
@@ -382,6 +383,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="per worker (planner's default: 2)")
     ap.add_argument("--sqlite-mmap-mb", type=int, default=0,
                     help="planner's sqlite_mmap_mb (its default: 0, pread)")
+    ap.add_argument("--page-cache-mb", type=int, default=4,
+                    help="planner's page_cache_mb, database pages kept per worker (its default: 4)")
     ap.add_argument("--cache-mb", type=int, default=4,
                     help="planner's cache_mb, participant lists kept per worker (its default: 4)")
     ap.add_argument("--quick", action="store_true", help="short phases, for trying the bench")
@@ -398,7 +401,7 @@ def main():
     result = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
               "machine": machine(), "commit": git_commit(), "workers": args.workers,
               "threads": args.threads, "sqlite_mmap_mb": args.sqlite_mmap_mb,
-              "cache_mb": args.cache_mb,
+              "cache_mb": args.cache_mb, "page_cache_mb": args.page_cache_mb,
               "duration_s": args.duration, "closed": {}, "ceiling": {},
               "closed_runs": {}, "ceiling_runs": {},
               "alone": {}, "open": None, "scales": {}}
@@ -407,7 +410,7 @@ def main():
         nginx = Nginx(work, args.workers)
         db = seeded_db(args.build, 1, args.cache)
         planner = Planner(args.build, db, work, args.workers, args.threads,
-                          args.sqlite_mmap_mb, args.cache_mb)
+                          args.sqlite_mmap_mb, args.cache_mb, args.page_cache_mb)
         plan = os.path.join(work, "plan.json")
         log("logging in 200 users")
         make_plan(planner.base, planner.port, bench_users(1), plan)
@@ -497,7 +500,7 @@ def data_size_point(args, scale, work, out):
     copy of the data set of `scale`."""
     db = seeded_db(args.build, scale, args.cache)
     planner = Planner(args.build, db, work, args.workers, args.threads, args.sqlite_mmap_mb,
-                      args.cache_mb)
+                      args.cache_mb, args.page_cache_mb)
     try:
         plan = os.path.join(work, f"plan-x{scale}.json")
         log(f"scale {scale}: logging in 200 users")
@@ -545,12 +548,17 @@ def fmt(x, digits=2):
     return "-" if x is None else f"{x:.{digits}f}"
 
 
-def reads(mmap_mb):
-    """How planner reads the database file, from its sqlite_mmap_mb."""
+def reads(mmap_mb, page_cache_mb):
+    """How planner reads the database file, from its sqlite_mmap_mb and page_cache_mb (absent
+    before the page cache existed)."""
     if mmap_mb:
         return (f"the file read through a mapping of up to {mmap_mb} MB, "
                 f"`--sqlite-mmap-mb {mmap_mb}`")
-    return "the file read with pread, the default"
+    if not page_cache_mb:
+        return ("the file read with pread into each connection's cache"
+                + (", `--page-cache-mb 0`" if page_cache_mb == 0 else ""))
+    return (f"the file's pages kept up to {page_cache_mb} MB per worker for all its connections"
+            " (`page_cache_mb`)")
 
 
 def kept(cache_mb):
@@ -578,7 +586,7 @@ def report(r, base, name):
          f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, Linux {m['kernel']}; "
          f"load average {m['load_avg_at_start']:.2f} at the start. Commit `{r['commit']}`. "
          f"planner: {r['workers']} workers x {r['threads']} threads, SQLite "
-         f"({reads(r.get('sqlite_mmap_mb', 0))}), {kept(r.get('cache_mb'))}, production "
+         f"({reads(r.get('sqlite_mmap_mb', 0), r.get('page_cache_mb'))}), {kept(r.get('cache_mb'))}, production "
          f"settings. Client: "
          f"build/planner-load (bench/load.c) on the same machine. "
          f"Whole run: {r['elapsed_s']:.0f} s.", ""]
