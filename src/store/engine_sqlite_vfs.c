@@ -77,15 +77,17 @@ static struct kept *kept_of(sqlite3_file *f)
 /* ---- A page cache for the process ----------------------------------------------------------
  * In WAL mode a connection drops its whole page cache whenever another connection has
  * committed since its last transaction, and under the W200 mix one has, nearly always: every
- * request read its ~22 database-file pages again with pread (the kernel's copy and the system
- * call were a sixth of the server's CPU time, perf), and SQLite allocated and freed a buffer
- * for each.  store_page_cache has a connection read the database file's pages from a cache the
- * process keeps for that file instead, which its connections share and which outlives their
- * commits.  SQLite asks for such pages through xFetch, its interface for a memory-mapped file
- * (hence `PRAGMA mmap_size` turns it on): here xFetch hands out a pointer into the cache, read
- * on a miss with one pread, and xUnfetch gives it back.  No copy into the connection's own
- * cache, no allocation, and the memory is bounded (store_page_cache's size; a mapping of the
- * file puts every page read into each process's RSS).
+ * request read its pages again with pread, ~32 of them, ~22 from the database file (the
+ * kernel's copy and the system calls were a fifth of the server's CPU time, perf), and SQLite
+ * allocated and freed a buffer for each.  store_page_cache has a connection read the database
+ * file's pages from a cache the process keeps for that file instead, which its connections
+ * share and which outlives their commits.  SQLite asks for such pages through xFetch, its
+ * interface for a memory-mapped file (hence `PRAGMA mmap_size` turns it on): here xFetch hands
+ * out a pointer into the cache, read on a miss with one pread, and xUnfetch gives it back.  No
+ * copy into the connection's own cache, no allocation, and the memory is bounded
+ * (store_page_cache's size; a mapping of the file puts every page read into each process's
+ * RSS).  Pages that are in the WAL are read as before: kept here too, they were found again
+ * too rarely to pay for the pages they pushed out (each commit writes new frames).
  *
  * Why the pages stay right: in WAL mode only a checkpoint writes the database file, and SQLite
  * asks for a page through xFetch only while it reads the page from the file, that is when the
