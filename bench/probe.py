@@ -82,29 +82,19 @@ def counters(pids):
     return total
 
 
-def page_counters(base):
-    """(found, read, passed) database pages of the workers' page caches, from /metrics
-    (published once a second)."""
-    with run.urllib.request.urlopen(base + "/metrics", timeout=10) as r:
-        text = r.read().decode()
-    return [float(m.group(1)) if m else 0.0 for m in (
-        run.re.search(rf"^planner_page_cache_{name}_total (\S+)$", text, run.re.M)
-        for name in ("found", "read", "passed"))]
-
-
 def cpu(args, workdir):
     proc, base, plan = start(args.build, workdir, args.workers, args.threads, data=args.data)
     try:
         pids = run.process_and_children(proc.pid)
         out = os.path.join(workdir, "out.json")
         load(plan, args.op, args.connections, 2, out, args.rate)
-        before, pages0 = counters(pids), page_counters(base)
+        before, pages0 = counters(pids), run.page_counters(base)
         r = run.with_writer_lock(
             base, lambda: load(plan, args.op, args.connections, args.seconds, out, args.rate))
         after = counters(pids)
         rss = [sum(x) for x in zip(*(run.rss_kb(pid) for pid in pids))]
         time.sleep(1.1)  # the workers publish their page counts once a second
-        pages = [b - a for a, b in zip(pages0, page_counters(base))]
+        pages = [b - a for a, b in zip(pages0, run.page_counters(base))]
     finally:
         run.stop(proc)
     n = r["requests"]

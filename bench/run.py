@@ -246,15 +246,31 @@ def writer_counters(base):
             got["planner_writer_lock_wait_seconds_total"])
 
 
+def page_counters(base):
+    """[found, read, passed] database pages of the workers' page caches, from /metrics (each
+    worker adds its counts once a second; zeros from a build without the cache)."""
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    return [float(m.group(1)) if m else 0.0 for m in (
+        re.search(rf"^planner_page_cache_{name}_total (\S+)$", text, re.M)
+        for name in ("found", "read", "passed"))]
+
+
 def with_writer_lock(base, run_fn):
     """Run `run_fn` and add what the one writer lock did meanwhile to its result: the share
     of the wall time it was held (1 = every moment: writes are the bottleneck) and the mean
-    hold and wait per write transaction, warm-up included."""
+    hold and wait per write transaction, warm-up included; and the pages the workers' page
+    caches found, read and passed by."""
     n0, held0, wait0 = writer_counters(base)
+    pages0 = page_counters(base)
     t0 = time.monotonic()
     res = run_fn()
     wall = time.monotonic() - t0
     n1, held1, wait1 = writer_counters(base)
+    time.sleep(1.1)  # the workers' last page counts
+    pages = [b - a for a, b in zip(pages0, page_counters(base))]
+    if sum(pages):
+        res["page_cache"] = dict(zip(("found", "read", "passed"), pages))
     n = max(n1 - n0, 1)
     res["writer_lock"] = {"taken": n1 - n0, "held_share": (held1 - held0) / wall,
                           "mean_hold_ms": 1000 * (held1 - held0) / n,
@@ -620,6 +636,14 @@ def report(r, base, name):
               "write, held " + " / ".join(fmt(w["mean_hold_ms"], 3) for _, w in wl) +
               " ms and waited for " + " / ".join(fmt(w["mean_wait_ms"], 3) for _, w in wl) +
               " ms."]
+    pc = [(c, closed[c]["page_cache"]) for c in conns if "page_cache" in closed[c]]
+    if pc:
+        L += ["", "The workers' page caches (`page_cache_mb`; each worker counts into `/metrics` "
+              "once a second, warm-up included) found " +
+              " / ".join(f"{100 * p['found'] / max(p['found'] + p['read'] + p['passed'], 1):.0f} %"
+                         for _, p in pc) +
+              " of the database-file pages asked for at " + ", ".join(str(c) for c, _ in pc) +
+              " connections; the rest were read with pread (pages still in the WAL always are)."]
     L += ["", f"Per operation inside the mix at {top} connections (the ratio is the operation's "
           "share of the mix's throughput to the ceiling):", "",
           "| operation | requests | req/s | p50 ms | p95 ms | p99 ms | ratio to nginx |",
