@@ -68,7 +68,8 @@ $(OUT)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # Migrations are compiled into the binary: one C array per engine, generated from the .sql files.
-$(OUT)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
+# The directory is a prerequisite too: its time changes when a file is added or removed.
+$(OUT)/gen/migrations.c: $(MIGRATIONS) src/store/migrations/sqlite scripts/embed-sql.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-sql.sh sqlite $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 $(OUT)/gen/openapi.c: docs/openapi.json scripts/embed-file.sh
