@@ -68,8 +68,11 @@ static struct store *thread_db(const struct config *cfg)
             log_msg(LOG_ERROR, "database: %s", err.detail);
             return NULL;
         }
-        if (cfg->sqlite_mmap_mb > 0 ? store_mmap(db, cfg->sqlite_mmap_mb, &err) < 0
-            : cfg->page_cache_mb > 0 && store_page_cache(db, cfg->page_cache_mb, &err) < 0) {
+        /* A mapping, or else the worker's page cache (docs/operations.md has both). */
+        int rc = cfg->sqlite_mmap_mb > 0  ? store_mmap(db, cfg->sqlite_mmap_mb, &err)
+                 : cfg->page_cache_mb > 0 ? store_page_cache(db, cfg->page_cache_mb, &err)
+                                          : PL_OK;
+        if (rc < 0) {
             log_msg(LOG_ERROR, "database: %s", err.detail);
             store_close(db);
             return NULL;

@@ -820,8 +820,12 @@ static int64_t stress_int(struct store *s, const char *sql)
 {
     struct pl_error err = {0};
     struct store_stmt *st;
+    if (store_stmt(s, sql, &st, &err) != PL_OK) {
+        atomic_fetch_add(&stress_failed, 1);
+        return -1;
+    }
     int64_t v = -1;
-    if (store_stmt(s, sql, &st, &err) == PL_OK && store_step(st, &err) == STORE_ROW)
+    if (store_step(st, &err) == STORE_ROW)
         v = store_col_int64(st, 0);
     else
         atomic_fetch_add(&stress_failed, 1);
