@@ -770,19 +770,27 @@ Test(store_engine, page_cache_shows_every_checkpointed_change)
     remove_file_pair();
 }
 
+/* A file pair where `a` reads through a 4 MB page cache and `b` made table t: 5,000 rows
+ * (k, v = 1, 100 bytes of pad), all checkpointed into the file. */
+static void open_cached_pair(struct store **a, struct store **b)
+{
+    open_file_pair(a, b);
+    struct pl_error err = {0};
+    cr_assert(eq(int, store_page_cache(*a, 4, &err), PL_OK), "%s", err.detail);
+    exec_ok(*b, "CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER, pad TEXT);"
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)"
+                " INSERT INTO t SELECT i, 1, printf('%0100d', i) FROM n;"
+                "PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 /* A read transaction through the cache keeps its snapshot while another connection commits
  * and checkpoints the change into the file; the next one sees it. */
 Test(store_engine, page_cache_keeps_a_snapshot_across_a_checkpoint)
 {
     static const char sum_sql[] = "SELECT sum(v) FROM t";
     struct store *a, *b;
-    open_file_pair(&a, &b);
     struct pl_error err = {0};
-    cr_assert(eq(int, store_page_cache(a, 4, &err), PL_OK), "%s", err.detail);
-    exec_ok(b, "CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER, pad TEXT);"
-               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)"
-               " INSERT INTO t SELECT i, 1, printf('%0100d', i) FROM n;"
-               "PRAGMA wal_checkpoint(TRUNCATE)");
+    open_cached_pair(&a, &b);
     cr_assert(eq(int, store_snapshot(a, &err), PL_OK), "%s", err.detail);
     cr_assert(eq(i64, read_int(a, sum_sql), 5000));
     exec_ok(b, "UPDATE t SET v = 2");
@@ -805,13 +813,7 @@ Test(store_engine, page_cache_serves_a_writers_pages_fresh)
 {
     static const char sum_sql[] = "SELECT sum(v) FROM t";
     struct store *a, *b;
-    open_file_pair(&a, &b);
-    struct pl_error err = {0};
-    cr_assert(eq(int, store_page_cache(a, 4, &err), PL_OK), "%s", err.detail);
-    exec_ok(b, "CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER, pad TEXT);"
-               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)"
-               " INSERT INTO t SELECT i, 1, printf('%0100d', i) FROM n;"
-               "PRAGMA wal_checkpoint(TRUNCATE)");
+    open_cached_pair(&a, &b);
     cr_assert(eq(i64, read_int(a, sum_sql), 5000)); /* the pages are in the cache now */
     int64_t changed = 0;
     for (int i = 1; i <= 30; i++) {
