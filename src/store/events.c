@@ -1227,8 +1227,29 @@ static void read_busy(struct store_stmt *st, struct arena *a, void *item)
     b->tentative = store_col_int64(st, 3) != 0;
 }
 
+static int by_value(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static int by_owner_then_start(const void *x, const void *y)
+{
+    const struct busy_row *a = x, *b = y;
+    if (a->owner_id != b->owner_id)
+        return (a->owner_id > b->owner_id) - (a->owner_id < b->owner_id);
+    return (a->start_us > b->start_us) - (a->start_us < b->start_us);
+}
+
 /* Run a busy-interval statement: $1 the owners, [$2, $3) the range.
- * No owners, no statement (free/busy of people only still asks for its rooms). */
+ * No owners, no statement (free/busy of people only still asks for its rooms).
+ *
+ * The statements join json_each to the index, the owners the outer loop (CROSS JOIN fixes
+ * the order), with no ORDER BY: `owner IN (SELECT value FROM json_each(...))` built a
+ * temporary b-tree of the owners for every statement, and ORDER BY would sort the rows,
+ * together ~90 k of find-a-time's 1.25 M instructions (callgrind).  Given the owners sorted
+ * and once each, the join yields the rows by owner, then start (the index's order); that is
+ * checked here, and the rows sorted if SQLite ever chose otherwise. */
 static int busy_query(struct store *db, const char *sql, const int64_t *ids, size_t nids,
                       int64_t from_us, int64_t to_us, struct arena *a, struct busy_row **out,
                       size_t *n, struct pl_error *err)
@@ -1237,17 +1258,31 @@ static int busy_query(struct store *db, const char *sql, const int64_t *ids, siz
     *n = 0;
     if (nids == 0)
         return PL_OK;
+    int64_t *owners = arena_alloc(a, nids * sizeof *owners);
+    memcpy(owners, ids, nids * sizeof *owners);
+    qsort(owners, nids, sizeof *owners, by_value);
+    size_t nowners = 1;
+    for (size_t i = 1; i < nids; i++)
+        if (owners[i] != owners[nowners - 1])
+            owners[nowners++] = owners[i];
     struct store_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc < 0)
         return rc;
-    store_bind_ids(st, 1, ids, nids, a);
+    store_bind_ids(st, 1, owners, nowners, a);
     store_bind_int64(st, 2, from_us);
     store_bind_int64(st, 3, to_us);
     void *items;
-    if ((rc = store_read_all(st, a, sizeof **out, read_busy, &items, n, err)) == PL_OK)
-        *out = items;
-    return rc;
+    if ((rc = store_read_all(st, a, sizeof **out, read_busy, &items, n, err)) != PL_OK)
+        return rc;
+    struct busy_row *rows = items;
+    for (size_t i = 1; i < *n; i++)
+        if (by_owner_then_start(&rows[i - 1], &rows[i]) > 0) {
+            qsort(rows, *n, sizeof *rows, by_owner_then_start);
+            break;
+        }
+    *out = rows;
+    return PL_OK;
 }
 
 int store_events_busy_users(struct store *db, const int64_t *ids, size_t nids, int64_t from_us,
@@ -1255,9 +1290,9 @@ int store_events_busy_users(struct store *db, const int64_t *ids, size_t nids, i
                             struct pl_error *err)
 {
     static const char sql[] =
-        "SELECT ui.user_id, ui.starts_at, ui.ends_at, ui.busy = 2 FROM user_instances ui"
-        " WHERE ui.user_id IN (SELECT value FROM json_each($1)) AND ui.busy > 0"
-        "   AND " OVERLAPS_SQL("ui") " ORDER BY ui.user_id, ui.starts_at";
+        "SELECT ui.user_id, ui.starts_at, ui.ends_at, ui.busy = 2"
+        " FROM json_each($1) o CROSS JOIN user_instances ui"
+        " WHERE ui.user_id = o.value AND ui.busy > 0 AND " OVERLAPS_SQL("ui");
     return busy_query(db, sql, ids, nids, from_us, to_us, a, out, n, err);
 }
 
@@ -1266,9 +1301,9 @@ int store_events_busy_rooms(struct store *db, const int64_t *ids, size_t nids, i
                             struct pl_error *err)
 {
     static const char sql[] =
-        "SELECT i.room_id, i.starts_at, i.ends_at, i.status = 'tentative' FROM event_instances i"
-        " WHERE i.room_id IN (SELECT value FROM json_each($1)) AND i.status <> 'cancelled'"
-        "   AND " OVERLAPS_SQL("i") " ORDER BY i.room_id, i.starts_at";
+        "SELECT i.room_id, i.starts_at, i.ends_at, i.status = 'tentative'"
+        " FROM json_each($1) o CROSS JOIN event_instances i"
+        " WHERE i.room_id = o.value AND i.status <> 'cancelled' AND " OVERLAPS_SQL("i");
     return busy_query(db, sql, ids, nids, from_us, to_us, a, out, n, err);
 }
 
