@@ -629,6 +629,8 @@ struct conn {
     size_t pool_slot;
     int64_t issued_ns; /* latency origin: when sent (closed loop) or scheduled (open loop) */
     bool recorded;
+    uint64_t answered;   /* answers recorded on this connection, and their latency in all */
+    int64_t latency_us;
     char method[8];
     char path[256];
     char out[LOAD_REQUEST_BYTES];
@@ -737,6 +739,8 @@ static void record(struct runner *rn, struct conn *c, int status, const char *de
         int64_t us = (now - c->issued_ns) / 1000;
         hist_add(&s->hist, us);
         hist_add(&rn->overall, us);
+        c->answered++;
+        c->latency_us += us;
         s->count++;
         rn->requests++;
         if (server_ms >= 0) {
@@ -1245,6 +1249,34 @@ static void set_percentiles(json_t *o, const struct histogram *h)
     json_object_set_new(o, "max_ms", ms((double)h->max_us / 1000.0));
 }
 
+static int by_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The spread of the connections' mean latencies, {min, median, max} in ms, or null: in a
+ * closed loop, connections that the server serves more slowly than others (a busier thread)
+ * show here, while the percentiles mix them together. */
+static json_t *per_connection_json(const struct runner *rn)
+{
+    double *mean = calloc(rn->n_conns ? rn->n_conns : 1, sizeof *mean);
+    size_t n = 0;
+    for (size_t i = 0; mean != NULL && i < rn->n_conns; i++)
+        if (rn->conns[i].answered > 0)
+            mean[n++] = (double)rn->conns[i].latency_us / 1000.0 / (double)rn->conns[i].answered;
+    json_t *j = json_null();
+    if (n > 0) {
+        qsort(mean, n, sizeof *mean, by_double);
+        j = json_object();
+        json_object_set_new(j, "mean_ms_min", ms(mean[0]));
+        json_object_set_new(j, "mean_ms_median", ms(mean[n / 2]));
+        json_object_set_new(j, "mean_ms_max", ms(mean[n - 1]));
+    }
+    free(mean);
+    return j;
+}
+
 static json_t *result_json(const struct runner *rn)
 {
     const struct options *o = &rn->opt;
@@ -1268,6 +1300,7 @@ static json_t *result_json(const struct runner *rn)
     json_object_set_new(root, "unsent", json_integer((json_int_t)rn->unsent));
     set_percentiles(overall, &rn->overall);
     json_object_set_new(root, "overall", overall);
+    json_object_set_new(root, "per_connection", per_connection_json(rn));
     for (int op = 0; op < OP_COUNT; op++) {
         const struct op_stats *s = &rn->ops[op];
         if (s->count == 0 && s->unexpected == 0)

@@ -645,15 +645,30 @@ def report(r, base, name):
               " of the database-file pages asked for at " + ", ".join(str(c) for c, _ in pc) +
               " connections; the rest were read with pread (pages still in the WAL always are)."]
     L += ["", f"Per operation inside the mix at {top} connections (the ratio is the operation's "
-          "share of the mix's throughput to the ceiling):", "",
-          "| operation | requests | req/s | p50 ms | p95 ms | p99 ms | ratio to nginx |",
-          "|---|---:|---:|---:|---:|---:|---:|"]
+          "share of the mix's throughput to the ceiling; \"in server\" is the mean time the "
+          "server spent on it, from `Server-Timing`: the rest of the latency is waiting for "
+          "its turn):", "",
+          "| operation | requests | req/s | p50 ms | p95 ms | p99 ms | in server ms "
+          "| ratio to nginx |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for op in OPS:
         s = closed[top]["ops"].get(op)
         if s:
             L.append(f"| {OP_TITLES[op]} | {s['count']} | {s['rps']:.0f} | {fmt(s['p50_ms'])} | "
                      f"{fmt(s['p95_ms'])} | {fmt(s['p99_ms'])} | "
+                     f"{fmt(s.get('server_total_ms_mean'), 3)} | "
                      f"{s['rps'] / ceiling[top]['rps']:.3f} |")
+    pcn = closed[top].get("per_connection")
+    if pcn:
+        L += ["", f"Each connection's mean latency at {top} connections: from "
+              f"{fmt(pcn['mean_ms_min'])} to {fmt(pcn['mean_ms_max'])} ms (median "
+              f"{fmt(pcn['mean_ms_median'])}), so no connection is served much more slowly "
+              "than the others: the spread of the percentiles is every connection's."
+              if pcn["mean_ms_max"] <= 1.5 * pcn["mean_ms_min"] else
+              f"Each connection's mean latency at {top} connections: from "
+              f"{fmt(pcn['mean_ms_min'])} to {fmt(pcn['mean_ms_max'])} ms (median "
+              f"{fmt(pcn['mean_ms_median'])}): some connections are served more slowly than "
+              "others."]
     ac = r.get("alone_connections", top)
     L += ["", f"Each operation alone at {ac} connections (closed loop), against the ceiling at "
           "the same count:", "",
