@@ -542,6 +542,12 @@ static void *accept_loop(void *arg)
         }
         if (p[1].revents != 0)
             return NULL;
+        if (p[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+            /* Not seen: the master keeps the socket open.  Rather than spin, stop taking
+             * connections; the drain at SIGTERM is unchanged. */
+            log_msg(LOG_ERROR, "the listening socket failed (poll events %#x)", p[0].revents);
+            return NULL;
+        }
         while ((p[0].revents & POLLIN) && accept_one(ac))
             continue; /* all that are waiting */
     }
