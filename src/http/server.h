@@ -1,5 +1,6 @@
-/* One worker process's HTTP server: libmicrohttpd in thread-pool + epoll mode on a listening
- * socket shared with the other workers, each pool thread with its own database connection. */
+/* One worker process's HTTP server: cfg->threads libmicrohttpd daemons in epoll mode, one
+ * thread each with its own database connection, fed by one thread that accepts from the
+ * worker's listening socket and hands each connection to the daemon with the fewest. */
 #ifndef PLANNER_HTTP_SERVER_H
 #define PLANNER_HTTP_SERVER_H
 
