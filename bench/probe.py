@@ -109,7 +109,8 @@ def cpu(args, workdir):
     print(f"  RSS at the end: {rss[0] / 1024:.1f} MB ({rss[1] / 1024:.1f} MB anonymous)")
     if sum(pages):
         print(f"  page cache, per request: found {pages[0] / n:.1f}, read {pages[1] / n:.1f},"
-              f" passed {pages[2] / n:.1f}")
+              f" passed {pages[2] / n:.1f}; emptied {pages[3] / args.seconds:.1f}/s,"
+              f" checkpoints followed {pages[4] / args.seconds:.1f}/s")
     w = r["writer_lock"]
     if w["taken"]:
         print(f"  writer lock: held {100 * w['held_share']:.0f} % of the time, per write held"

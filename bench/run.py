@@ -247,13 +247,14 @@ def writer_counters(base):
 
 
 def page_counters(base):
-    """[found, read, passed] database pages of the workers' page caches, from /metrics (each
-    worker adds its counts once a second; zeros from a build without the cache)."""
+    """[found, read, passed, emptied, checkpoints] of the workers' page caches, from /metrics
+    (each worker adds its counts once a second; zeros from a build without the cache or
+    the counter)."""
     with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
         text = r.read().decode()
     return [float(m.group(1)) if m else 0.0 for m in (
         re.search(rf"^planner_page_cache_{name}_total (\S+)$", text, re.M)
-        for name in ("found", "read", "passed"))]
+        for name in ("found", "read", "passed", "emptied", "checkpoints"))]
 
 
 def with_writer_lock(base, run_fn):

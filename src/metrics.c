@@ -29,7 +29,7 @@ struct shared {
     _Atomic uint64_t latency_sum_us[METRICS_MAX_ROUTES];
     _Atomic uint64_t db_queries, db_us, restarts;
     _Atomic uint64_t lists_found, lists_read;
-    _Atomic uint64_t pages_found, pages_read, pages_passed;
+    _Atomic uint64_t pages_found, pages_read, pages_passed, pages_emptied, pages_followed;
     _Atomic pid_t procs[METRICS_MAX_PROCS];
 };
 
@@ -87,13 +87,15 @@ void metrics_count_lists(uint64_t found, uint64_t read)
     atomic_fetch_add(&shm->lists_read, read);
 }
 
-void metrics_count_pages(uint64_t found, uint64_t read, uint64_t passed)
+void metrics_count_pages(const struct metrics_pages *d)
 {
     if (shm == NULL)
         return;
-    atomic_fetch_add(&shm->pages_found, found);
-    atomic_fetch_add(&shm->pages_read, read);
-    atomic_fetch_add(&shm->pages_passed, passed);
+    atomic_fetch_add(&shm->pages_found, d->found);
+    atomic_fetch_add(&shm->pages_read, d->read);
+    atomic_fetch_add(&shm->pages_passed, d->passed);
+    atomic_fetch_add(&shm->pages_emptied, d->emptied);
+    atomic_fetch_add(&shm->pages_followed, d->checkpoints);
 }
 
 void metrics_count_restart(void)
@@ -226,6 +228,12 @@ char *metrics_render(const struct metrics_writes *w)
     put_counter(&t, "planner_page_cache_passed_total",
                 "Database pages read past the page cache (every slot held, or no WAL index).",
                 &shm->pages_passed);
+    put_counter(&t, "planner_page_cache_emptied_total",
+                "Times a worker's page cache dropped every page (a new WAL, or a checkpoint it"
+                " could not follow page by page).", &shm->pages_emptied);
+    put_counter(&t, "planner_page_cache_checkpoints_total",
+                "Checkpoints a worker's page cache followed by dropping the pages they wrote.",
+                &shm->pages_followed);
     if (w != NULL) {
         put(&t, "# HELP planner_writer_lock_taken_total Times the one writer lock was taken: each"
                 " write transaction, and each checkpoint that starts the WAL over.\n"

@@ -27,9 +27,13 @@ void metrics_set_process(size_t slot, pid_t pid);
  * last counted (the cache is per worker; each publishes its own). */
 void metrics_count_lists(uint64_t found, uint64_t read);
 
-/* Add a worker's database pages found in its page cache, read into it, and read past it
- * (store_page_cache_stats) since it last counted. */
-void metrics_count_pages(uint64_t found, uint64_t read, uint64_t passed);
+/* Add a worker's database pages found in its page cache, read into it, and read past it, and
+ * the times it was emptied and followed a checkpoint (store_page_cache_stats), since it last
+ * counted. */
+struct metrics_pages {
+    uint64_t found, read, passed, emptied, checkpoints;
+};
+void metrics_count_pages(const struct metrics_pages *d);
 
 /* Count a worker restart after an unexpected exit. */
 void metrics_count_restart(void);

@@ -640,7 +640,9 @@ static void publish_lists(struct store_cache_stats *counted, struct store_page_c
     *counted = now;
     struct store_page_cache_stats p;
     store_page_cache_stats(&p);
-    metrics_count_pages(p.found - pages->found, p.read - pages->read, p.passed - pages->passed);
+    metrics_count_pages(&(struct metrics_pages){p.found - pages->found, p.read - pages->read,
+                                                p.passed - pages->passed, p.emptied - pages->emptied,
+                                                p.checkpoints - pages->checkpoints});
     *pages = p;
 }
 

@@ -49,6 +49,8 @@ static const char *const want_lines[] = {
     "planner_page_cache_found_total 40\n",
     "planner_page_cache_read_total 6\n",
     "planner_page_cache_passed_total 1\n",
+    "planner_page_cache_emptied_total 2\n",
+    "planner_page_cache_checkpoints_total 7\n",
     "# TYPE planner_page_cache_found_total counter\n",
     "planner_processes 1\n",
     "# TYPE planner_http_requests_total counter\n",
@@ -72,8 +74,8 @@ Test(metrics, counts_and_renders)
     metrics_count_restart();
     metrics_count_restart();
     metrics_count_lists(5, 2);
-    metrics_count_pages(30, 5, 1);
-    metrics_count_pages(10, 1, 0);
+    metrics_count_pages(&(struct metrics_pages){30, 5, 1, 2, 3});
+    metrics_count_pages(&(struct metrics_pages){10, 1, 0, 0, 4});
     metrics_count_lists(2, 0);
     metrics_set_process(0, getpid());
     metrics_set_process(METRICS_MAX_PROCS, getpid()); /* out of range: ignored */
