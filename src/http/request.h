@@ -55,6 +55,8 @@ struct http_request {
     int retry_after_s;
     bool idempotency_claimed; /* an Idempotency-Key is held for this request */
     bool replayed;            /* the answer is a stored one (Idempotent-Replayed) */
+
+    struct http_request *side_next; /* in the side thread's queue (http/server.c) */
 };
 
 /* A request header by name (case-insensitive), or NULL.  Borrowed from the connection. */

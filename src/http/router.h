@@ -3,6 +3,7 @@
 #ifndef PLANNER_HTTP_ROUTER_H
 #define PLANNER_HTTP_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "http/request.h"
@@ -19,6 +20,7 @@ struct http_route {
     void (*handler)(struct http_request *rq);
     enum http_access access;
     const char *name; /* "GET /api/v1/users/{id}": the metrics label */
+    bool slow;        /* runs on the worker's side thread, not its lane (http/server.c) */
 };
 
 enum http_match { HTTP_MATCH_OK, HTTP_MATCH_NO_PATH, HTTP_MATCH_NO_METHOD };

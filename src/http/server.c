@@ -214,34 +214,39 @@ static bool check_headers(struct http_request *rq)
     return true;
 }
 
-static void dispatch_route(struct http_request *rq, const char *method);
-
-/* Route and answer the request; whatever path it took, no statement of this thread's
- * connection stays open after it (an open read would pin an old snapshot of the database for
- * the thread's next requests). */
-static void dispatch(struct http_request *rq, const char *method)
+/* Find the request's route (rq->route); false, with the answer (404 or 405) set, if none. */
+static bool match_route(struct http_request *rq)
 {
-    dispatch_route(rq, method);
+    const char *allow = NULL;
+    switch (http_route_match(api_routes, api_nroutes, rq->method, rq->path, rq->arena,
+                             &rq->route, rq->params, &allow)) {
+    case HTTP_MATCH_NO_PATH:
+        http_fail(rq, 404, NULL, "no resource at %.200s", rq->path);
+        return false;
+    case HTTP_MATCH_NO_METHOD:
+        rq->allow = allow;
+        http_fail(rq, 405, NULL, "%.16s is not allowed here; allowed: %s", rq->method, allow);
+        return false;
+    case HTTP_MATCH_OK:
+        break;
+    }
+    return true;
+}
+
+static void serve_route(struct http_request *rq);
+
+/* Answer a request whose route is found; whatever path it took, no statement of this
+ * thread's connection stays open after it (an open read would pin an old snapshot of the
+ * database for the thread's next requests). */
+static void serve(struct http_request *rq)
+{
+    serve_route(rq);
     if (rq->db != NULL)
         store_release(rq->db);
 }
 
-static void dispatch_route(struct http_request *rq, const char *method)
+static void serve_route(struct http_request *rq)
 {
-    const char *path = rq->path;
-    const char *allow = NULL;
-    switch (http_route_match(api_routes, api_nroutes, method, path, rq->arena, &rq->route,
-                             rq->params, &allow)) {
-    case HTTP_MATCH_NO_PATH:
-        http_fail(rq, 404, NULL, "no resource at %.200s", path);
-        return;
-    case HTTP_MATCH_NO_METHOD:
-        rq->allow = allow;
-        http_fail(rq, 405, NULL, "%.16s is not allowed here; allowed: %s", method, allow);
-        return;
-    case HTTP_MATCH_OK:
-        break;
-    }
     rq->db = thread_db(rq->cfg);
     if (rq->db != NULL)
         store_stats_reset(rq->db);
@@ -328,11 +333,137 @@ static enum MHD_Result queue(struct http_request *rq)
     return ok;
 }
 
+/* ---- the side thread ------------------------------------------------------------------------
+ * A few requests take far longer than the rest: a login checks an argon2id hash (~110 ms of
+ * CPU at the default cost, with 64 MB), setting a password makes one, an import parses and
+ * writes up to max_body_bytes of iCalendar.  A lane answers its connections one request at a
+ * time, so on a lane such a request held up every other connection of the lane for as long.
+ * Routes marked `slow` (api/routes.c) run on one thread of the worker's own instead: the lane
+ * suspends the connection (libmicrohttpd's MHD_suspend_connection) and queues the request; the
+ * side thread answers it on a database connection of its own and resumes the connection, and
+ * libmicrohttpd calls on_request again on the lane, which sends the answer.  One thread also
+ * bounds what the hashes take at once: 64 MB per worker, not per thread.  Past SIDE_QUEUE_MAX
+ * waiting, a slow request is turned away with a 503 rather than queued for minutes. */
+#define SIDE_QUEUE_MAX 256
+#define SIDE_RETRY_AFTER_S 1
+
+struct side {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct http_request *head, *tail; /* waiting, oldest first, linked by side_next */
+    int waiting;
+    bool stop;    /* set once, at the end of the drain: refuse what waits, then end */
+    bool running; /* the thread runs: set before the lanes start, cleared after they stop */
+    pthread_t thread;
+};
+
+static void *side_loop(void *arg)
+{
+    struct side *s = arg;
+    (void)pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (s->head == NULL && !s->stop)
+            (void)pthread_cond_wait(&s->wake, &s->lock);
+        struct http_request *rq = s->head;
+        if (rq == NULL)
+            break; /* stopping, nothing left */
+        s->head = rq->side_next;
+        if (s->head == NULL)
+            s->tail = NULL;
+        s->waiting--;
+        bool refuse = s->stop;
+        (void)pthread_mutex_unlock(&s->lock);
+        struct MHD_Connection *conn = rq->conn;
+        /* Anything still waiting once the drain is over is past its timeout: answered at
+         * once, not run (a drain that ends in time has nothing here: in_flight counts it). */
+        if (refuse)
+            http_fail(rq, 503, NULL, "the server is stopping");
+        else
+            serve(rq);
+        /* From here the lane owns rq again (it may answer and free it at once). */
+        MHD_resume_connection(conn);
+        (void)pthread_mutex_lock(&s->lock);
+    }
+    (void)pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* Hand a slow request to the side thread, suspending its connection (called on its lane,
+ * from on_request); false if it must be answered on the lane: no side thread, or one that is
+ * stopping, or a full queue (then the answer, a 503, is set). */
+static bool side_take(struct side *s, struct http_request *rq)
+{
+    if (!s->running || pthread_mutex_lock(&s->lock) != 0)
+        return false;
+    bool full = !s->stop && s->waiting >= SIDE_QUEUE_MAX, taken = !s->stop && !full;
+    if (taken) {
+        MHD_suspend_connection(rq->conn);
+        rq->side_next = NULL;
+        if (s->tail != NULL)
+            s->tail->side_next = rq;
+        else
+            s->head = rq;
+        s->tail = rq;
+        s->waiting++;
+        (void)pthread_cond_signal(&s->wake);
+    }
+    (void)pthread_mutex_unlock(&s->lock);
+    if (full) {
+        rq->retry_after_s = SIDE_RETRY_AFTER_S;
+        http_fail(rq, 503, NULL, "too many slow requests are waiting; try again shortly");
+    }
+    return taken;
+}
+
+/* Before the lanes start; false (slow requests then run on their lanes) if it cannot. */
+static bool side_start(struct side *s)
+{
+    *s = (struct side){.running = false};
+    if (pthread_mutex_init(&s->lock, NULL) != 0)
+        return false;
+    if (pthread_cond_init(&s->wake, NULL) != 0) {
+        (void)pthread_mutex_destroy(&s->lock);
+        return false;
+    }
+    s->running = pthread_create(&s->thread, NULL, side_loop, s) == 0;
+    if (!s->running) {
+        (void)pthread_cond_destroy(&s->wake);
+        (void)pthread_mutex_destroy(&s->lock);
+    }
+    return s->running;
+}
+
+/* End the thread, once what it runs is answered and what waits refused; the lanes, still
+ * running, serve any slow request that comes after on their own.  False if it could not be
+ * joined. */
+static bool side_stop(struct side *s)
+{
+    if (!s->running)
+        return true;
+    if (pthread_mutex_lock(&s->lock) != 0)
+        return false;
+    s->stop = true;
+    (void)pthread_cond_signal(&s->wake);
+    (void)pthread_mutex_unlock(&s->lock);
+    return pthread_join(s->thread, NULL) == 0;
+}
+
+/* After the lanes have stopped (nothing looks at it any more). */
+static void side_free(struct side *s)
+{
+    if (!s->running)
+        return;
+    s->running = false;
+    (void)pthread_cond_destroy(&s->wake);
+    (void)pthread_mutex_destroy(&s->lock);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
-    (void)cls, (void)version;
+    (void)version;
+    struct side *side = cls;
     struct http_request *rq = *con_cls;
     if (rq == NULL)
         return MHD_NO; /* on_uri always runs first; never here */
@@ -371,8 +502,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
+    /* Called again once the side thread resumes the connection: route and answer are set. */
+    if (rq->status == 0 && rq->route == NULL && match_route(rq) && rq->route->slow &&
+        side_take(side, rq))
+        return MHD_YES;
     if (rq->status == 0)
-        dispatch(rq, rq->method);
+        serve(rq);
     return queue(rq);
 }
 
@@ -564,7 +699,8 @@ static void *accept_loop(void *arg)
     }
 }
 
-static struct MHD_Daemon *start_lane(const struct config *cfg, struct lane *l, int limit)
+static struct MHD_Daemon *start_lane(const struct config *cfg, struct lane *l, int limit,
+                                     struct side *side)
 {
     size_t mem = (size_t)cfg->max_header_bytes + (size_t)cfg->max_url_bytes + 4096;
     /* Options go in one typed array (STYLE.md: no varargs option lists elsewhere).  The
@@ -580,8 +716,8 @@ static struct MHD_Daemon *start_lane(const struct config *cfg, struct lane *l, i
         {MHD_OPTION_END, 0, NULL},
     };
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, (void *)cfg, MHD_OPTION_ARRAY, opts,
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, side, MHD_OPTION_ARRAY, opts,
                             MHD_OPTION_END);
 }
 
@@ -610,7 +746,8 @@ static void stop_lanes(struct acceptor *ac)
 
 /* The lanes and the acceptor's state (its thread is started by the caller); false, with
  * nothing left running, if any part could not be had. */
-static bool start_lanes(const struct config *cfg, int listen_fd, struct acceptor *ac)
+static bool start_lanes(const struct config *cfg, int listen_fd, struct acceptor *ac,
+                        struct side *side)
 {
     *ac = (struct acceptor){.listen_fd = listen_fd, .stop_fd = -1, .nlanes = cfg->threads};
     ac->lane_limit = (cfg->max_connections + cfg->threads - 1) / cfg->threads;
@@ -625,7 +762,7 @@ static bool start_lanes(const struct config *cfg, int listen_fd, struct acceptor
         return false;
     }
     for (int i = 0; i < ac->nlanes; i++)
-        if ((ac->lanes[i].d = start_lane(cfg, &ac->lanes[i], ac->lane_limit)) == NULL) {
+        if ((ac->lanes[i].d = start_lane(cfg, &ac->lanes[i], ac->lane_limit, side)) == NULL) {
             stop_lanes(ac);
             return false;
         }
@@ -657,14 +794,22 @@ int http_server_run(const struct config *cfg, int listen_fd)
     }
     struct acceptor ac;
     pthread_t acceptor;
-    if (!start_lanes(cfg, listen_fd, &ac)) {
+    struct side side;
+    /* Without it the slow requests are answered on their lanes, as they were before it. */
+    if (!side_start(&side))
+        log_msg(LOG_WARN, "no side thread: slow requests run on the lanes");
+    if (!start_lanes(cfg, listen_fd, &ac, &side)) {
         log_msg(LOG_ERROR, "cannot start the HTTP server");
+        if (side_stop(&side))
+            side_free(&side);
         store_events_cache_end();
         return 1;
     }
     if (pthread_create(&acceptor, NULL, accept_loop, &ac) != 0) {
         log_msg(LOG_ERROR, "cannot start the HTTP server's accepting thread");
         stop_lanes(&ac);
+        if (side_stop(&side))
+            side_free(&side);
         store_events_cache_end();
         return 1;
     }
@@ -744,11 +889,18 @@ int http_server_run(const struct config *cfg, int listen_fd)
     int left = atomic_load(&in_flight);
     if (left > 0)
         log_msg(LOG_WARN, "drain timeout with %d requests in flight", left);
-    /* An accepting thread still running may hand a connection to a lane at any moment: then
-     * the lanes and what they use are left to the process's exit, not freed under them. */
+    /* An accepting thread still running may hand a connection to a lane at any moment, and a
+     * side thread still running may resume one: then the lanes and what they use are left to
+     * the process's exit, not freed under them.  The lanes run while the side thread stops:
+     * the connections it resumes are answered by them. */
+    if (!side_stop(&side)) {
+        log_msg(LOG_ERROR, "cannot stop the side thread");
+        stopped = false;
+    }
     if (!stopped)
         return 1;
     stop_lanes(&ac);
+    side_free(&side);
     publish_lists(&counted, &pages);
     struct store_cache_stats cs;
     store_events_cache_stats(&cs);

@@ -390,9 +390,12 @@ int worker_supervisor_serve(struct config *cfg, const struct config_flags *flags
     metrics_set_process(0, getpid());
 
     int nworkers = config_worker_count(cfg);
-    /* Each worker thread owns one connection: the total is known before the first request. */
-    log_msg(LOG_INFO, "listening on %s with %d workers x %d threads = %d database connections",
-            bound, nworkers, cfg->threads, nworkers * cfg->threads);
+    /* Each lane and each side thread (http/server.c) owns one connection at most: the total is
+     * known before the first request. */
+    log_msg(LOG_INFO,
+            "listening on %s with %d workers x (%d threads + 1 side thread) = %d database"
+            " connections",
+            bound, nworkers, cfg->threads, nworkers * (cfg->threads + 1));
     fill(cfg, (size_t)nworkers);
     sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", bound, (int)getpid());
 

@@ -8,7 +8,7 @@ ROUTES_C = os.path.join(os.path.dirname(__file__), "..", "..", "src", "api", "ro
 
 def server_routes():
     text = open(ROUTES_C).read()
-    return {(m, p) for m, p in re.findall(r'R\("([A-Z]+)",\s*"([^"]+)"', text)}
+    return {(m, p) for m, p in re.findall(r'\b(?:R|SLOW)\("([A-Z]+)",\s*"([^"]+)"', text)}
 
 
 def documented_routes(doc):
@@ -53,7 +53,7 @@ def route_access():
     """(method, path) -> HTTP_PUBLIC / HTTP_USER / HTTP_ADMIN, from the route table."""
     text = open(ROUTES_C).read()
     return {(m, p): a for m, p, a in
-            re.findall(r'R\("([A-Z]+)",\s*"([^"]+)",\s*\w+,\s*(HTTP_[A-Z]+)\)', text)}
+            re.findall(r'\b(?:R|SLOW)\("([A-Z]+)",\s*"([^"]+)",\s*\w+,\s*(HTTP_[A-Z]+)\)', text)}
 
 
 def resolve(doc, ref):

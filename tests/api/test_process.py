@@ -5,6 +5,7 @@ import json
 import os
 import queue
 import re
+import select
 import shutil
 import signal
 import socket
@@ -418,6 +419,62 @@ def test_connections_are_spread_over_a_workers_threads(make_server):
     assert connections_per_thread(worker) == [0, 0, 0, 0]
     assert spread_of(6) == [1, 1, 2, 2]
     assert s.stop() == 0
+
+
+def send_login(sock, email, password):
+    body = json.dumps({"email": email, "password": password}).encode()
+    sock.sendall(("POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  "Content-Type: application/json\r\n"
+                  f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+
+
+def answered(sock):
+    """Whether an answer (or anything) is waiting on `sock`, without waiting for one."""
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
+
+
+def test_a_login_holds_up_no_other_connection(make_server):
+    """A login checks an argon2id hash: ~0.6 s of CPU at the `moderate` cost.  It runs on the
+    worker's side thread, so a request on another connection of the same lane (one worker,
+    one thread) is answered while the hash is still being checked.  On the lane, the healthz
+    waited for the whole login."""
+    s = make_server(workers=1, threads=1, env={"PLANNER_PWHASH": "moderate"})
+    login = socket.create_connection(("127.0.0.1", s.port), timeout=20 * SLOW)
+    other = socket.create_connection(("127.0.0.1", s.port), timeout=20 * SLOW)
+    try:
+        started = time.monotonic()
+        send_login(login, "admin@planner.local", s.admin_password)
+        time.sleep(0.15)  # the worker has the login and is hashing
+        other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_http_response(other, 10 * SLOW)[0] == 200
+        health_s = time.monotonic() - started
+        assert not answered(login), f"the login was answered before a healthz {health_s:.3f} s in"
+        status, headers, body = read_http_response(login, 20 * SLOW)
+        login_s = time.monotonic() - started
+        assert status == 200 and "token" in json.loads(body), (status, body)
+        # The login really took the hash's time, and the healthz came well inside it.
+        assert login_s > 0.3 and health_s < login_s, (health_s, login_s, headers)
+    finally:
+        login.close()
+        other.close()
+    assert s.stop() == 0
+
+
+def test_sigterm_answers_a_login_on_the_side_thread(make_server):
+    """A worker told to stop while its side thread checks a login answers the login (200)
+    before it ends, and exits cleanly."""
+    s = make_server(workers=1, threads=1, env={"PLANNER_PWHASH": "moderate"})
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=20 * SLOW)
+    try:
+        send_login(c, "admin@planner.local", s.admin_password)
+        time.sleep(0.15)  # being hashed
+        s.proc.send_signal(signal.SIGTERM)
+        status, _, body = read_http_response(c, 20 * SLOW)
+        assert status == 200 and "token" in json.loads(body), (status, body)
+    finally:
+        c.close()
+    assert s.proc.wait(timeout=20 * SLOW) == 0, s.stderr()[-3000:]
 
 
 def process_age(pid):

@@ -15,17 +15,17 @@ static void handler(struct http_request *rq)
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/healthz", handler, HTTP_PUBLIC, "GET /healthz"},
-    {"GET", "/api/v1/users", handler, HTTP_USER, "GET /api/v1/users"},
-    {"POST", "/api/v1/users", handler, HTTP_ADMIN, "POST /api/v1/users"},
-    {"GET", "/api/v1/users/me", handler, HTTP_USER, "GET /api/v1/users/me"},
-    {"GET", "/api/v1/users/{id}", handler, HTTP_USER, "GET /api/v1/users/{id}"},
-    {"PATCH", "/api/v1/users/{id}", handler, HTTP_USER, "PATCH /api/v1/users/{id}"},
-    {"DELETE", "/api/v1/users/{id}", handler, HTTP_ADMIN, "DELETE /api/v1/users/{id}"},
-    {"GET", "/api/v1/calendars/{cal}/events/{ev}", handler, HTTP_USER, "GET event"},
-    {"GET", "/feeds/{token}.ics", handler, HTTP_PUBLIC, "GET /feeds/{token}.ics"},
-    {"POST", "/api/v1/auth/login", handler, HTTP_PUBLIC, "POST /api/v1/auth/login"},
-    {"DELETE", "/api/v1/auth/session", handler, HTTP_USER, "DELETE /api/v1/auth/session"},
+    {"GET", "/healthz", handler, HTTP_PUBLIC, "GET /healthz", false},
+    {"GET", "/api/v1/users", handler, HTTP_USER, "GET /api/v1/users", false},
+    {"POST", "/api/v1/users", handler, HTTP_ADMIN, "POST /api/v1/users", false},
+    {"GET", "/api/v1/users/me", handler, HTTP_USER, "GET /api/v1/users/me", false},
+    {"GET", "/api/v1/users/{id}", handler, HTTP_USER, "GET /api/v1/users/{id}", false},
+    {"PATCH", "/api/v1/users/{id}", handler, HTTP_USER, "PATCH /api/v1/users/{id}", false},
+    {"DELETE", "/api/v1/users/{id}", handler, HTTP_ADMIN, "DELETE /api/v1/users/{id}", false},
+    {"GET", "/api/v1/calendars/{cal}/events/{ev}", handler, HTTP_USER, "GET event", false},
+    {"GET", "/feeds/{token}.ics", handler, HTTP_PUBLIC, "GET /feeds/{token}.ics", false},
+    {"POST", "/api/v1/auth/login", handler, HTTP_PUBLIC, "POST /api/v1/auth/login", false},
+    {"DELETE", "/api/v1/auth/session", handler, HTTP_USER, "DELETE /api/v1/auth/session", false},
 };
 
 static const struct {
@@ -133,7 +133,7 @@ Test(http_router, params_are_copied)
 Test(http_router, max_placeholders)
 {
     static const struct http_route deep[] = {
-        {"GET", "/{a}/{b}/{c}/{d}", handler, HTTP_PUBLIC, "deep"},
+        {"GET", "/{a}/{b}/{c}/{d}", handler, HTTP_PUBLIC, "deep", false},
     };
     struct arena *a = arena_new(0);
     const struct http_route *route = NULL;
