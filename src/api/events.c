@@ -1237,20 +1237,35 @@ void api_events_rsvp(struct http_request *rq)
         goto fail;
     if (!load(rq, &ev, &access, &participant, &view, &err))
         goto rollback;
-    /* The answer holds for the whole series: its overrides too (where the user takes part). */
+    /* The answer holds for the whole series: its overrides too (where the user takes part).
+     * An answer changes only this user's claim on the occurrences, not the occurrences; the
+     * answer already given changes nothing at all (no new version, no notification).  The
+     * user's reminders follow whether the occurrences keep them busy: only declining or
+     * taking a refusal back changes that (reconciling them was 40 % of an answer's
+     * instructions, callgrind). */
     struct event *ov;
     size_t nov;
-    /* An answer changes only this user's claim on the occurrences, not the occurrences. */
-    if (store_events_set_rsvp(rq->db, ev.id, rq->user_id, rsvp, rq->now_us, &err) < 0 ||
-        store_events_reindex_user(rq->db, ev.id, rq->user_id, &err) < 0 ||
+    int was;
+    if (store_events_set_rsvp(rq->db, ev.id, rq->user_id, rsvp, rq->now_us, &was, &err) < 0 ||
+        (was != rsvp && store_events_reindex_user(rq->db, ev.id, rq->user_id, &err) < 0) ||
         store_events_overrides(rq->db, ev.id, rq->arena, &ov, &nov, &err) < 0)
         goto rollback;
+    bool changed = was != rsvp;
+    bool busy_changed = changed && (was == RSVP_DECLINED || rsvp == RSVP_DECLINED);
     for (size_t i = 0; i < nov; i++) {
-        int rc = store_events_set_rsvp(rq->db, ov[i].id, rq->user_id, rsvp, rq->now_us, &err);
+        int ov_was;
+        int rc = store_events_set_rsvp(rq->db, ov[i].id, rq->user_id, rsvp, rq->now_us, &ov_was,
+                                       &err);
         if (rc == PL_EFORBIDDEN)
             continue;
-        if (rc < 0 || store_events_reindex_user(rq->db, ov[i].id, rq->user_id, &err) < 0)
+        if (rc < 0 || (ov_was != rsvp &&
+                       store_events_reindex_user(rq->db, ov[i].id, rq->user_id, &err) < 0))
             goto rollback;
+        changed = changed || ov_was != rsvp;
+    }
+    if (!changed) {
+        store_rollback(rq->db); /* nothing was written */
+        goto answer;
     }
     if (ev.organizer_id != rq->user_id) {
         struct notification x = {.user_id = ev.organizer_id, .event_id = ev.id, .type = NOTIFY_RSVP,
@@ -1261,10 +1276,12 @@ void api_events_rsvp(struct http_request *rq)
         if (store_notifications_add(rq->db, &x, &err) < 0)
             goto rollback;
     }
-    if (store_notifications_schedule_reminders_of(rq->db, ev.id, rq->user_id, rq->now_us, &err) < 0)
+    if (busy_changed &&
+        store_notifications_schedule_reminders_of(rq->db, ev.id, rq->user_id, rq->now_us, &err) < 0)
         goto rollback;
     if (store_commit(rq->db, &err) < 0)
         goto fail;
+answer:
     http_reply_json(rq, 200, json_pack("{s:o, s:o, s:s}", "event_id", api_id_json(ev.id),
                                        "user_id", api_id_json(rq->user_id), "status",
                                        core_rsvp_name(rsvp)));

@@ -1115,25 +1115,34 @@ int store_events_delete(struct store *db, int64_t id, struct pl_error *err)
 }
 
 int store_events_set_rsvp(struct store *db, int64_t event_id, int64_t user_id, int rsvp,
-                          int64_t now_us, struct pl_error *err)
+                          int64_t now_us, int *was, struct pl_error *err)
 {
-    static const char sql[] =
+    static const char get[] = "SELECT rsvp FROM event_participants WHERE event_id = $1 AND user_id = $2";
+    static const char set[] =
         "UPDATE event_participants SET rsvp = $3 WHERE event_id = $1 AND user_id = $2";
     /* The answers are part of the event as everyone sees it: its version (its ETag) moves. */
     static const char bump[] =
         "UPDATE events SET version = version + 1, updated_at = $2 WHERE id = $1";
     struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
+    int rc = store_stmt(db, get, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, event_id);
     store_bind_int64(st, 2, user_id);
-    store_bind_text(st, 3, core_rsvp_name(rsvp));
-    if ((rc = store_run(st, err)) < 0)
+    if ((rc = store_step(st, err)) != STORE_ROW)
+        return rc < 0 ? rc
+                      : pl_error_set(err, PL_EFORBIDDEN, NULL,
+                                     "only participants can answer an invitation");
+    *was = rsvp_of(store_col_text(st, 0));
+    store_done(st);
+    if (*was == rsvp)
+        return PL_OK; /* the same answer again: nothing changes */
+    if ((rc = store_stmt(db, set, &st, err)) < 0)
         return rc;
-    if (store_changes(db) == 0)
-        return pl_error_set(err, PL_EFORBIDDEN, NULL, "only participants can answer an invitation");
-    if ((rc = store_stmt(db, bump, &st, err)) < 0)
+    store_bind_int64(st, 1, event_id);
+    store_bind_int64(st, 2, user_id);
+    store_bind_text(st, 3, core_rsvp_name(rsvp));
+    if ((rc = store_run(st, err)) < 0 || (rc = store_stmt(db, bump, &st, err)) < 0)
         return rc;
     store_bind_int64(st, 1, event_id);
     store_bind_int64(st, 2, now_us);

@@ -123,10 +123,12 @@ PL_MUST_CHECK int store_meta_set(struct store *db, const char *key, int64_t valu
                                  struct pl_error *err);
 /* Delete the event with everything hanging off it. */
 PL_MUST_CHECK int store_events_delete(struct store *db, int64_t id, struct pl_error *err);
-/* Set `user_id`'s RSVP and move the event's version (and so its ETag) and updated_at;
+/* Set `user_id`'s RSVP and move the event's version (and so its ETag) and updated_at, unless
+ * it is the answer already given (*was, the one before, tells): then nothing changes.
  * PL_EFORBIDDEN when the user does not take part.  The caller reindexes. */
 PL_MUST_CHECK int store_events_set_rsvp(struct store *db, int64_t event_id, int64_t user_id,
-                                        int rsvp, int64_t now_us, struct pl_error *err);
+                                        int rsvp, int64_t now_us, int *was,
+                                        struct pl_error *err);
 
 /* Bookings of `room_id` overlapping any of the `nranges` ranges [ranges[2k], ranges[2k+1])
  * other than those of `exclude_event_id` (and its overrides), at most `max`, earliest first.

@@ -147,6 +147,37 @@ def test_rsvp_notifies_the_organizer(server, team):
     assert len(notes_for(server, org, ev["id"])) == 2
 
 
+def test_the_same_answer_again_changes_nothing(server, team):
+    """An answer given again is no news: the organizer hears of it once, the event keeps its
+    version (its ETag) and the answerer's reminders stay.  Another answer is news again;
+    tentative keeps the reminders as accepted does."""
+    org, bee, _, _ = team
+    s, e = slot(10, 60)
+    ev = create_event(server, org, s, e, participants=[{"user_id": bee.id}],
+                      reminders=[{"minutes_before": 10}])
+    want = [(micros(s - timedelta(minutes=10)), 10)]
+
+    def etag():
+        r = server.request("GET", f"/api/v1/events/{ev['id']}", token=org.token)
+        assert r.status_code == 200, r.text
+        return r.json()["etag"]
+
+    def heard():
+        return [(n["type"], n["payload"]["status"]) for n in notes_for(server, org, ev["id"])]
+
+    first = rsvp(server, bee, ev["id"], "accepted")
+    answered = etag()
+    assert answered != ev["etag"]
+    assert rsvp(server, bee, ev["id"], "accepted") == first
+    assert heard() == [("rsvp", "accepted")]
+    assert etag() == answered
+    assert reminder_rows(server, bee, ev["id"]) == want
+    assert rsvp(server, bee, ev["id"], "tentative")["status"] == "tentative"
+    assert heard() == [("rsvp", "tentative"), ("rsvp", "accepted")]
+    assert etag() != answered
+    assert reminder_rows(server, bee, ev["id"]) == want
+
+
 # --- reminders
 
 

@@ -279,7 +279,9 @@ Test(store_cache_lists, a_list_is_read_again_after_every_change_that_moves_the_v
 
     /* Another connection (another worker) answers: the version moves, the list is new. */
     cr_assert(eq(int, store_begin(writer, &err), PL_OK), "%s", err.detail);
-    cr_assert(eq(int, store_events_set_rsvp(writer, event_id, guest, RSVP_ACCEPTED, T0 + S, &err),
+    int was;
+    cr_assert(eq(int, store_events_set_rsvp(writer, event_id, guest, RSVP_ACCEPTED, T0 + S, &was,
+                                            &err),
                  PL_OK), "%s", err.detail);
     cr_assert(eq(int, store_commit(writer, &err), PL_OK), "%s", err.detail);
     const char *answered = "Owner:accepted:0,Guest:accepted:1,outside@elsewhere.org:tentative:1";
