@@ -963,7 +963,8 @@ int api_events_drop_stale_overrides(struct http_request *rq, const struct event 
     struct recur_series s = series_of(ev);
     for (size_t i = 0; rc == PL_OK && i < n; i++)
         if (ev->recurrence == NULL || !core_recur_has(&s, ov[i].recurrence_id))
-            rc = store_events_delete(rq->db, ov[i].id, err);
+            if ((rc = store_notifications_drop_reminders(rq->db, ov[i].id, err)) == PL_OK)
+                rc = store_events_delete(rq->db, ov[i].id, err);
     return rc;
 }
 
@@ -1086,6 +1087,20 @@ fail:
     http_reply_error(rq, &err);
 }
 
+/* A series' reminders are its overrides' too (PATCH of an occurrence cannot change them):
+ * set and scheduled there as well. */
+static int reminders_to_overrides(struct http_request *rq, int64_t series_id, const int *rem,
+                                  size_t nrem, struct pl_error *err)
+{
+    struct event *ov;
+    size_t nov;
+    int rc = store_events_overrides(rq->db, series_id, rq->arena, &ov, &nov, err);
+    for (size_t i = 0; rc == PL_OK && i < nov; i++)
+        if ((rc = store_events_set_reminders(rq->db, ov[i].id, rem, nrem, err)) == PL_OK)
+            rc = store_notifications_schedule_reminders(rq->db, ov[i].id, rq->now_us, err);
+    return rc;
+}
+
 void api_events_patch(struct http_request *rq)
 {
     struct pl_error err = {0};
@@ -1166,7 +1181,8 @@ void api_events_patch(struct http_request *rq)
         rc = store_notifications_retitle_reminders(rq->db, ev.id, rq->now_us, &err);
     else
         rc = PL_OK;
-    if (rc < 0)
+    if (rc < 0 || (b.has_reminders && ev.recurrence &&
+                   reminders_to_overrides(rq, ev.id, b.reminders, b.nreminders, &err) < 0))
         goto rollback;
     if (store_commit(rq->db, &err) < 0)
         goto fail;
@@ -1182,6 +1198,19 @@ rollback:
     store_rollback(rq->db);
 fail:
     reply_conflict(rq, &err, conflicts);
+}
+
+/* The overrides of a series go with it (ON DELETE CASCADE); their reminders must go first
+ * (notifications keep no key to their event: a cancellation outlives it). */
+static int drop_override_reminders(struct http_request *rq, int64_t series_id,
+                                   struct pl_error *err)
+{
+    struct event *ov;
+    size_t nov;
+    int rc = store_events_overrides(rq->db, series_id, rq->arena, &ov, &nov, err);
+    for (size_t i = 0; rc == PL_OK && i < nov; i++)
+        rc = store_notifications_drop_reminders(rq->db, ov[i].id, err);
+    return rc;
 }
 
 void api_events_delete(struct http_request *rq)
@@ -1205,6 +1234,7 @@ void api_events_delete(struct http_request *rq)
         (ev.status != EVENT_STATUS_CANCELLED &&
          notify_all(rq, &ev, people, npeople, NOTIFY_CANCELLATION, rq->user_id, &err) < 0) ||
         store_notifications_drop_reminders(rq->db, ev.id, &err) < 0 ||
+        (ev.recurrence && drop_override_reminders(rq, ev.id, &err) < 0) ||
         store_events_delete(rq->db, ev.id, &err) < 0)
         goto rollback;
     if (store_commit(rq->db, &err) < 0)
@@ -1259,7 +1289,10 @@ void api_events_rsvp(struct http_request *rq)
         if (rc == PL_EFORBIDDEN)
             continue;
         if (rc < 0 || (ov_was != rsvp &&
-                       store_events_reindex_user(rq->db, ov[i].id, rq->user_id, &err) < 0))
+                       store_events_reindex_user(rq->db, ov[i].id, rq->user_id, &err) < 0) ||
+            (ov_was != rsvp && (ov_was == RSVP_DECLINED || rsvp == RSVP_DECLINED) &&
+             store_notifications_schedule_reminders_of(rq->db, ov[i].id, rq->user_id, rq->now_us,
+                                                       &err) < 0))
             goto rollback;
         changed = changed || ov_was != rsvp;
     }
@@ -1559,12 +1592,22 @@ void api_events_instance_patch(struct http_request *rq)
         if (check_room_free(rq, &probe, starts, &nstarts, false, &conflicts, &err) < 0)
             goto rollback;
     }
+    /* A new override takes the series' reminders (they belong to the series: its PATCH
+     * changes the overrides' too); the series' reminder of the occurrence replaced goes, the
+     * override's come at its time. */
+    int *rem = NULL;
+    size_t nrem = 0;
     if ((has_override ? store_events_update(rq->db, &ev, ov.version, rq->now_us, &err)
                       : store_events_insert(rq->db, &ev, rq->now_us, &err)) < 0 ||
         ((b.has_participants || !has_override) &&
          store_events_set_participants(rq->db, ev.id, people, npeople, &err) < 0) ||
+        (!has_override &&
+         (store_events_reminders(rq->db, series.id, rq->arena, &rem, &nrem, &err) < 0 ||
+          store_events_set_reminders(rq->db, ev.id, rem, nrem, &err) < 0)) ||
         store_events_reindex(rq->db, ev.id, NULL, NULL, 0, 0, rq->arena, &err) < 0 ||
-        api_events_index(rq, &series, horizon, NULL, 0, &err) < 0)
+        api_events_index(rq, &series, horizon, NULL, 0, &err) < 0 ||
+        store_notifications_schedule_reminders(rq->db, series.id, rq->now_us, &err) < 0 ||
+        store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err) < 0)
         goto rollback;
     if (notify_kept(rq, &ev, before, nbefore, people, npeople,
                     ev.status == EVENT_STATUS_CANCELLED, &err) < 0)
@@ -1604,7 +1647,8 @@ void api_events_instance_delete(struct http_request *rq)
     if (http_precondition(rq, event_etag(rq, has_override ? &ov : &series), &err) < 0 ||
         store_events_participants(rq->db, at.id, rq->arena, &people, &npeople, &err) < 0 ||
         notify_all(rq, &at, people, npeople, NOTIFY_CANCELLATION, rq->user_id, &err) < 0 ||
-        (has_override && store_events_delete(rq->db, ov.id, &err) < 0) ||
+        (has_override && (store_notifications_drop_reminders(rq->db, ov.id, &err) < 0 ||
+                          store_events_delete(rq->db, ov.id, &err) < 0)) ||
         store_events_update(rq->db, &updated, series.version, rq->now_us, &err) < 0 ||
         api_materialize(rq, 0, true, &horizon, &err) < 0 ||
         api_events_index(rq, &updated, horizon, NULL, 0, &err) < 0 ||

@@ -209,6 +209,100 @@ def test_reminders_are_scheduled_for_owner_and_non_decliners(server, team):
     assert reminder_rows(server, dee, ev["id"]) == want
 
 
+def test_a_moved_occurrence_is_reminded_at_its_time_and_follows_the_series(server, team):
+    """A moved occurrence (an override, an event of its own) is reminded at its new time, with
+    the series' reminders, and the series' reminder of the time it left goes (it stayed, and
+    the moved one had none).  Declining the series declines it too, so its reminders go with
+    the series' and come back with an acceptance; new reminders of the series are its too."""
+    org, bee, _, _ = team
+    r = server.request("POST", f"{CALENDARS}/{org.calendar}/events", token=org.token, json_body={
+        "title": "weekly", "start": "2031-03-03T10:00:00Z", "end": "2031-03-03T11:00:00Z",
+        "time_zone": "UTC", "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"],
+        "participants": [{"user_id": bee.id}], "reminders": [{"minutes_before": 10}]})
+    assert r.status_code == 201, r.text
+    series = r.json()["id"]
+    r = server.request("PATCH", f"/api/v1/events/{series}/instances/2031-03-10T10:00:00Z",
+                       token=org.token, json_body={"start": "2031-03-10T12:00:00Z",
+                                                   "end": "2031-03-10T13:00:00Z"})
+    assert r.status_code == 200, r.text
+
+    def reminders(person):
+        return sorted(at for t, at, _, _ in db_notifications(server, person.id) if t == "reminder")
+
+    want = sorted(micros(utc(f"2031-03-{d:02d}T{h}:00:00Z") - timedelta(minutes=10))
+                  for d, h in ((3, 10), (10, 12), (17, 10)))
+    assert reminders(bee) == want and reminders(org) == want
+    rsvp(server, bee, series, "declined")
+    assert reminders(bee) == []
+    assert reminders(org) == want
+    rsvp(server, bee, series, "accepted")
+    assert reminders(bee) == want
+    # The series' reminders are the moved occurrence's too.
+    r = server.request("PATCH", f"/api/v1/events/{series}", token=org.token,
+                       json_body={"reminders": [{"minutes_before": 30}]})
+    assert r.status_code == 200, r.text
+    want = sorted(micros(utc(f"2031-03-{d:02d}T{h}:00:00Z") - timedelta(minutes=30))
+                  for d, h in ((3, 10), (10, 12), (17, 10)))
+    assert reminders(bee) == want and reminders(org) == want
+    # Moving it again moves its reminder.
+    r = server.request("PATCH", f"/api/v1/events/{series}/instances/2031-03-10T10:00:00Z",
+                       token=org.token, json_body={"start": "2031-03-10T14:00:00Z",
+                                                   "end": "2031-03-10T15:00:00Z"})
+    assert r.status_code == 200, r.text
+    want[1] = micros(utc("2031-03-10T14:00:00Z") - timedelta(minutes=30))
+    assert reminders(bee) == sorted(want)
+
+
+def test_a_moved_occurrence_takes_its_reminders_when_it_goes(server, team):
+    """An override's reminders go with it: when the occurrence is deleted, when the series'
+    new rule no longer has it, and when the series is deleted."""
+    org, bee, _, _ = team
+
+    def weekly():
+        r = server.request("POST", f"{CALENDARS}/{org.calendar}/events", token=org.token,
+                           json_body={"title": "weekly", "start": "2031-03-03T10:00:00Z",
+                                      "end": "2031-03-03T11:00:00Z", "time_zone": "UTC",
+                                      "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"],
+                                      "participants": [{"user_id": bee.id}],
+                                      "reminders": [{"minutes_before": 10}]})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def move(series, day):
+        r = server.request("PATCH", f"/api/v1/events/{series}/instances/2031-03-{day}T10:00:00Z",
+                           token=org.token, json_body={"start": f"2031-03-{day}T12:00:00Z",
+                                                       "end": f"2031-03-{day}T13:00:00Z"})
+        assert r.status_code == 200, r.text
+
+    def reminded(person):
+        return sorted(datetime_of(at + 10 * 60_000_000) for t, at, _, _
+                      in db_notifications(server, person.id) if t == "reminder")
+
+    s = weekly()
+    move(s["id"], 10)
+    move(s["id"], 17)
+    assert reminded(bee) == ["03-03 10:00", "03-10 12:00", "03-17 12:00"]
+    r = server.request("DELETE", f"/api/v1/events/{s['id']}/instances/2031-03-10T10:00:00Z",
+                       token=org.token)
+    assert r.status_code == 204, r.text
+    assert reminded(bee) == ["03-03 10:00", "03-17 12:00"]
+    r = server.request("PATCH", f"/api/v1/events/{s['id']}", token=org.token,
+                       json_body={"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2"]})
+    assert r.status_code == 200, r.text
+    # The new rule has no EXDATE: 03-10 is back, at its time; the override of 03-17 is gone.
+    assert reminded(bee) == ["03-03 10:00", "03-10 10:00"]
+    move(s["id"], 10)
+    assert reminded(bee) == ["03-03 10:00", "03-10 12:00"]
+    assert server.request("DELETE", f"/api/v1/events/{s['id']}", token=org.token
+                          ).status_code == 204
+    assert reminded(bee) == [] and reminded(org) == []
+
+
+def datetime_of(us):
+    """'MM-DD HH:MM' (UTC) of an instant in microseconds."""
+    return time.strftime("%m-%d %H:%M", time.gmtime(us // 1_000_000))
+
+
 def test_reminders_follow_the_event(server, team):
     org, bee, _, _ = team
     s, e = slot(10, 60)
