@@ -700,28 +700,36 @@ static int64_t *occurrence_ends(struct arena *a, const struct event *ev, const i
 }
 
 /* Extend one series' occurrences from its own horizon to `until`. */
+/* The new occurrences get their reminders too (only they: the others have theirs), when the
+ * series has any (a third of W200's: the look is cheaper than the statement). */
 static int extend_series(struct store *db, struct arena *a, const struct event *s,
-                         int64_t until, struct pl_error *err)
+                         int64_t until, int64_t now_us, struct pl_error *err)
 {
     int64_t *starts;
-    size_t n;
+    size_t n, nrem;
+    int *rem;
     int rc = expand_all(a, s, s->updated_us, until, &starts, &n, err);
-    if (rc < 0)
+    if (rc < 0 || (rc = store_events_extend(db, s->id, starts, occurrence_ends(a, s, starts, n),
+                                            n, until, a, err)) < 0 || n == 0 ||
+        (rc = store_events_reminders(db, s->id, a, &rem, &nrem, err)) < 0 || nrem == 0)
         return rc;
-    return store_events_extend(db, s->id, starts, occurrence_ends(a, s, starts, n), n, until,
-                               a, err);
+    int64_t first = starts[0];
+    for (size_t i = 1; i < n; i++)
+        first = starts[i] < first ? starts[i] : first;
+    return store_notifications_remind_from(db, s->id, first, now_us, err);
 }
 
 /* Extend up to 100 of the series that reach less far than `want`; *n says how many there
  * were (0: none left). */
-static int extend_batch(struct store *db, int64_t want, size_t *n, struct pl_error *err)
+static int extend_batch(struct store *db, int64_t want, int64_t now_us, size_t *n,
+                        struct pl_error *err)
 {
     struct arena *a = arena_new(64 * 1024);
     struct event *batch;
     *n = 0;
     int rc = store_events_series_to_extend(db, want, 100, a, &batch, n, err);
     for (size_t i = 0; rc == PL_OK && i < *n; i++)
-        rc = extend_series(db, a, &batch[i], want, err);
+        rc = extend_series(db, a, &batch[i], want, now_us, err);
     arena_free(a);
     return rc;
 }
@@ -760,7 +768,7 @@ int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t 
         return rc;
     for (;;) {
         size_t n;
-        rc = extend_batch(rq->db, want, &n, err);
+        rc = extend_batch(rq->db, want, rq->now_us, &n, err);
         if (rc < 0 || n == 0)
             break;
     }
@@ -788,7 +796,7 @@ int api_materialize_ahead(struct store *db, const struct config *cfg, int64_t no
         size_t n = 0;
         if ((rc = store_begin(db, err)) < 0)
             return rc;
-        rc = extend_batch(db, want, &n, err);
+        rc = extend_batch(db, want, now_us, &n, err);
         /* The last, empty batch moves the server-wide mark, never backwards. */
         if (rc == PL_OK && n == 0 &&
             (rc = store_meta_get(db, "materialized_until", &meta, err)) == PL_OK && meta < want)

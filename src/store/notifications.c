@@ -162,6 +162,20 @@ int store_notifications_schedule_reminders_of(struct store *db, int64_t event_id
     return run_steps(db, steps, 2, event_id, now_us, user_id, err);
 }
 
+int store_notifications_remind_from(struct store *db, int64_t event_id, int64_t from_us,
+                                    int64_t now_us, struct pl_error *err)
+{
+    static const char sql[] = ADD_SQL(" AND i.starts_at >= $3");
+    struct store_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    store_bind_int64(st, 1, event_id);
+    store_bind_int64(st, 2, now_us);
+    store_bind_int64(st, 3, from_us);
+    return store_run(st, err);
+}
+
 static void read_notification(struct store_stmt *st, struct arena *a, void *item)
 {
     struct notification *x = item;

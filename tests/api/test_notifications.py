@@ -298,6 +298,40 @@ def test_a_moved_occurrence_takes_its_reminders_when_it_goes(server, team):
     assert reminded(bee) == [] and reminded(org) == []
 
 
+def test_occurrences_made_past_the_horizon_get_their_reminders(make_server):
+    """A series is expanded a horizon ahead (30 days here) and extended as time or a read
+    reaches further; the occurrences an extension makes get their reminders like the first
+    ones (they had none: a weekly meeting stopped reminding once it outlived its horizon)."""
+    s = make_server(args=("--recurrence-horizon-days", "30"), workers=1, threads=1)
+    admin = s.admin_token()
+    org, bee = new_person(s, admin, "org"), new_person(s, admin, "bee")
+    start = now_utc().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    r = s.request("POST", f"{CALENDARS}/{org.calendar}/events", token=org.token, json_body={
+        "title": "weekly", "start": rfc3339(start), "end": rfc3339(start + timedelta(hours=1)),
+        "time_zone": "UTC", "recurrence": ["RRULE:FREQ=WEEKLY"],
+        "participants": [{"user_id": bee.id}], "reminders": [{"minutes_before": 15}]})
+    assert r.status_code == 201, r.text
+    series = r.json()["id"]
+
+    def occurrences():
+        return [at for (at,) in db_rows(s, "SELECT starts_at FROM event_instances"
+                                           " WHERE event_id = ? ORDER BY starts_at", (int(series),))]
+
+    def reminded(person):
+        return sorted(at + 15 * 60_000_000 for t, at, _, _
+                      in db_notifications(s, person.id, series) if t == "reminder")
+
+    few = reminded(bee)
+    assert 4 <= len(few) <= 12 and few == occurrences()  # 30 days ahead and the slack
+    # Reading 300 days ahead extends the series; every occurrence is reminded.
+    r = s.request("GET", f"{CALENDARS}/{org.calendar}/events", token=org.token,
+                  params={"from": rfc3339(start), "to": rfc3339(start + timedelta(days=300))})
+    assert r.status_code == 200, r.text
+    starts = occurrences()
+    assert len(starts) >= 42 and starts[:len(few)] == few
+    assert reminded(bee) == starts and reminded(org) == starts
+
+
 def datetime_of(us):
     """'MM-DD HH:MM' (UTC) of an instant in microseconds."""
     return time.strftime("%m-%d %H:%M", time.gmtime(us // 1_000_000))

@@ -192,6 +192,21 @@ Test(store_plan, one_users_reminders_are_reconciled_by_index)
                 "USING INDEX notifications_event (event_id=? AND type=? AND user_id=? AND starts_at=?)");
 }
 
+/* An extended series' reminders are added for its new occurrences alone: a range of the
+ * event's occurrences from the first new start, not its every occurrence. */
+Test(store_plan, reminders_of_new_occurrences_are_a_range)
+{
+    struct pl_error err = {0};
+    store_plan_capture(db, true);
+    cr_assert(eq(int, store_notifications_remind_from(db, 1, 86400000000, 0, &err), PL_OK), "%s",
+              err.detail);
+    const char *plans = store_plan_get(db);
+    assert_uses(plan_of(plans, "INSERT INTO notifications"),
+                "USING INDEX event_instances_event (event_id=? AND starts_at>?)");
+    assert_uses(plan_of(plans, "INSERT INTO notifications"),
+                "USING INDEX notifications_event (event_id=? AND type=? AND user_id=? AND starts_at=?)");
+}
+
 /* The unread listing reads its page from the unread index alone: one user's unread rows lie
  * together there, while in the table they are scattered among everyone's. */
 Test(store_plan, unread_notifications_read_the_unread_index_alone)
