@@ -1,7 +1,8 @@
 /* iCalendar import: every VEVENT of a file becomes an event of the calendar, idempotently by
  * UID.  A VEVENT already imported is skipped unless its SEQUENCE is higher, which updates it; an
  * override (RECURRENCE-ID) is matched to its series by UID.  The whole file is one transaction.
- * Imports notify nobody: a bulk load is not a stream of invitations. */
+ * Imports notify nobody: a bulk load is not a stream of invitations.  The events' reminders
+ * (the file's alarms that are plain reminders) are scheduled as any event's. */
 #include "api/internal.h"
 
 #include "arena.h"
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "store/calendars.h"
 #include "store/events.h"
+#include "store/notifications.h"
 #include "store/store.h"
 #include "store/users.h"
 
@@ -150,14 +152,17 @@ static int import_one(struct http_request *rq, int64_t calendar_id, const char *
         ((exists || x->nreminders > 0) &&
          (rc = store_events_set_reminders(rq->db, ev->id, x->reminders, x->nreminders, err)) < 0) ||
         (exists && ev->recurrence && (rc = api_events_drop_stale_overrides(rq, ev, err)) < 0) ||
-        (rc = api_events_index(rq, ev, horizon, starts, nstarts, err)) < 0)
+        (rc = api_events_index(rq, ev, horizon, starts, nstarts, err)) < 0 ||
+        ((exists || x->nreminders > 0) &&
+         (rc = store_notifications_schedule_reminders(rq->db, ev->id, rq->now_us, err)) < 0))
         return rc;
-    /* An override changes which occurrences its series has.  The series was checked when it
-     * came in; should its expansion fail now, api_events_index says why. */
+    /* An override changes which occurrences its series has (and so its reminders).  The series
+     * was checked when it came in; should its expansion fail now, api_events_index says why. */
     if (ev->parent_id) {
         if (series_starts(rq, &series, horizon, &starts, &nstarts) < 0)
             starts = NULL;
-        if ((rc = api_events_index(rq, &series, horizon, starts, nstarts, err)) < 0)
+        if ((rc = api_events_index(rq, &series, horizon, starts, nstarts, err)) < 0 ||
+            (rc = store_notifications_schedule_reminders(rq->db, series.id, rq->now_us, err)) < 0)
             return rc;
     }
     return PL_OK;

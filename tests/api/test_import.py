@@ -12,6 +12,7 @@
   that is not iCalendar, 413 past max_body_bytes.
 - Recurring series with EXDATE and an override, attendees that are users, all-day events and
   time zones come out as the JSON API shows them."""
+import time
 from datetime import datetime, timedelta, timezone
 
 import icalendar
@@ -19,7 +20,8 @@ import pytest
 import requests
 
 from conftest import assert_problem
-from helpers_events import API, CALENDARS, EVENTS, db_counts, get_event, new_person, rfc3339
+from helpers_events import (API, CALENDARS, EVENTS, db_counts, db_rows, get_event, new_person,
+                            rfc3339)
 
 UTC = timezone.utc
 ICS = {"Content-Type": "text/calendar"}
@@ -565,6 +567,43 @@ def test_unknown_tzid_is_an_error_line(server, person):
     assert line_of(body, "BEGIN:VEVENT") <= e["line"] <= line_of(body, "END:VEVENT")
 
 
+def test_imported_alarms_remind(server, admin, person):
+    """The file's alarms that are plain reminders are scheduled as any event's: for the
+    calendar's owner and the attendees who are users; a moved occurrence is reminded at its
+    time; a new SEQUENCE without the alarm takes the reminders away.  (Within the horizon of
+    expanded occurrences: the others get theirs when the horizon reaches them.)"""
+    guest = new_person(server, admin, "imprem")
+    day = datetime.now(timezone.utc) + timedelta(days=20)
+
+    def at(days, hour):
+        return (day + timedelta(days=days)).strftime(f"%Y%m%dT{hour:02d}0000Z")
+
+    def label(days, hour):
+        return (day + timedelta(days=days)).strftime(f"%m-%d {hour:02d}:00")
+
+    alarm = ["BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:r", "TRIGGER:-PT15M", "END:VALARM"]
+    one = ["rem-one@ext", at(0, 9), at(0, 10), None,
+           f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{guest.email}"]
+    body = vcal(vevent(*one, *alarm),
+                vevent("rem-daily@ext", at(9, 9), at(9, 10), None, "RRULE:FREQ=DAILY;COUNT=3",
+                       *alarm),
+                vevent("rem-daily@ext", at(10, 15), at(10, 16), None,
+                       f"RECURRENCE-ID:{at(10, 9)}", *alarm))
+    do_import(server, person, body, imported=3, errors=0)
+
+    def reminded(who):
+        return sorted(time.strftime("%m-%d %H:%M", time.gmtime(at // 1_000_000 + 15 * 60))
+                      for (at,) in db_rows(server, "SELECT scheduled_for FROM notifications"
+                                                   " WHERE user_id = ? AND type = 'reminder'",
+                                           (int(who.id),)))
+
+    assert reminded(person) == sorted([label(0, 9), label(9, 9), label(10, 15), label(11, 9)])
+    assert reminded(guest) == [label(0, 9)]
+    do_import(server, person, vcal(vevent(*one, "SEQUENCE:1")), updated=1, errors=0)
+    assert reminded(person) == sorted([label(9, 9), label(10, 15), label(11, 9)])
+    assert reminded(guest) == []
+
+
 # --- round trips ----------------------------------------------------------------------------------
 
 
@@ -759,3 +798,4 @@ def test_issue_4_every_vevent_is_imported_or_reported(server, person):
     assert res["imported"] + len(res["errors"]) == 2, res
     if res["errors"]:
         assert res["errors"][0]["line"] == line_of(body, "BEGIN:VEVENT", 1), res
+
