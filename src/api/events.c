@@ -1109,6 +1109,26 @@ static int reminders_to_overrides(struct http_request *rq, int64_t series_id, co
     return rc;
 }
 
+/* A series cancelled takes its moved occurrences with it (they stayed confirmed: busy, and
+ * reminded); its participants hear of it once, from the series.  Restoring the series leaves
+ * them cancelled: each is restored on its own. */
+static int cancel_overrides(struct http_request *rq, int64_t series_id, struct pl_error *err)
+{
+    struct event *ov;
+    size_t nov;
+    int rc = store_events_overrides(rq->db, series_id, rq->arena, &ov, &nov, err);
+    for (size_t i = 0; rc == PL_OK && i < nov; i++) {
+        if (ov[i].status == EVENT_STATUS_CANCELLED)
+            continue;
+        ov[i].status = EVENT_STATUS_CANCELLED;
+        if ((rc = store_events_update(rq->db, &ov[i], -1, rq->now_us, err)) == PL_OK &&
+            (rc = store_events_reindex(rq->db, ov[i].id, NULL, NULL, 0, 0, rq->arena, err)) ==
+                PL_OK)
+            rc = store_notifications_drop_reminders(rq->db, ov[i].id, err);
+    }
+    return rc;
+}
+
 void api_events_patch(struct http_request *rq)
 {
     struct pl_error err = {0};
@@ -1190,7 +1210,8 @@ void api_events_patch(struct http_request *rq)
     else
         rc = PL_OK;
     if (rc < 0 || (b.has_reminders && ev.recurrence &&
-                   reminders_to_overrides(rq, ev.id, b.reminders, b.nreminders, &err) < 0))
+                   reminders_to_overrides(rq, ev.id, b.reminders, b.nreminders, &err) < 0) ||
+        (cancelled && ev.recurrence && cancel_overrides(rq, ev.id, &err) < 0))
         goto rollback;
     if (store_commit(rq->db, &err) < 0)
         goto fail;

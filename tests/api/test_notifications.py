@@ -209,22 +209,33 @@ def test_reminders_are_scheduled_for_owner_and_non_decliners(server, team):
     assert reminder_rows(server, dee, ev["id"]) == want
 
 
+def weekly_series(server, org, guest, first, count=3):
+    """A weekly series of `org`'s at 10:00 UTC from `first` (YYYY-MM-DD), `count` times, with
+    `guest`, reminded 10 minutes ahead: its id."""
+    r = server.request("POST", f"{CALENDARS}/{org.calendar}/events", token=org.token, json_body={
+        "title": "weekly", "start": f"{first}T10:00:00Z", "end": f"{first}T11:00:00Z",
+        "time_zone": "UTC", "recurrence": [f"RRULE:FREQ=WEEKLY;COUNT={count}"],
+        "participants": [{"user_id": guest.id}], "reminders": [{"minutes_before": 10}]})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def move_occurrence(server, org, series, day, hour=12):
+    """Move the occurrence of `series` on `day` (YYYY-MM-DD) from 10:00 to `hour`."""
+    r = server.request("PATCH", f"/api/v1/events/{series}/instances/{day}T10:00:00Z",
+                       token=org.token, json_body={"start": f"{day}T{hour}:00:00Z",
+                                                   "end": f"{day}T{hour + 1}:00:00Z"})
+    assert r.status_code == 200, r.text
+
+
 def test_a_moved_occurrence_is_reminded_at_its_time_and_follows_the_series(server, team):
     """A moved occurrence (an override, an event of its own) is reminded at its new time, with
     the series' reminders, and the series' reminder of the time it left goes (it stayed, and
     the moved one had none).  Declining the series declines it too, so its reminders go with
     the series' and come back with an acceptance; new reminders of the series are its too."""
     org, bee, _, _ = team
-    r = server.request("POST", f"{CALENDARS}/{org.calendar}/events", token=org.token, json_body={
-        "title": "weekly", "start": "2031-03-03T10:00:00Z", "end": "2031-03-03T11:00:00Z",
-        "time_zone": "UTC", "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"],
-        "participants": [{"user_id": bee.id}], "reminders": [{"minutes_before": 10}]})
-    assert r.status_code == 201, r.text
-    series = r.json()["id"]
-    r = server.request("PATCH", f"/api/v1/events/{series}/instances/2031-03-10T10:00:00Z",
-                       token=org.token, json_body={"start": "2031-03-10T12:00:00Z",
-                                                   "end": "2031-03-10T13:00:00Z"})
-    assert r.status_code == 200, r.text
+    series = weekly_series(server, org, bee, "2031-03-03")
+    move_occurrence(server, org, series, "2031-03-10")
 
     def reminders(person):
         return sorted(at for t, at, _, _ in db_notifications(server, person.id) if t == "reminder")
@@ -258,42 +269,26 @@ def test_a_moved_occurrence_takes_its_reminders_when_it_goes(server, team):
     new rule no longer has it, and when the series is deleted."""
     org, bee, _, _ = team
 
-    def weekly():
-        r = server.request("POST", f"{CALENDARS}/{org.calendar}/events", token=org.token,
-                           json_body={"title": "weekly", "start": "2031-03-03T10:00:00Z",
-                                      "end": "2031-03-03T11:00:00Z", "time_zone": "UTC",
-                                      "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"],
-                                      "participants": [{"user_id": bee.id}],
-                                      "reminders": [{"minutes_before": 10}]})
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    def move(series, day):
-        r = server.request("PATCH", f"/api/v1/events/{series}/instances/2031-03-{day}T10:00:00Z",
-                           token=org.token, json_body={"start": f"2031-03-{day}T12:00:00Z",
-                                                       "end": f"2031-03-{day}T13:00:00Z"})
-        assert r.status_code == 200, r.text
-
     def reminded(person):
         return sorted(datetime_of(at + 10 * 60_000_000) for t, at, _, _
                       in db_notifications(server, person.id) if t == "reminder")
 
-    s = weekly()
-    move(s["id"], 10)
-    move(s["id"], 17)
+    series = weekly_series(server, org, bee, "2031-03-03")
+    move_occurrence(server, org, series, "2031-03-10")
+    move_occurrence(server, org, series, "2031-03-17")
     assert reminded(bee) == ["03-03 10:00", "03-10 12:00", "03-17 12:00"]
-    r = server.request("DELETE", f"/api/v1/events/{s['id']}/instances/2031-03-10T10:00:00Z",
+    r = server.request("DELETE", f"/api/v1/events/{series}/instances/2031-03-10T10:00:00Z",
                        token=org.token)
     assert r.status_code == 204, r.text
     assert reminded(bee) == ["03-03 10:00", "03-17 12:00"]
-    r = server.request("PATCH", f"/api/v1/events/{s['id']}", token=org.token,
+    r = server.request("PATCH", f"/api/v1/events/{series}", token=org.token,
                        json_body={"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2"]})
     assert r.status_code == 200, r.text
     # The new rule has no EXDATE: 03-10 is back, at its time; the override of 03-17 is gone.
     assert reminded(bee) == ["03-03 10:00", "03-10 10:00"]
-    move(s["id"], 10)
+    move_occurrence(server, org, series, "2031-03-10")
     assert reminded(bee) == ["03-03 10:00", "03-10 12:00"]
-    assert server.request("DELETE", f"/api/v1/events/{s['id']}", token=org.token
+    assert server.request("DELETE", f"/api/v1/events/{series}", token=org.token
                           ).status_code == 204
     assert reminded(bee) == [] and reminded(org) == []
 
@@ -330,6 +325,43 @@ def test_occurrences_made_past_the_horizon_get_their_reminders(make_server):
     starts = occurrences()
     assert len(starts) >= 42 and starts[:len(few)] == few
     assert reminded(bee) == starts and reminded(org) == starts
+
+
+def test_a_cancelled_series_takes_its_moved_occurrences_with_it(server, team):
+    """Cancelling a series cancels its moved occurrences too: they stayed confirmed, kept
+    their people busy and reminded them.  Restoring the series leaves them cancelled."""
+    org, bee, _, _ = team
+    series = weekly_series(server, org, bee, "2031-04-07")
+    move_occurrence(server, org, series, "2031-04-14")
+    april = {"from": "2031-04-01T00:00:00Z", "to": "2031-05-01T00:00:00Z"}
+
+    def agenda():
+        r = server.request("GET", "/api/v1/me/agenda", token=bee.token, params=april)
+        assert r.status_code == 200, r.text
+        return [(o["start"][5:16], o["status"]) for o in r.json()["items"]]
+
+    def busy():
+        r = server.request("POST", "/api/v1/freebusy", token=org.token,
+                           json_body={**april, "users": [bee.id]})
+        assert r.status_code == 200, r.text
+        return [i["start"][5:16] for i in r.json()["users"][bee.id]]
+
+    def reminders():
+        return [t for t, _, _, _ in db_notifications(server, bee.id) if t == "reminder"]
+
+    assert busy() == ["04-07T10:00", "04-14T12:00", "04-21T10:00"] and len(reminders()) == 3
+    r = server.request("PATCH", f"/api/v1/events/{series}", token=org.token,
+                       json_body={"status": "cancelled"})
+    assert r.status_code == 200, r.text
+    assert agenda() == [("04-07T10:00", "cancelled"), ("04-14T12:00", "cancelled"),
+                        ("04-21T10:00", "cancelled")]
+    assert busy() == [] and reminders() == []
+    r = server.request("PATCH", f"/api/v1/events/{series}", token=org.token,
+                       json_body={"status": "confirmed"})
+    assert r.status_code == 200, r.text
+    assert agenda() == [("04-07T10:00", "confirmed"), ("04-14T12:00", "cancelled"),
+                        ("04-21T10:00", "confirmed")]
+    assert busy() == ["04-07T10:00", "04-21T10:00"] and len(reminders()) == 2
 
 
 def datetime_of(us):
