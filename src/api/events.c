@@ -1029,10 +1029,13 @@ void api_events_create(struct http_request *rq)
          (rc = check_room_free(rq, &ev, starts, &nstarts, b.skip_conflicts, &conflicts, &err)) < 0) ||
         (rc = store_events_insert(rq->db, &ev, rq->now_us, &err)) < 0 ||
         (rc = store_events_set_participants(rq->db, ev.id, people, npeople, &err)) < 0 ||
-        (rc = store_events_set_reminders(rq->db, ev.id, b.reminders, b.nreminders, &err)) < 0 ||
+        (b.nreminders > 0 &&
+         (rc = store_events_set_reminders(rq->db, ev.id, b.reminders, b.nreminders, &err)) < 0) ||
         (rc = api_events_index(rq, &ev, horizon, ev.recurrence ? starts : NULL, nstarts, &err)) < 0 ||
         (rc = notify_all(rq, &ev, people, npeople, NOTIFY_INVITATION, rq->user_id, &err)) < 0 ||
-        (rc = store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err)) < 0) {
+        /* A new event has no reminders to reconcile: only to add, if it has any. */
+        (b.nreminders > 0 &&
+         (rc = store_notifications_remind_from(rq->db, ev.id, 0, rq->now_us, &err)) < 0)) {
         store_rollback(rq->db);
         goto fail;
     }

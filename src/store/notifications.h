@@ -50,8 +50,8 @@ PL_MUST_CHECK int store_notifications_retitle_reminders(struct store *db, int64_
 PL_MUST_CHECK int store_notifications_schedule_reminders_of(struct store *db, int64_t event_id,
                                                             int64_t user_id, int64_t now_us,
                                                             struct pl_error *err);
-/* Add the reminders of the event's occurrences from `from_us` on, which have none yet (a
- * series just extended past its horizon): cheaper than a reconcile over every occurrence. */
+/* Add the reminders of the event's occurrences from `from_us` on, which have none yet (a new
+ * event, or a series just extended past its horizon): cheaper than a reconcile. */
 PL_MUST_CHECK int store_notifications_remind_from(struct store *db, int64_t event_id,
                                                   int64_t from_us, int64_t now_us,
                                                   struct pl_error *err);
