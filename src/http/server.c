@@ -357,6 +357,8 @@ struct side {
     pthread_t thread;
 };
 
+/* The queue's lock is a default mutex, taken by its owner's threads only: locking it cannot
+ * fail, so its results are not looked at here. */
 static void *side_loop(void *arg)
 {
     struct side *s = arg;
