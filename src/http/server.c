@@ -342,16 +342,16 @@ static enum MHD_Result queue(struct http_request *rq)
  * suspends the connection (libmicrohttpd's MHD_suspend_connection) and queues the request; the
  * side thread answers it on a database connection of its own and resumes the connection, and
  * libmicrohttpd calls on_request again on the lane, which sends the answer.  One thread also
- * bounds what the hashes take at once: 64 MB per worker, not per thread.  Past SIDE_QUEUE_MAX
- * waiting, a slow request is turned away with a 503 rather than queued for minutes. */
-#define SIDE_QUEUE_MAX 256
+ * bounds what the hashes take at once: 64 MB per worker, not per thread.  Past a quarter of
+ * the worker's connections waiting (256 by default), a slow request is turned away with a 503
+ * rather than queued for minutes. */
 #define SIDE_RETRY_AFTER_S 1
 
 struct side {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct http_request *head, *tail; /* waiting, oldest first, linked by side_next */
-    int waiting;
+    int waiting, max_waiting;
     bool stop;    /* set once, at the end of the drain: refuse what waits, then end */
     bool running; /* the thread runs: set before the lanes start, cleared after they stop */
     pthread_t thread;
@@ -397,7 +397,7 @@ static bool side_take(struct side *s, struct http_request *rq)
 {
     if (!s->running || pthread_mutex_lock(&s->lock) != 0)
         return false;
-    bool full = !s->stop && s->waiting >= SIDE_QUEUE_MAX, taken = !s->stop && !full;
+    bool full = !s->stop && s->waiting >= s->max_waiting, taken = !s->stop && !full;
     if (taken) {
         MHD_suspend_connection(rq->conn);
         rq->side_next = NULL;
@@ -418,9 +418,9 @@ static bool side_take(struct side *s, struct http_request *rq)
 }
 
 /* Before the lanes start; false (slow requests then run on their lanes) if it cannot. */
-static bool side_start(struct side *s)
+static bool side_start(struct side *s, const struct config *cfg)
 {
-    *s = (struct side){.running = false};
+    *s = (struct side){.max_waiting = cfg->max_connections / 4 > 0 ? cfg->max_connections / 4 : 1};
     if (pthread_mutex_init(&s->lock, NULL) != 0)
         return false;
     if (pthread_cond_init(&s->wake, NULL) != 0) {
@@ -798,7 +798,7 @@ int http_server_run(const struct config *cfg, int listen_fd)
     pthread_t acceptor;
     struct side side;
     /* Without it the slow requests are answered on their lanes, as they were before it. */
-    if (!side_start(&side))
+    if (!side_start(&side, cfg))
         log_msg(LOG_WARN, "no side thread: slow requests run on the lanes");
     if (!start_lanes(cfg, listen_fd, &ac, &side)) {
         log_msg(LOG_ERROR, "cannot start the HTTP server");

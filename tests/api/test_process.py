@@ -461,6 +461,31 @@ def test_a_login_holds_up_no_other_connection(make_server):
     assert s.stop() == 0
 
 
+def test_too_many_slow_requests_waiting_get_a_503(make_server):
+    """At most a quarter of a worker's connections (2 of 8 here) wait for the side thread; one
+    more slow request is answered at once with a 503 and Retry-After, and the others are
+    answered in turn."""
+    s = make_server(args=("--max-connections", "8"), workers=1, threads=1,
+                    env={"PLANNER_PWHASH": "moderate"})
+    socks = [socket.create_connection(("127.0.0.1", s.port), timeout=30 * SLOW)
+             for _ in range(4)]
+    try:
+        send_login(socks[0], "admin@planner.local", s.admin_password)
+        time.sleep(0.15)  # the side thread is hashing the first: it waits no more
+        for c in socks[1:]:
+            send_login(c, "admin@planner.local", s.admin_password)
+            time.sleep(0.05)
+        status, headers, body = read_http_response(socks[3], 5 * SLOW)
+        assert status == 503 and headers.get("retry-after") == "1", (status, headers, body)
+        assert json.loads(body)["status"] == 503
+        for c in socks[:3]:
+            assert read_http_response(c, 30 * SLOW)[0] == 200
+    finally:
+        for c in socks:
+            c.close()
+    assert s.stop() == 0
+
+
 def test_sigterm_answers_a_login_on_the_side_thread(make_server):
     """A worker told to stop while its side thread checks a login answers the login (200)
     before it ends, and exits cleanly."""
