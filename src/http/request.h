@@ -57,6 +57,10 @@ struct http_request {
     bool replayed;            /* the answer is a stored one (Idempotent-Replayed) */
 
     struct http_request *side_next; /* in the side thread's queue (http/server.c) */
+    /* The database statistics of a request the side thread answered: taken before it hands
+     * the request back, since its connection goes on to the next one (and ends with it). */
+    unsigned side_queries;
+    int64_t side_db_us;
 };
 
 /* A request header by name (case-insensitive), or NULL.  Borrowed from the connection. */

@@ -41,6 +41,8 @@
  * allowed exceptions: the shutdown flag and counters). */
 /* How long a draining worker keeps connections that have no request yet. */
 #define DRAIN_GRACE_US 2000000
+/* How long, past the drain, the lanes have to send what the side thread answered last. */
+#define DRAIN_RESUMED_US 500000
 
 /* A chunked body is read and dropped up to this many times the body cap before the
  * connection is closed without an answer. */
@@ -281,6 +283,16 @@ static void serve_route(struct http_request *rq)
     }
 }
 
+/* The request's statements and their time: from its thread's connection, or as the side
+ * thread left them. */
+static void db_stats(const struct http_request *rq, unsigned *queries, int64_t *db_us)
+{
+    *queries = rq->side_queries;
+    *db_us = rq->side_db_us;
+    if (rq->db != NULL)
+        store_stats_get(rq->db, queries, db_us);
+}
+
 static enum MHD_Result queue(struct http_request *rq)
 {
     struct MHD_Response *r;
@@ -311,10 +323,9 @@ static enum MHD_Result queue(struct http_request *rq)
         snprintf(buf, sizeof buf, "%d", rq->retry_after_s);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, buf);
     }
-    unsigned queries = 0;
-    int64_t db_us = 0;
-    if (rq->db != NULL)
-        store_stats_get(rq->db, &queries, &db_us);
+    unsigned queries;
+    int64_t db_us;
+    db_stats(rq, &queries, &db_us);
     /* Milliseconds with three decimals, from whole microseconds: no floating-point printf
      * (0.8 % of the server's CPU at 100 requests/s, perf). */
     int64_t total_us = clock_mono_us() - rq->started_us;
@@ -382,6 +393,12 @@ static void *side_loop(void *arg)
             http_fail(rq, 503, NULL, "the server is stopping");
         else
             serve(rq);
+        /* The connection is this thread's: the lane must not look at it (the next request
+         * resets it, and it is closed when this thread ends). */
+        if (rq->db != NULL) {
+            store_stats_get(rq->db, &rq->side_queries, &rq->side_db_us);
+            rq->db = NULL;
+        }
         /* From here the lane owns rq again (it may answer and free it at once). */
         MHD_resume_connection(conn);
         (void)pthread_mutex_lock(&s->lock);
@@ -523,10 +540,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     *con_cls = NULL;
     int64_t dur = clock_mono_us() - rq->started_us;
-    unsigned queries = 0;
-    int64_t db_us = 0;
-    if (rq->db != NULL)
-        store_stats_get(rq->db, &queries, &db_us);
+    unsigned queries;
+    int64_t db_us;
+    db_stats(rq, &queries, &db_us);
     if (rq->method != NULL) {
         size_t route = rq->route ? (size_t)(rq->route - api_routes) + 1 : 0;
         metrics_record_request(route, rq->status, dur, db_us, queries);
@@ -893,14 +909,21 @@ int http_server_run(const struct config *cfg, int listen_fd)
         log_msg(LOG_WARN, "drain timeout with %d requests in flight", left);
     /* An accepting thread still running may hand a connection to a lane at any moment, and a
      * side thread still running may resume one: then the lanes and what they use are left to
-     * the process's exit, not freed under them.  The lanes run while the side thread stops:
-     * the connections it resumes are answered by them. */
+     * the process's exit, not freed under them.  The lanes run while the side thread stops,
+     * and a little longer: the connections it resumed last (answered, or refused with a 503)
+     * are sent their answers by their lane's thread, which a stop_lanes at once could beat to
+     * it (libmicrohttpd closes what is open when its daemon stops). */
     if (!side_stop(&side)) {
         log_msg(LOG_ERROR, "cannot stop the side thread");
         stopped = false;
     }
     if (!stopped)
         return 1;
+    for (int64_t until = clock_mono_us() + DRAIN_RESUMED_US;
+         atomic_load(&in_flight) > 0 && clock_mono_us() < until;) {
+        struct timespec ms10 = {0, 10 * 1000 * 1000};
+        nanosleep(&ms10, NULL);
+    }
     stop_lanes(&ac);
     side_free(&side);
     publish_lists(&counted, &pages);

@@ -455,6 +455,9 @@ def test_a_login_holds_up_no_other_connection(make_server):
         assert status == 200 and "token" in json.loads(body), (status, body)
         # The login really took the hash's time, and the healthz came well inside it.
         assert login_s > 0.3 and health_s < login_s, (health_s, login_s, headers)
+        # Its statements are counted as the side thread ran them (the user, the session).
+        m = re.search(r'desc="(\d+) queries"', headers.get("server-timing", ""))
+        assert m and int(m.group(1)) >= 2, headers
     finally:
         login.close()
         other.close()
@@ -484,6 +487,35 @@ def test_too_many_slow_requests_waiting_get_a_503(make_server):
         for c in socks:
             c.close()
     assert s.stop() == 0
+
+
+def test_slow_requests_still_waiting_when_the_drain_ends_get_a_503(make_server):
+    """SIGTERM with five logins (moderate cost) for the side thread and a one-second drain:
+    the ones it gets to are answered 200, the one it is on when the drain ends too, and those
+    still waiting then get a 503 at once rather than hold the worker up; none is left
+    unanswered."""
+    s = make_server(args=("--drain-timeout-s", "1"), workers=1, threads=1,
+                    env={"PLANNER_PWHASH": "moderate"})
+    socks = [socket.create_connection(("127.0.0.1", s.port), timeout=30 * SLOW)
+             for _ in range(5)]
+    try:
+        for c in socks:
+            send_login(c, "admin@planner.local", s.admin_password)
+            time.sleep(0.02)
+        time.sleep(0.1)
+        s.proc.send_signal(signal.SIGTERM)
+        answers = []
+        for c in socks:
+            status, _, body = read_http_response(c, 30 * SLOW)
+            answers.append((status, None if status == 200 else json.loads(body)["detail"]))
+    finally:
+        for c in socks:
+            c.close()
+    s.proc.wait(timeout=30 * SLOW)
+    ok = [a for a in answers if a[0] == 200]
+    assert ok and answers[:len(ok)] == ok, answers  # served in order, then refused
+    assert answers[len(ok):] == [(503, "the server is stopping")] * (5 - len(ok)), answers
+    assert len(ok) < 5, answers
 
 
 def test_sigterm_answers_a_login_on_the_side_thread(make_server):
