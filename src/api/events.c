@@ -971,7 +971,7 @@ int api_events_drop_stale_overrides(struct http_request *rq, const struct event 
     struct recur_series s = series_of(ev);
     for (size_t i = 0; rc == PL_OK && i < n; i++)
         if (ev->recurrence == NULL || !core_recur_has(&s, ov[i].recurrence_id))
-            if ((rc = store_notifications_drop_reminders(rq->db, ov[i].id, err)) == PL_OK)
+            if ((rc = store_notifications_drop_reminders(rq->db, ov[i].id, false, err)) == PL_OK)
                 rc = store_events_delete(rq->db, ov[i].id, err);
     return rc;
 }
@@ -1124,10 +1124,9 @@ static int cancel_overrides(struct http_request *rq, int64_t series_id, struct p
         if (ov[i].status == EVENT_STATUS_CANCELLED)
             continue;
         ov[i].status = EVENT_STATUS_CANCELLED;
-        if ((rc = store_events_update(rq->db, &ov[i], -1, rq->now_us, err)) == PL_OK &&
-            (rc = store_events_reindex(rq->db, ov[i].id, NULL, NULL, 0, 0, rq->arena, err)) ==
-                PL_OK)
-            rc = store_notifications_drop_reminders(rq->db, ov[i].id, err);
+        /* Their reminders went with the series' (api_events_patch). */
+        if ((rc = store_events_update(rq->db, &ov[i], -1, rq->now_us, err)) == PL_OK)
+            rc = store_events_reindex(rq->db, ov[i].id, NULL, NULL, 0, 0, rq->arena, err);
     }
     return rc;
 }
@@ -1204,8 +1203,8 @@ void api_events_patch(struct http_request *rq)
     if (notify_removed(rq, &old, before, nbefore, people, npeople, &err) < 0 ||
         notify_kept(rq, &ev, before, nbefore, people, npeople, cancelled, &err) < 0)
         goto rollback;
-    if (ev.status == EVENT_STATUS_CANCELLED)
-        rc = store_notifications_drop_reminders(rq->db, ev.id, &err);
+    if (ev.status == EVENT_STATUS_CANCELLED) /* its overrides' too when it is cancelled now */
+        rc = store_notifications_drop_reminders(rq->db, ev.id, cancelled, &err);
     else if (!same || b.has_reminders)
         rc = store_notifications_schedule_reminders(rq->db, ev.id, rq->now_us, &err);
     else if (strcmp(old.title, ev.title) != 0)
@@ -1232,19 +1231,6 @@ fail:
     reply_conflict(rq, &err, conflicts);
 }
 
-/* The overrides of a series go with it (ON DELETE CASCADE); their reminders must go first
- * (notifications keep no key to their event: a cancellation outlives it). */
-static int drop_override_reminders(struct http_request *rq, int64_t series_id,
-                                   struct pl_error *err)
-{
-    struct event *ov;
-    size_t nov;
-    int rc = store_events_overrides(rq->db, series_id, rq->arena, &ov, &nov, err);
-    for (size_t i = 0; rc == PL_OK && i < nov; i++)
-        rc = store_notifications_drop_reminders(rq->db, ov[i].id, err);
-    return rc;
-}
-
 void api_events_delete(struct http_request *rq)
 {
     struct pl_error err = {0};
@@ -1265,8 +1251,9 @@ void api_events_delete(struct http_request *rq)
         store_events_participants(rq->db, ev.id, rq->arena, &people, &npeople, &err) < 0 ||
         (ev.status != EVENT_STATUS_CANCELLED &&
          notify_all(rq, &ev, people, npeople, NOTIFY_CANCELLATION, rq->user_id, &err) < 0) ||
-        store_notifications_drop_reminders(rq->db, ev.id, &err) < 0 ||
-        (ev.recurrence && drop_override_reminders(rq, ev.id, &err) < 0) ||
+        /* Its overrides' reminders too: they go with it (ON DELETE CASCADE), and notifications
+         * keep no key to their event (a cancellation outlives it). */
+        store_notifications_drop_reminders(rq->db, ev.id, true, &err) < 0 ||
         store_events_delete(rq->db, ev.id, &err) < 0)
         goto rollback;
     if (store_commit(rq->db, &err) < 0)
@@ -1679,7 +1666,7 @@ void api_events_instance_delete(struct http_request *rq)
     if (http_precondition(rq, event_etag(rq, has_override ? &ov : &series), &err) < 0 ||
         store_events_participants(rq->db, at.id, rq->arena, &people, &npeople, &err) < 0 ||
         notify_all(rq, &at, people, npeople, NOTIFY_CANCELLATION, rq->user_id, &err) < 0 ||
-        (has_override && (store_notifications_drop_reminders(rq->db, ov.id, &err) < 0 ||
+        (has_override && (store_notifications_drop_reminders(rq->db, ov.id, false, &err) < 0 ||
                           store_events_delete(rq->db, ov.id, &err) < 0)) ||
         store_events_update(rq->db, &updated, series.version, rq->now_us, &err) < 0 ||
         api_materialize(rq, 0, true, &horizon, &err) < 0 ||

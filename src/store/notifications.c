@@ -66,12 +66,17 @@ int store_notifications_add_each(struct store *db, const struct notification *n,
     return store_run(st, err);
 }
 
-int store_notifications_drop_reminders(struct store *db, int64_t event_id, struct pl_error *err)
+int store_notifications_drop_reminders(struct store *db, int64_t event_id, bool with_overrides,
+                                       struct pl_error *err)
 {
-    static const char sql[] = "DELETE FROM notifications WHERE event_id = $1 AND type = 'reminder'"
+    static const char one[] = "DELETE FROM notifications WHERE event_id = $1 AND type = 'reminder'"
                               " AND read_at IS NULL";
+    static const char series[] =
+        "DELETE FROM notifications WHERE event_id IN (SELECT id FROM events WHERE id = $1"
+        " UNION ALL SELECT id FROM events WHERE parent_id = $1)"
+        " AND type = 'reminder' AND read_at IS NULL";
     struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
+    int rc = store_stmt(db, with_overrides ? series : one, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, event_id);

@@ -56,9 +56,10 @@ PL_MUST_CHECK int store_notifications_remind_from(struct store *db, int64_t even
                                                   int64_t from_us, int64_t now_us,
                                                   struct pl_error *err);
 
-/* Drop the unread reminders of an event (it was cancelled or deleted). */
+/* Drop the unread reminders of an event (it was cancelled or deleted), and with_overrides
+ * those of its overrides too (a series deleted, or cancelled with them). */
 PL_MUST_CHECK int store_notifications_drop_reminders(struct store *db, int64_t event_id,
-                                                     struct pl_error *err);
+                                                     bool with_overrides, struct pl_error *err);
 
 /* Due notifications of `user_id` (scheduled_for <= now), most recently due first (then by id),
  * after the page position (before_us, before_id) in that order (before_id 0: from the start),
