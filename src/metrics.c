@@ -249,6 +249,9 @@ char *metrics_render(const struct metrics_writes *w)
                 "# TYPE planner_writer_lock_held_seconds_total counter\n"
                 "planner_writer_lock_held_seconds_total %.6f\n",
             (double)w->held_us / 1e6);
+        put(&t, "# HELP planner_writer_lock_waiting Writers waiting for the writer lock now.\n"
+                "# TYPE planner_writer_lock_waiting gauge\nplanner_writer_lock_waiting %d\n",
+            w->waiting);
     }
     put(&t, "# HELP planner_worker_restarts_total Workers restarted after an unexpected exit.\n"
             "# TYPE planner_worker_restarts_total counter\nplanner_worker_restarts_total %llu\n",

@@ -41,6 +41,7 @@ void metrics_count_restart(void);
 /* What the one writer lock has cost: the store keeps these (store_writer_lock_stats). */
 struct metrics_writes {
     uint64_t taken, wait_us, held_us;
+    int waiting;
 };
 
 /* The Prometheus text exposition, with the writer lock's series when `w` is not NULL;

@@ -58,7 +58,7 @@ void api_ops_metrics(struct http_request *rq)
 {
     struct store_writer_stats ws;
     store_writer_lock_stats(&ws);
-    struct metrics_writes w = {ws.taken, ws.wait_us, ws.held_us};
+    struct metrics_writes w = {ws.taken, ws.wait_us, ws.held_us, ws.waiting};
     char *text = metrics_render(&w);
     http_reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
     free(text);

@@ -73,6 +73,7 @@ struct store {
 struct writer_lock {
     pthread_mutex_t mutex;
     _Atomic uint64_t taken, wait_us, held_us;
+    atomic_int waiting; /* writers waiting for it now */
 };
 static struct writer_lock own_writer_lock = {.mutex = PTHREAD_MUTEX_INITIALIZER};
 static struct writer_lock *writer_lock = &own_writer_lock;
@@ -639,7 +640,9 @@ static int writer_lock_take(struct store *db, struct pl_error *err)
         return pl_error_set(err, PL_EINTERNAL, NULL, "cannot read the clock");
     deadline.tv_sec += STORE_BUSY_TIMEOUT_MS / 1000;
     int64_t asked = clock_mono_us();
+    atomic_fetch_add_explicit(&writer_lock->waiting, 1, memory_order_relaxed);
     int rc = pthread_mutex_timedlock(&writer_lock->mutex, &deadline);
+    atomic_fetch_sub_explicit(&writer_lock->waiting, 1, memory_order_relaxed);
     if (rc == EOWNERDEAD) /* its holder died: what it protected is SQLite's, and consistent */
         rc = pthread_mutex_consistent(&writer_lock->mutex);
     if (rc == ETIMEDOUT)
@@ -670,6 +673,7 @@ void store_writer_lock_stats(struct store_writer_stats *out)
     out->taken = atomic_load_explicit(&writer_lock->taken, memory_order_relaxed);
     out->wait_us = atomic_load_explicit(&writer_lock->wait_us, memory_order_relaxed);
     out->held_us = atomic_load_explicit(&writer_lock->held_us, memory_order_relaxed);
+    out->waiting = atomic_load_explicit(&writer_lock->waiting, memory_order_relaxed);
 }
 
 int store_begin(struct store *db, struct pl_error *err)
@@ -751,6 +755,18 @@ int store_checkpoint(struct store *db, struct pl_error *err)
         int taken = writer_lock_take(db, err);
         if (taken < 0)
             return taken; /* writers kept it 5 s: logged, and the next tick tries again */
+        /* While this waited for the lock, a writer may have committed far more than the
+         * little the RESTART is meant to copy: one that held the lock meanwhile for a long
+         * transaction (the extension of every series at W200 x100: 90 s, and the file 460 MB
+         * larger).  Copied here, it held every writer back for as long (5 s and more: their
+         * requests timed out with a 503), so it is left to the next PASSIVE, writers running. */
+        sqlite3_int64 backlog = 0;
+        if (sqlite3_file_control(db->db, "main", STORE_SQLITE_FCNTL_WAL_BACKLOG, &backlog) ==
+                SQLITE_OK &&
+            backlog > STORE_RESTART_BACKLOG_PAGES) {
+            writer_unlock(db);
+            return PL_OK;
+        }
         sqlite3_busy_handler(db->db, busy_wait, (void *)&restart_wait_ms);
         rc = sqlite3_wal_checkpoint_v2(db->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
         sqlite3_busy_handler(db->db, busy_wait, (void *)&busy_timeout_ms);

@@ -280,8 +280,8 @@ static struct cache_slot *cache_victim(struct page_cache *c)
  * writes the header, then zeroes nBackfill), and later miss pages a checkpoint wrote.  The
  * header is read as wal.c's walIndexTryHdr reads it (its first copy, then the second, which
  * writers write in the other order: equal, they are whole), between two reads of nBackfill,
- * which must agree and be no greater than the header's last frame. */
-static bool wal_key(volatile const uint32_t *shm, uint32_t key[3])
+ * which must agree and be no greater than the header's last frame (set in *last, if asked). */
+static bool wal_key(volatile const uint32_t *shm, uint32_t key[3], uint32_t *last)
 {
     for (int tries = 0; tries < 4; tries++) {
         uint32_t h[2][SHM_HEADER_WORDS];
@@ -294,6 +294,8 @@ static bool wal_key(volatile const uint32_t *shm, uint32_t key[3])
             key[0] = h[0][SHM_SALT1];
             key[1] = h[0][SHM_SALT2];
             key[2] = n;
+            if (last != NULL)
+                *last = h[0][SHM_MXFRAME];
             return true;
         }
     }
@@ -337,7 +339,7 @@ static bool cache_drop_frames(struct page_cache *c, sqlite3_file *f, struct kept
     /* The page numbers were of this WAL only if it was not started over meanwhile. */
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     uint32_t now[3];
-    return wal_key(k->shm[0], now) && now[0] == key[0] && now[1] == key[1];
+    return wal_key(k->shm[0], now, NULL) && now[0] == key[0] && now[1] == key[1];
 }
 
 static int cache_pass(void **page)
@@ -367,7 +369,7 @@ static bool cache_follow(struct page_cache *c, sqlite3_file *f, struct kept *k)
         __atomic_load_n(&shm[SHM_SALT2], __ATOMIC_ACQUIRE) == c->key[1])
         return true;
     uint32_t key[3];
-    if (!wal_key(shm, key))
+    if (!wal_key(shm, key, NULL))
         return false;
     bool same_wal = c->gen != 0 && key[0] == c->key[0] && key[1] == c->key[1];
     if (same_wal && key[2] > c->key[2] && cache_drop_frames(c, f, k, key)) {
@@ -647,6 +649,13 @@ static int kept_file_control(sqlite3_file *f, int op, void *arg)
             return SQLITE_MISUSE; /* no file to name it by, or mapped already */
         if (k->cache == NULL && (k->cache = cache_acquire(k->dev, k->ino, (size_t)bytes)) == NULL)
             return SQLITE_NOMEM;
+        return SQLITE_OK;
+    }
+    if (op == STORE_SQLITE_FCNTL_WAL_BACKLOG) {
+        uint32_t key[3], last;
+        if (k->shm[0] == NULL || !wal_key(k->shm[0], key, &last))
+            return SQLITE_NOTFOUND; /* no WAL index mapped, or one changing at every look */
+        *(sqlite3_int64 *)arg = (sqlite3_int64)last - key[2];
         return SQLITE_OK;
     }
     if (op == SQLITE_FCNTL_MMAP_SIZE && k->cache != NULL) {

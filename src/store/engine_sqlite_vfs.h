@@ -27,6 +27,11 @@ unsigned long store_sqlite_vfs_wal_joined_writes(void);
  * file's pages through it once `PRAGMA mmap_size` is above 0 (store_page_cache does both). */
 #define STORE_SQLITE_FCNTL_PAGE_CACHE 0x706c0001
 
+/* The file control that tells how many frames of the WAL no checkpoint has copied yet into
+ * the database file (the WAL index's last frame less its nBackfill), as an sqlite3_int64 set
+ * in its argument: SQLITE_NOTFOUND if the file has no WAL index mapped (store_checkpoint). */
+#define STORE_SQLITE_FCNTL_WAL_BACKLOG 0x706c0002
+
 /* What the page caches of the process did: pages found, pages read into them, fetches passed
  * by (no WAL index, every slot in use), times every page was dropped (a new WAL, or pages
  * that could not be told) and times only a checkpoint's pages were.  For tests and

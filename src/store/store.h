@@ -51,8 +51,9 @@ void store_rollback(struct store *db);
  * STORE_WAL_AUTOCHECKPOINT_PAGES (40 MB) a RESTART one, which makes the next writer start
  * the WAL over (it waits at most 20 ms for the readers of old frames, holding writers back
  * meanwhile, queued with them on the writers' lock; behind a longer read it leaves the WAL
- * to the next call; the database file is synced before, with writers running, so that the
- * RESTART's own sync is short).  Each worker's main
+ * to the next call, and so it does when more than STORE_RESTART_BACKLOG_PAGES arrived while
+ * it waited for the lock; the database file is synced before, with writers running, so that
+ * the RESTART's own sync is short).  Each worker's main
  * thread calls it on a connection of its own, so that the fsyncs of checkpointing stay off
  * the request path (with synchronous=NORMAL a commit in WAL mode only writes): once a
  * second, and within 100 ms once a commit has left STORE_WAL_CHECKPOINT_SOON_PAGES (4 MB) in
@@ -65,6 +66,10 @@ void store_rollback(struct store *db);
  * two fdatasyncs, on the request path (W200 creates alone: ~40 a second in each worker). */
 #define STORE_WAL_CHECKPOINT_SOON_PAGES 1000
 #define STORE_WAL_AUTOCHECKPOINT_PAGES 10000
+/* The most frames a RESTART copies with writers held back: if more arrived while it waited
+ * for the writers' lock, it leaves them to the next PASSIVE (8 MB; W200's commits leave a few
+ * hundred in that time). */
+#define STORE_RESTART_BACKLOG_PAGES 2000
 PL_MUST_CHECK int store_checkpoint(struct store *db, struct pl_error *err);
 /* Whether a commit has asked for a checkpoint since the last call (any connection of the
  * process; the request is taken by the call). */
@@ -124,6 +129,7 @@ PL_MUST_CHECK int store_share_writer_lock(void);
  * is how busy the one writer is: 1 means writes are the server's bottleneck. */
 struct store_writer_stats {
     uint64_t taken, wait_us, held_us;
+    int waiting; /* writers waiting for it at this moment */
 };
 void store_writer_lock_stats(struct store_writer_stats *out);
 /* Whether the connection's reads now share one snapshot (store_snapshot, not yet released

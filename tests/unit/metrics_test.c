@@ -120,10 +120,12 @@ Test(metrics, writer_lock_series_only_when_given)
     char *text = metrics_render(NULL);
     cr_expect(strstr(text, "planner_writer_lock") == NULL);
     free(text);
-    struct metrics_writes w = {.taken = 12, .wait_us = 1500, .held_us = 2250001};
+    struct metrics_writes w = {.taken = 12, .wait_us = 1500, .held_us = 2250001, .waiting = 3};
     text = metrics_render(&w);
     cr_expect(strstr(text, "\nplanner_writer_lock_taken_total 12\n") != NULL);
     cr_expect(strstr(text, "\nplanner_writer_lock_wait_seconds_total 0.001500\n") != NULL);
     cr_expect(strstr(text, "\nplanner_writer_lock_held_seconds_total 2.250001\n") != NULL);
+    cr_expect(strstr(text, "\n# TYPE planner_writer_lock_waiting gauge\nplanner_writer_lock_waiting 3\n") !=
+              NULL);
     free(text);
 }
