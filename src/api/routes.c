@@ -4,26 +4,27 @@
 #include "api/api.h"
 #include "api/internal.h"
 
-#define R(method, pattern, handler, access) {method, pattern, handler, access, method " " pattern, false}
+#define R(method, pattern, handler, access)                                                     \
+    {method, pattern, handler, access, method " " pattern, HTTP_SIDE_NONE}
 /* A route that can take far longer than the rest (an argon2id hash is ~110 ms of CPU and
  * 64 MB; an import parses up to max_body_bytes of iCalendar): it runs on the worker's side
- * thread, so that it holds up no other connection (http/server.c). */
-#define SLOW(method, pattern, handler, access)                                                  \
-    {method, pattern, handler, access, method " " pattern, true}
+ * thread for its kind, so that it holds up no other connection (http/server.c). */
+#define SLOW(method, pattern, handler, access, side)                                            \
+    {method, pattern, handler, access, method " " pattern, side}
 
 const struct http_route api_routes[] = {
     R("GET", "/healthz", api_ops_healthz, HTTP_PUBLIC),
     R("GET", "/readyz", api_ops_readyz, HTTP_PUBLIC),
     R("GET", "/metrics", api_ops_metrics, HTTP_PUBLIC),
     R("GET", "/api/v1/openapi.json", api_ops_openapi, HTTP_PUBLIC),
-    SLOW("POST", "/api/v1/auth/login", api_auth_login, HTTP_PUBLIC),
+    SLOW("POST", "/api/v1/auth/login", api_auth_login, HTTP_PUBLIC, HTTP_SIDE_PASSWORD),
     R("POST", "/api/v1/auth/logout", api_auth_logout, HTTP_USER),
     R("GET", "/api/v1/me", api_auth_me, HTTP_USER),
     R("GET", "/api/v1/me/agenda", api_events_agenda, HTTP_USER),
-    SLOW("POST", "/api/v1/users", api_users_create, HTTP_ADMIN),
+    SLOW("POST", "/api/v1/users", api_users_create, HTTP_ADMIN, HTTP_SIDE_PASSWORD),
     R("GET", "/api/v1/users", api_users_list, HTTP_USER),
     R("GET", "/api/v1/users/{id}", api_users_get, HTTP_USER),
-    SLOW("PATCH", "/api/v1/users/{id}", api_users_patch, HTTP_USER),
+    SLOW("PATCH", "/api/v1/users/{id}", api_users_patch, HTTP_USER, HTTP_SIDE_PASSWORD),
     R("DELETE", "/api/v1/users/{id}", api_users_delete, HTTP_ADMIN),
     R("GET", "/api/v1/calendars", api_calendars_list, HTTP_USER),
     R("POST", "/api/v1/calendars", api_calendars_create, HTTP_USER),
@@ -37,7 +38,7 @@ const struct http_route api_routes[] = {
     R("POST", "/api/v1/calendars/{id}/feed", api_ical_feed_create, HTTP_USER),
     R("DELETE", "/api/v1/calendars/{id}/feed", api_ical_feed_delete, HTTP_USER),
     R("POST", "/api/v1/calendars/{id}/events", api_events_create, HTTP_USER),
-    SLOW("POST", "/api/v1/calendars/{id}/import", api_import, HTTP_USER),
+    SLOW("POST", "/api/v1/calendars/{id}/import", api_import, HTTP_USER, HTTP_SIDE_IMPORT),
     /* Before "/api/v1/events/{id}", whose placeholder would take "42.ics" whole. */
     R("GET", "/api/v1/events/{id}.ics", api_ical_event_export, HTTP_USER),
     R("GET", "/api/v1/events/{id}", api_events_get, HTTP_USER),

@@ -14,13 +14,23 @@ enum http_access {
     HTTP_ADMIN,  /* a valid bearer token of an admin */
 };
 
+/* Where a route runs: on the lane that read it, or on one of the worker's side threads
+ * (http/server.c), one for each kind of long request, so that one kind never waits behind
+ * the other (a login behind a large import). */
+enum http_side {
+    HTTP_SIDE_NONE,     /* on its lane */
+    HTTP_SIDE_PASSWORD, /* argon2id hashes: one thread bounds their memory per worker */
+    HTTP_SIDE_IMPORT,   /* iCalendar imports, up to max_body_bytes each */
+    HTTP_SIDES
+};
+
 struct http_route {
     const char *method; /* "GET", "POST", ... (HEAD is served by GET routes) */
     const char *pattern;
     void (*handler)(struct http_request *rq);
     enum http_access access;
     const char *name; /* "GET /api/v1/users/{id}": the metrics label */
-    bool slow;        /* runs on the worker's side thread, not its lane (http/server.c) */
+    enum http_side side;
 };
 
 enum http_match { HTTP_MATCH_OK, HTTP_MATCH_NO_PATH, HTTP_MATCH_NO_METHOD };

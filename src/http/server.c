@@ -344,17 +344,19 @@ static enum MHD_Result queue(struct http_request *rq)
     return ok;
 }
 
-/* ---- the side thread ------------------------------------------------------------------------
+/* ---- the side threads ---------------------------------------------------------------------
  * A few requests take far longer than the rest: a login checks an argon2id hash (~110 ms of
  * CPU at the default cost, with 64 MB), setting a password makes one, an import parses and
  * writes up to max_body_bytes of iCalendar.  A lane answers its connections one request at a
  * time, so on a lane such a request held up every other connection of the lane for as long.
- * Routes marked `slow` (api/routes.c) run on one thread of the worker's own instead: the lane
- * suspends the connection (libmicrohttpd's MHD_suspend_connection) and queues the request; the
- * side thread answers it on a database connection of its own and resumes the connection, and
- * libmicrohttpd calls on_request again on the lane, which sends the answer.  One thread also
- * bounds what the hashes take at once: 64 MB per worker, not per thread.  Past a quarter of
- * the worker's connections waiting (256 by default), a slow request is turned away with a 503
+ * Routes marked `slow` (api/routes.c) run on a thread of the worker's own instead, one for
+ * each kind (enum http_side), so that a login never waits behind a large import: the lane
+ * suspends the connection (libmicrohttpd's MHD_suspend_connection) and queues the request;
+ * the side thread answers it on a database connection of its own (opened at its first
+ * request) and resumes the connection, and libmicrohttpd calls on_request again on the lane,
+ * which sends the answer.  One thread for the hashes also bounds what they take at once:
+ * 64 MB per worker, not per thread.  Past a quarter of the worker's connections waiting for
+ * one side thread (256 by default), a slow request of its kind is turned away with a 503
  * rather than queued for minutes. */
 #define SIDE_RETRY_AFTER_S 1
 
@@ -477,12 +479,38 @@ static void side_free(struct side *s)
     (void)pthread_mutex_destroy(&s->lock);
 }
 
+/* The worker's side threads, one for each kind of slow route; sides[HTTP_SIDE_NONE] is never
+ * started, so that a route of that kind stays on its lane.  A kind whose thread cannot start
+ * runs on the lanes too (logged). */
+static void sides_start(struct side sides[HTTP_SIDES], const struct config *cfg)
+{
+    sides[HTTP_SIDE_NONE] = (struct side){0};
+    for (int k = HTTP_SIDE_NONE + 1; k < HTTP_SIDES; k++)
+        if (!side_start(&sides[k], cfg))
+            log_msg(LOG_WARN, "no side thread for kind %d: its requests run on the lanes", k);
+}
+
+/* Stop every side thread (each as side_stop); false if one could not be joined. */
+static bool sides_stop(struct side sides[HTTP_SIDES])
+{
+    bool all = true;
+    for (int k = HTTP_SIDE_NONE + 1; k < HTTP_SIDES; k++)
+        all = side_stop(&sides[k]) && all;
+    return all;
+}
+
+static void sides_free(struct side sides[HTTP_SIDES])
+{
+    for (int k = HTTP_SIDE_NONE + 1; k < HTTP_SIDES; k++)
+        side_free(&sides[k]);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
     (void)version;
-    struct side *side = cls;
+    struct side *sides = cls; /* the worker's, HTTP_SIDES of them */
     struct http_request *rq = *con_cls;
     if (rq == NULL)
         return MHD_NO; /* on_uri always runs first; never here */
@@ -522,8 +550,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     /* Called again once the side thread resumes the connection: route and answer are set. */
-    if (rq->status == 0 && rq->route == NULL && match_route(rq) && rq->route->slow &&
-        side_take(side, rq))
+    if (rq->status == 0 && rq->route == NULL && match_route(rq) &&
+        side_take(&sides[rq->route->side], rq))
         return MHD_YES;
     if (rq->status == 0)
         serve(rq);
@@ -718,7 +746,7 @@ static void *accept_loop(void *arg)
 }
 
 static struct MHD_Daemon *start_lane(const struct config *cfg, struct lane *l, int limit,
-                                     struct side *side)
+                                     struct side *sides)
 {
     size_t mem = (size_t)cfg->max_header_bytes + (size_t)cfg->max_url_bytes + 4096;
     /* Options go in one typed array (STYLE.md: no varargs option lists elsewhere).  The
@@ -735,7 +763,7 @@ static struct MHD_Daemon *start_lane(const struct config *cfg, struct lane *l, i
     };
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, side, MHD_OPTION_ARRAY, opts,
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, sides, MHD_OPTION_ARRAY, opts,
                             MHD_OPTION_END);
 }
 
@@ -765,7 +793,7 @@ static void stop_lanes(struct acceptor *ac)
 /* The lanes and the acceptor's state (its thread is started by the caller); false, with
  * nothing left running, if any part could not be had. */
 static bool start_lanes(const struct config *cfg, int listen_fd, struct acceptor *ac,
-                        struct side *side)
+                        struct side *sides)
 {
     *ac = (struct acceptor){.listen_fd = listen_fd, .stop_fd = -1, .nlanes = cfg->threads};
     ac->lane_limit = (cfg->max_connections + cfg->threads - 1) / cfg->threads;
@@ -780,7 +808,7 @@ static bool start_lanes(const struct config *cfg, int listen_fd, struct acceptor
         return false;
     }
     for (int i = 0; i < ac->nlanes; i++)
-        if ((ac->lanes[i].d = start_lane(cfg, &ac->lanes[i], ac->lane_limit, side)) == NULL) {
+        if ((ac->lanes[i].d = start_lane(cfg, &ac->lanes[i], ac->lane_limit, sides)) == NULL) {
             stop_lanes(ac);
             return false;
         }
@@ -812,22 +840,20 @@ int http_server_run(const struct config *cfg, int listen_fd)
     }
     struct acceptor ac;
     pthread_t acceptor;
-    struct side side;
-    /* Without it the slow requests are answered on their lanes, as they were before it. */
-    if (!side_start(&side, cfg))
-        log_msg(LOG_WARN, "no side thread: slow requests run on the lanes");
-    if (!start_lanes(cfg, listen_fd, &ac, &side)) {
+    struct side sides[HTTP_SIDES];
+    sides_start(sides, cfg);
+    if (!start_lanes(cfg, listen_fd, &ac, sides)) {
         log_msg(LOG_ERROR, "cannot start the HTTP server");
-        if (side_stop(&side))
-            side_free(&side);
+        if (sides_stop(sides))
+            sides_free(sides);
         store_events_cache_end();
         return 1;
     }
     if (pthread_create(&acceptor, NULL, accept_loop, &ac) != 0) {
         log_msg(LOG_ERROR, "cannot start the HTTP server's accepting thread");
         stop_lanes(&ac);
-        if (side_stop(&side))
-            side_free(&side);
+        if (sides_stop(sides))
+            sides_free(sides);
         store_events_cache_end();
         return 1;
     }
@@ -913,8 +939,8 @@ int http_server_run(const struct config *cfg, int listen_fd)
      * and a little longer: the connections it resumed last (answered, or refused with a 503)
      * are sent their answers by their lane's thread, which a stop_lanes at once could beat to
      * it (libmicrohttpd closes what is open when its daemon stops). */
-    if (!side_stop(&side)) {
-        log_msg(LOG_ERROR, "cannot stop the side thread");
+    if (!sides_stop(sides)) {
+        log_msg(LOG_ERROR, "cannot stop a side thread");
         stopped = false;
     }
     if (!stopped)
@@ -925,7 +951,7 @@ int http_server_run(const struct config *cfg, int listen_fd)
         nanosleep(&ms10, NULL);
     }
     stop_lanes(&ac);
-    side_free(&side);
+    sides_free(sides);
     publish_lists(&counted, &pages);
     struct store_cache_stats cs;
     store_events_cache_stats(&cs);

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "core/user.h"
+#include "http/router.h"
 #include "http/server.h"
 #include "log.h"
 #include "metrics.h"
@@ -393,9 +394,10 @@ int worker_supervisor_serve(struct config *cfg, const struct config_flags *flags
     /* Each lane and each side thread (http/server.c) owns one connection at most: the total is
      * known before the first request. */
     log_msg(LOG_INFO,
-            "listening on %s with %d workers x (%d threads + 1 side thread) = %d database"
+            "listening on %s with %d workers x (%d threads + %d side threads) = %d database"
             " connections",
-            bound, nworkers, cfg->threads, nworkers * (cfg->threads + 1));
+            bound, nworkers, cfg->threads, HTTP_SIDES - 1,
+            nworkers * (cfg->threads + HTTP_SIDES - 1));
     fill(cfg, (size_t)nworkers);
     sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", bound, (int)getpid());
 

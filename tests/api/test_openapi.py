@@ -53,7 +53,8 @@ def route_access():
     """(method, path) -> HTTP_PUBLIC / HTTP_USER / HTTP_ADMIN, from the route table."""
     text = open(ROUTES_C).read()
     return {(m, p): a for m, p, a in
-            re.findall(r'\b(?:R|SLOW)\("([A-Z]+)",\s*"([^"]+)",\s*\w+,\s*(HTTP_[A-Z]+)\)', text)}
+            re.findall(r'\b(?:R|SLOW)\("([A-Z]+)",\s*"([^"]+)",\s*\w+,\s*(HTTP_[A-Z]+)'
+                       r'(?:,\s*HTTP_SIDE_[A-Z]+)?\)', text)}
 
 
 def resolve(doc, ref):

@@ -434,33 +434,69 @@ def answered(sock):
     return bool(readable)
 
 
-def test_a_login_holds_up_no_other_connection(make_server):
-    """A login checks an argon2id hash: ~0.6 s of CPU at the `moderate` cost.  It runs on the
-    worker's side thread, so a request on another connection of the same lane (one worker,
-    one thread) is answered while the hash is still being checked.  On the lane, the healthz
-    waited for the whole login."""
-    s = make_server(workers=1, threads=1, env={"PLANNER_PWHASH": "moderate"})
+def beside_a_login(s, request):
+    """Send `request` (bytes) on one connection 150 ms into a login on another, to one worker
+    with one thread (moderate cost: the hash takes ~0.6 s).  Checks that the answer to
+    `request` comes first and that the login then succeeds; returns that answer (status,
+    headers, body) and the seconds each took from the login's send."""
     login = socket.create_connection(("127.0.0.1", s.port), timeout=20 * SLOW)
     other = socket.create_connection(("127.0.0.1", s.port), timeout=20 * SLOW)
     try:
         started = time.monotonic()
         send_login(login, "admin@planner.local", s.admin_password)
         time.sleep(0.15)  # the worker has the login and is hashing
-        other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert read_http_response(other, 10 * SLOW)[0] == 200
-        health_s = time.monotonic() - started
-        assert not answered(login), f"the login was answered before a healthz {health_s:.3f} s in"
+        other.sendall(request)
+        answer = read_http_response(other, 10 * SLOW)
+        other_s = time.monotonic() - started
+        assert not answered(login), f"the login was answered before the other {other_s:.3f} s in"
         status, headers, body = read_http_response(login, 20 * SLOW)
         login_s = time.monotonic() - started
         assert status == 200 and "token" in json.loads(body), (status, body)
-        # The login really took the hash's time, and the healthz came well inside it.
-        assert login_s > 0.3 and health_s < login_s, (health_s, login_s, headers)
-        # Its statements are counted as the side thread ran them (the user, the session).
-        m = re.search(r'desc="(\d+) queries"', headers.get("server-timing", ""))
-        assert m and int(m.group(1)) >= 2, headers
+        # The login really took the hash's time, and the other came well inside it.
+        assert login_s > 0.3 and other_s < login_s, (other_s, login_s, headers)
+        return answer, headers, other_s, login_s
     finally:
         login.close()
         other.close()
+
+
+def test_a_login_holds_up_no_other_connection(make_server):
+    """A login checks an argon2id hash: ~0.6 s of CPU at the `moderate` cost.  It runs on the
+    worker's side thread, so a request on another connection of the same lane (one worker,
+    one thread) is answered while the hash is still being checked.  On the lane, the healthz
+    waited for the whole login."""
+    s = make_server(workers=1, threads=1, env={"PLANNER_PWHASH": "moderate"})
+    answer, login_headers, _, _ = beside_a_login(s, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer[0] == 200
+    # The login's statements are counted as the side thread ran them (the user, the session).
+    m = re.search(r'desc="(\d+) queries"', login_headers.get("server-timing", ""))
+    assert m and int(m.group(1)) >= 2, login_headers
+    assert s.stop() == 0
+
+
+def test_an_import_waits_for_no_login(make_server):
+    """Logins and imports run on side threads of their own (one per kind), so an import sent
+    while a login is hashing (moderate cost, ~0.6 s of CPU) on the same worker is answered
+    first.  With one side thread for both, the import waited for the hash; the same holds the
+    other way round, a login behind a large import."""
+    s = make_server(workers=1, threads=1, env={"PLANNER_PWHASH": "moderate"})
+    r = requests.post(s.url("/api/v1/auth/login"), timeout=20 * SLOW,
+                      json={"email": "admin@planner.local", "password": s.admin_password})
+    assert r.status_code == 200, r.text
+    token = r.json()["token"]
+    r = requests.get(s.url("/api/v1/calendars"), timeout=10 * SLOW,
+                     headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    calendar = r.json()["items"][0]["id"]
+    ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Planner tests//side//EN\r\n"
+           "BEGIN:VEVENT\r\nUID:side-1@test\r\nDTSTAMP:20330101T000000Z\r\n"
+           "DTSTART:20330301T090000Z\r\nDTEND:20330301T100000Z\r\nSUMMARY:Imported\r\n"
+           "END:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+    (status, _, body), _, _, _ = beside_a_login(s, (
+        f"POST /api/v1/calendars/{calendar}/import HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: text/calendar\r\n"
+        f"Content-Length: {len(ics)}\r\n\r\n").encode() + ics)
+    assert status == 200 and json.loads(body)["imported"] == 1, (status, body)
     assert s.stop() == 0
 
 
