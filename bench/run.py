@@ -8,9 +8,10 @@ One run, on this machine, side by side:
      static JSON file, driven by the same client at the same connection counts;
   3. planner (2 workers = the cores, its default threads, production settings) under the W200
      request mix: a closed loop at 1, 16, 64 and 256 connections (the 64 point three times,
-     the median reported), each operation alone at 64 connections, and an open loop at 100
-     requests/s for 60 s during which the CPU time and the RSS of every planner process are
-     read from /proc, then the floor at that rate (nginx, planner's /healthz);
+     the median reported), each operation alone at 64 connections (and planner's /healthz,
+     its HTTP layer alone), and an open loop at 100 requests/s for 60 s during which the
+     CPU time and the RSS of every planner process are read from /proc, then the floor at
+     that rate (nginx, planner's /healthz);
   4. agenda p50 against data size (W200, and x10 / x100 with --scales);
 and writes bench/results/w200-<date>.md, the raw .json and gnuplot PNGs.
 
@@ -459,6 +460,12 @@ def main():
                 "--plan", plan, "--connections", alone_c, "--duration", max(args.duration / 2, 2),
                 "--warmup", args.warmup / 2, "--only", op])
         result["alone_connections"] = alone_c
+        # planner's HTTP layer alone (no database, no authentication), against the same
+        # ceiling: what is left between an operation and nginx is the operation's own work.
+        log(f"healthz alone at {alone_c} connections")
+        result["alone_healthz"] = driver(args.build, out, [
+            "--static", "/healthz", "--port", planner.port, "--connections", alone_c,
+            "--duration", max(args.duration / 2, 2), "--warmup", args.warmup / 2])
         log(f"open loop: {args.open_rate:.0f} requests/s for {args.open_duration:.0f} s")
         cmd = [os.path.join(args.build, "planner-load"), "--plan", plan, "--connections", "16",
                "--rate", str(args.open_rate), "--duration", str(args.open_duration),
@@ -596,7 +603,8 @@ def report(r, base, name):
     ceiling_runs = {int(c): v for c, v in r.get("ceiling_runs", {}).items()}
     # Every run counts for the errors, not only the median one reported.
     phases = [x for c, v in closed.items() for x in runs.get(c, [v])] + \
-        list(r["alone"].values()) + [r["open"]] + list(r["scales"].values())
+        list(r["alone"].values()) + [r["open"]] + list(r["scales"].values()) + \
+        ([r["alone_healthz"]] if "alone_healthz" in r else [])
     unexpected = sum(p["unexpected"] for p in phases)
     m = r["machine"]
     L = [f"# W200 benchmark, {r['date'][:10]}", "",
@@ -681,6 +689,12 @@ def report(r, base, name):
             L.append(f"| {OP_TITLES[op]} | {a['rps']:.0f} | {fmt(a['overall']['p50_ms'])} | "
                      f"{fmt(a['overall']['p99_ms'])} | {a['rps'] / ceiling[ac]['rps']:.3f} | "
                      f"{a['unexpected']} |")
+    h = r.get("alone_healthz")
+    if h:
+        L.append(f"| planner's `GET /healthz` (HTTP alone: no database, no token) | "
+                 f"{h['rps']:.0f} | {fmt(h['overall']['p50_ms'])} | "
+                 f"{fmt(h['overall']['p99_ms'])} | {h['rps'] / ceiling[ac]['rps']:.3f} | "
+                 f"{h['unexpected']} |")
     o = r["open"]
     u = o["usage"]
     L += ["", f"## Open loop: {o['rate']:.0f} requests/s for {o['duration_s']:.0f} s "
