@@ -668,6 +668,17 @@ static void writer_unlock(struct store *db)
     }
 }
 
+void store_let_writers_in(void)
+{
+    /* Until those waiting now have had it, or 5 ms: they are woken at the unlock, and take
+     * the lock within microseconds of running. */
+    for (int i = 0; i < 50 && atomic_load_explicit(&writer_lock->waiting, memory_order_relaxed) > 0;
+         i++) {
+        struct timespec us100 = {0, 100 * 1000};
+        (void)nanosleep(&us100, NULL);
+    }
+}
+
 void store_writer_lock_stats(struct store_writer_stats *out)
 {
     out->taken = atomic_load_explicit(&writer_lock->taken, memory_order_relaxed);

@@ -132,6 +132,9 @@ struct store_writer_stats {
     int waiting; /* writers waiting for it at this moment */
 };
 void store_writer_lock_stats(struct store_writer_stats *out);
+/* For a thread that writes in a series of transactions (api_materialize): between two, let
+ * the writers that queued during the last take the lock first, waiting 5 ms at most. */
+void store_let_writers_in(void);
 /* Whether the connection's reads now share one snapshot (store_snapshot, not yet released
  * or ended by a write): what it reads belongs together, and is committed. */
 bool store_in_snapshot(const struct store *db);
