@@ -23,9 +23,16 @@ void api_idempotency_end(struct http_request *rq);
  * when it is missing, malformed, unknown, expired or its user is deactivated. */
 PL_MUST_CHECK int api_authenticate(struct http_request *rq, struct pl_error *err);
 
+/* After a route's handler: if it was a write that gave its transaction up because the
+ * recurring series reach less far than it needs (api_materialize), extend them in short
+ * transactions, forget its answer, and return true: the caller runs the handler again, once.
+ * False otherwise (with the answer to an error in extending set). */
+bool api_extend_pending(struct http_request *rq);
+
 /* Keep every series expanded comfortably past the horizon ahead of now, off the request path:
  * when what exists reaches less than 15 days past the horizon, extend every series to 30 days
- * past it, 100 series per transaction and at most 1,000 per call.  Each worker's idle thread
+ * past it, in short transactions (100 series, or 2,000 new occurrences, each) and at most 10
+ * per call.  Each worker's idle thread
  * calls it once a second on a connection of its own (http/server.c), so that requests find
  * the work done. */
 PL_MUST_CHECK int api_materialize_ahead(struct store *db, const struct config *cfg,

@@ -804,6 +804,16 @@ int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t 
         return pl_error_set(err, PL_EINVAL, "to", "recurring events are expanded at most 20 years"
                             " ahead; ask for an earlier range");
     *horizon = want;
+    if (in_tx && rq->may_extend_first) {
+        /* A write: in its transaction, the extension held every other writer up for as long
+         * (a week 19 years ahead: 54 s at W200).  It gives the transaction up (its caller
+         * rolls back on any error), serve_route extends in short transactions
+         * (api_extend_pending), and runs the request again. */
+        rq->extend_to = want;
+        pl_error_set(err, PL_EUNAVAIL, NULL, "recurring events are being expanded; try again");
+        err->retry_after_s = 1;
+        return PL_EUNAVAIL;
+    }
     if (!in_tx) {
         /* A read: in short transactions, so that a range far out (every series to 19 years
          * ahead took 54 s at W200, all in one transaction) holds no writer up for long. */
@@ -816,6 +826,23 @@ int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t 
             break;
     }
     return rc == PL_OK ? store_meta_set(rq->db, "materialized_until", want, err) : rc;
+}
+
+bool api_extend_pending(struct http_request *rq)
+{
+    if (rq->extend_to == 0)
+        return false;
+    int64_t want = rq->extend_to;
+    rq->extend_to = 0;
+    rq->may_extend_first = false; /* once: run again, it extends in its transaction if it must */
+    struct pl_error err = {0};
+    if (extend_in_batches(rq->db, want, rq->now_us, 0, &err) < 0 ||
+        store_snapshot(rq->db, &err) < 0) {
+        http_reply_error(rq, &err);
+        return false;
+    }
+    http_reply_reset(rq);
+    return true;
 }
 
 int api_materialize_ahead(struct store *db, const struct config *cfg, int64_t now_us,

@@ -88,7 +88,10 @@ void api_reply_occurrences(struct http_request *rq, const struct occurrence *occ
 
 /* Make every recurring series' occurrences exist up to at least `until` (and, for a write
  * inside its transaction, `in_tx`, the configured horizon ahead of now); range queries call
- * it with their `to` before reading (api/events.c).
+ * it with their `to` before reading (api/events.c).  A read extends in short transactions of
+ * its own.  A write that needs more gives its transaction up: PL_EUNAVAIL, with
+ * rq->extend_to set for serve_route (api_extend_pending), which extends the same way and runs
+ * it again; outside serve_route (the CLI's import) it extends inside the transaction.
  * `horizon` receives the instant all series are expanded to.  PL_EINVAL (field "to") past 20
  * years ahead. */
 PL_MUST_CHECK int api_materialize(struct http_request *rq, int64_t until, bool in_tx,

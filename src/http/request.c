@@ -105,6 +105,17 @@ json_t *http_body_object(struct http_request *rq, struct pl_error *err)
     return v;
 }
 
+void http_reply_reset(struct http_request *rq)
+{
+    free(rq->resp_body);
+    rq->resp_body = NULL;
+    rq->resp_len = 0;
+    rq->status = 0;
+    rq->resp_type = NULL;
+    rq->etag = rq->location = rq->allow = NULL;
+    rq->retry_after_s = 0;
+}
+
 static void set_body(struct http_request *rq, int status, char *body, size_t len, const char *type)
 {
     free(rq->resp_body);

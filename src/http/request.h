@@ -54,6 +54,11 @@ struct http_request {
     const char *etag, *location, *allow;
     int retry_after_s;
     bool idempotency_claimed; /* an Idempotency-Key is held for this request */
+    /* Set by serve_route, which runs the handler once more after extending the recurring
+     * series when a write has found them expanded less far than it needs (api_materialize
+     * then sets extend_to, and the handler gives its transaction up). */
+    bool may_extend_first;
+    int64_t extend_to;
     bool replayed;            /* the answer is a stored one (Idempotent-Replayed) */
 
     struct http_request *side_next; /* in the side thread's queue (http/server.c) */
@@ -85,6 +90,8 @@ void http_reply_text(struct http_request *rq, int status, const char *content_ty
                      const char *text, size_t len);
 /* Answer with the RFC 9457 problem+json for `err`. */
 void http_reply_error(struct http_request *rq, const struct pl_error *err);
+/* Forget the answer set so far, for a handler run again (serve_route). */
+void http_reply_reset(struct http_request *rq);
 /* Shorthand: set an error and answer it. */
 void http_fail(struct http_request *rq, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -274,7 +274,10 @@ static void serve_route(struct http_request *rq)
     }
     if (rq->route->access != HTTP_PUBLIC && api_idempotency_begin(rq))
         return;
+    rq->may_extend_first = true;
     rq->route->handler(rq);
+    if (api_extend_pending(rq))
+        rq->route->handler(rq);
     if (rq->route->access != HTTP_PUBLIC)
         api_idempotency_end(rq);
     if (rq->status == 0) {

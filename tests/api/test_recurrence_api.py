@@ -366,6 +366,44 @@ def test_a_read_far_out_extends_the_series_in_short_transactions(make_server):
     assert week == 250
 
 
+def test_a_write_far_out_extends_the_series_before_its_transaction(make_server):
+    """A write whose room check needs the series past what exists gives its transaction up,
+    the series are extended in short transactions, and it runs again (api_extend_pending):
+    one event made, answered 201, and kept for its Idempotency-Key.  Inside its transaction
+    the extension held every other writer up for as long (1 take of the writers' lock for
+    it all; here 7 batches)."""
+    s, admin, t, cal = short_horizon_server(make_server)
+    room = s.request("POST", "/api/v1/rooms", token=admin,
+                     json_body={"name": "Far", "capacity": 4}).json()["id"]
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    for i in range(250):
+        start = now + timedelta(days=1, minutes=30 * i)
+        r = s.request("POST", f"/api/v1/calendars/{cal}/events", token=t, json_body={
+            "title": f"weekly {i}", "time_zone": "UTC", "start": rfc3339(start),
+            "end": rfc3339(start + timedelta(minutes=15)), "recurrence": ["RRULE:FREQ=WEEKLY"],
+            **({"room_id": room} if i == 0 else {})})
+        assert r.status_code == 201, r.text
+    far = now + timedelta(days=1, weeks=60)
+    body = {"title": "far", "time_zone": "UTC", "start": rfc3339(far),
+            "end": rfc3339(far + timedelta(minutes=10)), "room_id": room}
+    before = writer_lock_taken(s)
+    r = s.request("POST", f"/api/v1/calendars/{cal}/events", token=t, json_body=body,
+                  headers={"Idempotency-Key": "far-1"})
+    # The room is taken then by "weekly 0", 60 weeks on: the check saw the new occurrences.
+    assert r.status_code == 409, r.text
+    assert writer_lock_taken(s) - before >= 7
+    body["start"] = rfc3339(far + timedelta(minutes=15))
+    body["end"] = rfc3339(far + timedelta(minutes=25))
+    r = s.request("POST", f"/api/v1/calendars/{cal}/events", token=t, json_body=body,
+                  headers={"Idempotency-Key": "far-2"})
+    assert r.status_code == 201, r.text
+    again = s.request("POST", f"/api/v1/calendars/{cal}/events", token=t, json_body=body,
+                      headers={"Idempotency-Key": "far-2"})
+    assert again.status_code == 201 and again.json()["id"] == r.json()["id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert db_rows(s, "SELECT count(*) FROM events WHERE title = 'far'")[0][0] == 1
+
+
 def test_each_worker_keeps_the_series_expanded_ahead_in_the_background(make_server):
     """As days pass, the occurrences between the old reach and the horizon are added by each
     worker's idle thread, in short transactions, not by the first request that needs them
