@@ -804,21 +804,18 @@ int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t 
         return pl_error_set(err, PL_EINVAL, "to", "recurring events are expanded at most 20 years"
                             " ahead; ask for an earlier range");
     *horizon = want;
-    if (in_tx && rq->may_extend_first) {
-        /* A write: in its transaction, the extension held every other writer up for as long
-         * (a week 19 years ahead: 54 s at W200).  It gives the transaction up (its caller
-         * rolls back on any error), serve_route extends in short transactions
-         * (api_extend_pending), and runs the request again. */
+    if (rq->may_extend_first) {
+        /* The request gives up (a write its transaction: its caller rolls back on any error;
+         * in it, the extension held every other writer up for as long, a week 19 years ahead
+         * 54 s at W200), and serve_route has it extended in short transactions on a side
+         * thread (api_extend_pending), then run again. */
         rq->extend_to = want;
         pl_error_set(err, PL_EUNAVAIL, NULL, "recurring events are being expanded; try again");
         err->retry_after_s = 1;
         return PL_EUNAVAIL;
     }
-    if (!in_tx) {
-        /* A read: in short transactions, so that a range far out (every series to 19 years
-         * ahead took 54 s at W200, all in one transaction) holds no writer up for long. */
+    if (!in_tx) /* a read outside serve_route: in short transactions all the same */
         return extend_in_batches(rq->db, want, rq->now_us, 0, err);
-    }
     for (;;) {
         size_t n;
         rc = extend_batch(rq->db, want, rq->now_us, &n, err);

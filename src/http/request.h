@@ -55,9 +55,10 @@ struct http_request {
     int retry_after_s;
     bool idempotency_claimed; /* an Idempotency-Key is held for this request */
     /* Set by serve_route, which runs the handler once more after extending the recurring
-     * series when a write has found them expanded less far than it needs (api_materialize
-     * then sets extend_to, and the handler gives its transaction up). */
-    bool may_extend_first;
+     * series when it has found them expanded less far than it needs (api_materialize then
+     * sets extend_to, and the handler gives up, a write its transaction).  The extension
+     * runs on a side thread: a lane hands the request over (extend_here is set there). */
+    bool may_extend_first, extend_here;
     int64_t extend_to;
     bool replayed;            /* the answer is a stored one (Idempotent-Replayed) */
 

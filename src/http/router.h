@@ -20,7 +20,8 @@ enum http_access {
 enum http_side {
     HTTP_SIDE_NONE,     /* on its lane */
     HTTP_SIDE_PASSWORD, /* argon2id hashes: one thread bounds their memory per worker */
-    HTTP_SIDE_IMPORT,   /* iCalendar imports, up to max_body_bytes each */
+    HTTP_SIDE_IMPORT,   /* iCalendar imports, up to max_body_bytes each, and the requests
+                         * that find the recurring series to extend first (api_materialize) */
     HTTP_SIDES
 };
 

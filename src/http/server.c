@@ -272,10 +272,20 @@ static void serve_route(struct http_request *rq)
             return;
         }
     }
-    if (rq->route->access != HTTP_PUBLIC && api_idempotency_begin(rq))
+    /* Run again on a side thread, the request holds its key already. */
+    if (rq->route->access != HTTP_PUBLIC && !rq->idempotency_claimed && api_idempotency_begin(rq))
         return;
-    rq->may_extend_first = true;
-    rq->route->handler(rq);
+    if (rq->extend_to == 0) {
+        rq->may_extend_first = true;
+        rq->route->handler(rq);
+    }
+    /* The recurring series must be extended first, which can take seconds (minutes at W200
+     * x100): not on a lane, whose other connections would wait as long.  Left unanswered,
+     * on_request hands it to the side thread for such work, which comes back here. */
+    if (rq->extend_to != 0 && !rq->extend_here) {
+        http_reply_reset(rq);
+        return;
+    }
     if (api_extend_pending(rq))
         rq->route->handler(rq);
     if (rq->route->access != HTTP_PUBLIC)
@@ -394,6 +404,7 @@ static void *side_loop(void *arg)
         struct MHD_Connection *conn = rq->conn;
         /* Anything still waiting once the drain is over is past its timeout: answered at
          * once, not run (a drain that ends in time has nothing here: in_flight counts it). */
+        rq->extend_here = true; /* a request that needs the series extended is extended here */
         if (refuse)
             http_fail(rq, 503, NULL, "the server is stopping");
         else
@@ -558,6 +569,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     if (rq->status == 0)
         serve(rq);
+    /* serve_route left it unanswered for the recurring series to be extended first: on the
+     * side thread for imports, or here if there is none (or it is stopping). */
+    if (rq->status == 0 && rq->extend_to != 0) {
+        if (side_take(&sides[HTTP_SIDE_IMPORT], rq))
+            return MHD_YES;
+        if (rq->status == 0) {
+            rq->extend_here = true;
+            serve(rq);
+        }
+    }
     return queue(rq);
 }
 

@@ -500,6 +500,45 @@ def test_an_import_waits_for_no_login(make_server):
     assert s.stop() == 0
 
 
+def test_a_read_that_extends_the_series_holds_up_no_other_connection(make_server):
+    """A read past what exists has every series extended first (60 weekly series to 19 years
+    ahead here: ~59,000 occurrences, seconds of work).  The lane hands it to the side thread
+    for such work and goes on: a healthz sent 150 ms after it, on the same lane (one worker,
+    one thread), is answered first.  On the lane, the healthz waited for the extension."""
+    from datetime import datetime, timedelta, timezone
+    from helpers_events import rfc3339
+    s = make_server(env={"PLANNER_RECURRENCE_HORIZON_DAYS": "60"}, workers=1, threads=1)
+    token = s.admin_token()
+    cal = s.request("GET", "/api/v1/calendars", token=token).json()["items"][0]["id"]
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    for i in range(60):
+        start = now + timedelta(days=1, minutes=30 * i)
+        r = s.request("POST", f"/api/v1/calendars/{cal}/events", token=token, json_body={
+            "title": f"weekly {i}", "time_zone": "UTC", "start": rfc3339(start),
+            "end": rfc3339(start + timedelta(minutes=15)), "recurrence": ["RRULE:FREQ=WEEKLY"]})
+        assert r.status_code == 201, r.text
+    far = now + timedelta(days=1, weeks=52 * 19)
+    query = f"from={rfc3339(far)}&to={rfc3339(far + timedelta(minutes=20))}".replace("+", "%2B")
+    read = socket.create_connection(("127.0.0.1", s.port), timeout=60 * SLOW)
+    other = socket.create_connection(("127.0.0.1", s.port), timeout=20 * SLOW)
+    try:
+        started = time.monotonic()
+        read.sendall((f"GET /api/v1/me/agenda?{query} HTTP/1.1\r\nHost: x\r\n"
+                      f"Authorization: Bearer {token}\r\n\r\n").encode())
+        time.sleep(0.15)  # the worker has the read and is extending
+        other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_http_response(other, 10 * SLOW)[0] == 200
+        health_s = time.monotonic() - started
+        assert not answered(read), f"the read was answered before a healthz {health_s:.3f} s in"
+        status, _, body = read_http_response(read, 60 * SLOW)
+        assert status == 200, body
+        assert [o["title"] for o in json.loads(body)["items"]] == ["weekly 0"]
+    finally:
+        read.close()
+        other.close()
+    assert s.stop() == 0
+
+
 def test_too_many_slow_requests_waiting_get_a_503(make_server):
     """At most a quarter of a worker's connections (2 of 8 here) wait for the side thread; one
     more slow request is answered at once with a 503 and Retry-After, and the others are
