@@ -18,6 +18,10 @@ extern const size_t api_nroutes;
  * the handler's answer, or releases the key when the request failed. */
 bool api_idempotency_begin(struct http_request *rq);
 void api_idempotency_end(struct http_request *rq);
+/* Let go of the request's Idempotency-Key without storing the answer: for answers that hold a
+ * secret the database must not keep, such as a feed token, and for a request handed to
+ * another thread, which claims it again (http/server.c).  A retry with the key then runs. */
+void api_idempotency_release(struct http_request *rq);
 
 /* Resolve the request's bearer token into rq->user_id, session_id and role.  PL_EAUTH (401)
  * when it is missing, malformed, unknown, expired or its user is deactivated. */

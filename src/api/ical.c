@@ -7,6 +7,7 @@
  * are busy-only.  The feed URL travels to calendar apps, other devices and sometimes other
  * people; it is a credential that cannot be scoped, so it carries no more than a read share
  * would, however much its creator (the owner) could see. */
+#include "api/api.h"
 #include "api/ical.h"
 #include "api/internal.h"
 

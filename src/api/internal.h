@@ -124,10 +124,6 @@ PL_MUST_CHECK int api_import_ics(struct http_request *rq, int64_t calendar_id, c
                                  size_t len, bool atomic, api_import_progress_fn progress,
                                  void *progress_ctx, struct import_result *out,
                                  struct pl_error *err);
-/* Let go of the request's Idempotency-Key without storing the answer (api/idempotency.c): for
- * answers that hold a secret the database must not keep, such as a feed token.  A retry with
- * the key then runs again. */
-void api_idempotency_release(struct http_request *rq);
 
 /* Handlers, by file. */
 void api_auth_login(struct http_request *rq);

@@ -272,8 +272,7 @@ static void serve_route(struct http_request *rq)
             return;
         }
     }
-    /* Run again on a side thread, the request holds its key already. */
-    if (rq->route->access != HTTP_PUBLIC && !rq->idempotency_claimed && api_idempotency_begin(rq))
+    if (rq->route->access != HTTP_PUBLIC && api_idempotency_begin(rq))
         return;
     if (rq->extend_to == 0) {
         rq->may_extend_first = true;
@@ -284,6 +283,9 @@ static void serve_route(struct http_request *rq)
      * on_request hands it to the side thread for such work, which comes back here. */
     if (rq->extend_to != 0 && !rq->extend_here) {
         http_reply_reset(rq);
+        /* Claimed again where it runs, so that a refusal there (a full queue, the end of a
+         * drain) leaves no key held. */
+        api_idempotency_release(rq);
         return;
     }
     if (api_extend_pending(rq))
