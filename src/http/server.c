@@ -404,9 +404,9 @@ static void *side_loop(void *arg)
         bool refuse = s->stop;
         (void)pthread_mutex_unlock(&s->lock);
         struct MHD_Connection *conn = rq->conn;
+        rq->extend_here = true; /* a request that needs the series extended is extended here */
         /* Anything still waiting once the drain is over is past its timeout: answered at
          * once, not run (a drain that ends in time has nothing here: in_flight counts it). */
-        rq->extend_here = true; /* a request that needs the series extended is extended here */
         if (refuse)
             http_fail(rq, 503, NULL, "the server is stopping");
         else
