@@ -699,9 +699,9 @@ static int64_t *occurrence_ends(struct arena *a, const struct event *ev, const i
     return ends;
 }
 
-/* Extend one series' occurrences from its own horizon to `until`. */
-/* The new occurrences get their reminders too (only they: the others have theirs), when the
- * series has any (a third of W200's: the look is cheaper than the statement). */
+/* Extend one series' occurrences from its own horizon to `until`, adding their number to
+ * *added.  The new occurrences get their reminders too (only they: the others have theirs),
+ * when the series has any (a third of W200's: the look is cheaper than the statement). */
 static int extend_series(struct store *db, struct arena *a, const struct event *s,
                          int64_t until, int64_t now_us, size_t *added, struct pl_error *err)
 {
