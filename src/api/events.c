@@ -727,16 +727,17 @@ static int extend_series(struct store *db, struct arena *a, const struct event *
  * made 99,000 and held writers for ~2.5 s. */
 enum { EXTEND_BATCH_SERIES = 100, EXTEND_BATCH_OCCURRENCES = 2000 };
 
-/* Extend a batch of the series that reach less far than `want`; *n says how many series it
- * extended (0: none left). */
-static int extend_batch(struct store *db, int64_t want, int64_t now_us, size_t *n,
-                        struct pl_error *err)
+/* Extend a batch of the series of `scope` (NULL: every one) that reach less far than `want`;
+ * *n says how many series it extended (0: none left). */
+static int extend_batch(struct store *db, int64_t want, const struct store_scope *scope,
+                        int64_t now_us, size_t *n, struct pl_error *err)
 {
     struct arena *a = arena_new(64 * 1024);
     struct event *batch;
     size_t found = 0, added = 0;
     *n = 0;
-    int rc = store_events_series_to_extend(db, want, EXTEND_BATCH_SERIES, a, &batch, &found, err);
+    int rc = store_events_series_to_extend(db, want, scope, EXTEND_BATCH_SERIES, a, &batch,
+                                           &found, err);
     for (; rc == PL_OK && *n < found && added < EXTEND_BATCH_OCCURRENCES; (*n)++)
         rc = extend_series(db, a, &batch[*n], want, now_us, &added, err);
     arena_free(a);
@@ -753,12 +754,13 @@ static int64_t extend_to(int64_t need)
     return (need / DAY_US + 1 + EXTEND_SLACK_DAYS) * DAY_US;
 }
 
-/* Extend every series to `want` in one short transaction per batch of series, `batches` of
- * them at most (0: as many as it takes): each batch records how far its series reach, so a
- * batch that commits is never redone, and writers wait for one batch at most.  The last,
- * empty batch moves the server-wide mark, never backwards. */
-static int extend_in_batches(struct store *db, int64_t want, int64_t now_us, int batches,
-                             struct pl_error *err)
+/* Extend the series of `scope` (NULL: every series) to `want` in one short transaction per
+ * batch of series, `batches` of them at most (0: as many as it takes): each batch records how
+ * far its series reach, so a batch that commits is never redone, and writers wait for one
+ * batch at most.  When every series was extended, the last, empty batch moves the
+ * server-wide mark, never backwards. */
+static int extend_in_batches(struct store *db, int64_t want, const struct store_scope *scope,
+                             int64_t now_us, int batches, struct pl_error *err)
 {
     for (int b = 0; batches == 0 || b < batches; b++) {
         size_t n = 0;
@@ -766,8 +768,8 @@ static int extend_in_batches(struct store *db, int64_t want, int64_t now_us, int
         int rc = store_begin(db, err);
         if (rc < 0)
             return rc;
-        rc = extend_batch(db, want, now_us, &n, err);
-        if (rc == PL_OK && n == 0 &&
+        rc = extend_batch(db, want, scope, now_us, &n, err);
+        if (rc == PL_OK && n == 0 && scope == NULL &&
             (rc = store_meta_get(db, "materialized_until", &meta, err)) == PL_OK && meta < want)
             rc = store_meta_set(db, "materialized_until", want, err);
         rc = rc < 0 ? (store_rollback(db), rc) : store_commit(db, err);
@@ -783,46 +785,98 @@ static int extend_in_batches(struct store *db, int64_t want, int64_t now_us, int
     return PL_OK;
 }
 
-int api_materialize(struct http_request *rq, int64_t until, bool in_tx, int64_t *horizon,
-                    struct pl_error *err)
+static const int64_t *copy_ids(struct arena *a, const int64_t *ids, size_t n)
 {
-    int64_t meta, ahead = rq->now_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US;
-    int rc = store_meta_get(rq->db, "materialized_until", &meta, err);
-    if (rc < 0)
-        return rc;
-    /* A read needs the occurrences up to the end of its range.  A write needs them up to the
-     * horizon ahead of now: its room checks cover a series' every occurrence that far. */
-    int64_t need = until;
-    if (in_tx && ahead > need)
-        need = ahead;
-    if (need <= meta) {
-        *horizon = meta;
-        return PL_OK;
-    }
-    int64_t want = extend_to(need);
-    if (until > rq->now_us + EXPAND_LIMIT_US)
-        return pl_error_set(err, PL_EINVAL, "to", "recurring events are expanded at most 20 years"
-                            " ahead; ask for an earlier range");
-    *horizon = want;
+    int64_t *copy = arena_alloc(a, (n ? n : 1) * sizeof *copy);
+    for (size_t i = 0; i < n; i++)
+        copy[i] = ids[i];
+    return copy;
+}
+
+/* A copy of `scope` that lives as long as the request (the caller's is on its stack). */
+static const struct store_scope *keep_scope(struct arena *a, const struct store_scope *scope)
+{
+    struct store_scope *k = arena_alloc(a, sizeof *k);
+    *k = *scope;
+    k->users = copy_ids(a, scope->users, scope->nusers);
+    k->rooms = copy_ids(a, scope->rooms, scope->nrooms);
+    return k;
+}
+
+/* Have the series of `scope` (NULL: every one) reach `want`. */
+static int extend(struct http_request *rq, int64_t want, const struct store_scope *scope,
+                  bool in_tx, struct pl_error *err)
+{
     if (rq->may_extend_first) {
         /* The request gives up (a write its transaction: its caller rolls back on any error;
          * in it, the extension held every other writer up for as long, a week 19 years ahead
          * 54 s at W200), and serve_route has it extended in short transactions on a side
          * thread (api_extend_pending), then run again. */
         rq->extend_to = want;
+        rq->extend_scope = scope ? keep_scope(rq->arena, scope) : NULL;
         pl_error_set(err, PL_EUNAVAIL, NULL, "recurring events are being expanded; try again");
         err->retry_after_s = 1;
         return PL_EUNAVAIL;
     }
     if (!in_tx) /* a read outside serve_route: in short transactions all the same */
-        return extend_in_batches(rq->db, want, rq->now_us, 0, err);
+        return extend_in_batches(rq->db, want, scope, rq->now_us, 0, err);
+    int rc;
     for (;;) {
         size_t n;
-        rc = extend_batch(rq->db, want, rq->now_us, &n, err);
+        rc = extend_batch(rq->db, want, scope, rq->now_us, &n, err);
         if (rc < 0 || n == 0)
             break;
     }
-    return rc == PL_OK ? store_meta_set(rq->db, "materialized_until", want, err) : rc;
+    return rc == PL_OK && scope == NULL ? store_meta_set(rq->db, "materialized_until", want, err)
+                                        : rc;
+}
+
+/* How far a write needs the series expanded for an event: a series' occurrences are indexed
+ * (and their room checked) up to the horizon past its first start, a single event's is its
+ * own. */
+static int64_t reach_of(const struct http_request *rq, const struct event *ev)
+{
+    return ev->recurrence ? ev->start_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US
+                          : ev->end_us;
+}
+
+/* What a write's room check meets: the series of the event's room (none without one). */
+#define ROOM_SCOPE(ev) (&(struct store_scope){.rooms = &(ev).room_id, .nrooms = (ev).room_id != 0})
+
+int api_materialize(struct http_request *rq, int64_t until, const struct store_scope *scope,
+                    bool in_tx, int64_t *horizon, struct pl_error *err)
+{
+    int64_t meta, ahead = rq->now_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US;
+    int rc = store_meta_get(rq->db, "materialized_until", &meta, err);
+    if (rc < 0)
+        return rc;
+    /* Every series reaches `meta`.  A write needs that to be the horizon ahead of now: its
+     * room checks cover a new series' every occurrence that far.  The idle thread keeps it
+     * so (api_materialize_ahead); a write that finds it short extends every series. */
+    if (in_tx && meta < ahead) {
+        int64_t want = extend_to(ahead);
+        if ((rc = extend(rq, want, NULL, true, err)) < 0)
+            return rc;
+        meta = want;
+    }
+    *horizon = meta;
+    if (until <= meta)
+        return PL_OK;
+    if (until > rq->now_us + EXPAND_LIMIT_US)
+        return pl_error_set(err, PL_EINVAL, "to", "recurring events are expanded at most 20 years"
+                            " ahead; ask for an earlier range");
+    /* Further out, only the series the request can meet need to reach `until` (a read's
+     * range, a write's room check): the far agenda of one user extends that user's series,
+     * not everyone's (every series of W200 to 19 years ahead took 70 s of a core and left
+     * the database 570 MB larger).  A write's `horizon` is as far as the series it changes
+     * are re-indexed and their room checked: the room's series must reach it. */
+    struct event *first;
+    size_t n;
+    *horizon = extend_to(until);
+    if ((rc = store_events_series_to_extend(rq->db, in_tx ? *horizon : until, scope, 1,
+                                            rq->arena, &first, &n, err)) < 0)
+        return rc;
+    return n == 0 ? PL_OK : extend(rq, *horizon, scope, in_tx, err);
 }
 
 bool api_extend_pending(struct http_request *rq)
@@ -830,10 +884,12 @@ bool api_extend_pending(struct http_request *rq)
     if (rq->extend_to == 0)
         return false;
     int64_t want = rq->extend_to;
+    const struct store_scope *scope = rq->extend_scope;
     rq->extend_to = 0;
+    rq->extend_scope = NULL;
     rq->may_extend_first = false; /* once: run again, it extends in its transaction if it must */
     struct pl_error err = {0};
-    if (extend_in_batches(rq->db, want, rq->now_us, 0, &err) < 0 ||
+    if (extend_in_batches(rq->db, want, scope, rq->now_us, 0, &err) < 0 ||
         store_snapshot(rq->db, &err) < 0) {
         http_reply_error(rq, &err);
         return false;
@@ -851,7 +907,7 @@ int api_materialize_ahead(struct store *db, const struct config *cfg, int64_t no
         return rc;
     /* At most AHEAD_BATCHES per call, so that the caller's loop (checkpoints, SIGTERM) goes
      * on; the next call carries on where this one stopped. */
-    return extend_in_batches(db, extend_to(ahead), now_us, AHEAD_BATCHES, err);
+    return extend_in_batches(db, extend_to(ahead), NULL, now_us, AHEAD_BATCHES, err);
 }
 
 /* Rebuild the occurrences of `ev` (a series up to `horizon`, from `starts` when the caller
@@ -1064,11 +1120,10 @@ void api_events_create(struct http_request *rq)
      * end, or a horizon past its first occurrence), then the room check, then the writes. */
     int64_t horizon, *starts = &ev.start_us;
     size_t nstarts = 1;
-    int64_t reach = ev.recurrence ? ev.start_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US
-                                  : ev.end_us;
+    int64_t reach = reach_of(rq, &ev);
     if ((rc = store_begin(rq->db, &err)) < 0)
         goto fail;
-    if ((rc = api_materialize(rq, reach, true, &horizon, &err)) < 0 ||
+    if ((rc = api_materialize(rq, reach, ROOM_SCOPE(ev), true, &horizon, &err)) < 0 ||
         (ev.recurrence &&
          (rc = series_starts(rq, &ev, horizon, &starts, &nstarts, &err)) < 0) ||
         (ev.room_id && ev.status != EVENT_STATUS_CANCELLED &&
@@ -1219,10 +1274,9 @@ void api_events_patch(struct http_request *rq)
     bool same = core_event_same_occurrences(&old, &ev) && !b.has_participants;
     int64_t horizon = 0, *starts = &ev.start_us;
     size_t nstarts = 1;
-    int64_t reach = ev.recurrence ? ev.start_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US
-                                  : ev.end_us;
+    int64_t reach = reach_of(rq, &ev);
     if (!same &&
-        (api_materialize(rq, reach, true, &horizon, &err) < 0 ||
+        (api_materialize(rq, reach, ROOM_SCOPE(ev), true, &horizon, &err) < 0 ||
          (ev.recurrence && series_starts(rq, &ev, horizon, &starts, &nstarts, &err) < 0) ||
          api_events_drop_stale_overrides(rq, &ev, &err) < 0))
         goto rollback;
@@ -1401,7 +1455,8 @@ void api_events_list(struct http_request *rq)
     int64_t horizon;
     if (api_id(rq->params[0], &cal_id, &err) < 0 || api_range(rq, &from, &to, &err) < 0 ||
         api_occurrence_page(rq, &page, &err) < 0 ||
-        api_materialize(rq, to, false, &horizon, &err) < 0 ||
+        api_materialize(rq, to, &(struct store_scope){.calendar_id = cal_id}, false, &horizon,
+                        &err) < 0 ||
         store_calendars_get(rq->db, cal_id, rq->user_id, rq->arena, &cal, &err) < 0)
         goto fail;
     if (cal.access == CAL_NONE) {
@@ -1427,7 +1482,8 @@ void api_events_agenda(struct http_request *rq)
     size_t n;
     int64_t horizon;
     if (api_range(rq, &from, &to, &err) < 0 || api_occurrence_page(rq, &page, &err) < 0 ||
-        api_materialize(rq, to, false, &horizon, &err) < 0 ||
+        api_materialize(rq, to, &(struct store_scope){.users = &rq->user_id, .nusers = 1}, false,
+                        &horizon, &err) < 0 ||
         store_events_agenda(rq->db, rq->user_id, from, to, &page, rq->arena, &occ, &n, &err) < 0 ||
         store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0) {
         http_reply_error(rq, &err);
@@ -1482,7 +1538,9 @@ void api_events_instances(struct http_request *rq)
     struct store_page page;
     size_t n;
     if (!load(rq, &ev, &access, &participant, &view, &err) || api_range(rq, &from, &to, &err) < 0 ||
-        api_occurrence_page(rq, &page, &err) < 0 || api_materialize(rq, to, false, &horizon, &err) < 0 ||
+        api_occurrence_page(rq, &page, &err) < 0 ||
+        api_materialize(rq, to, &(struct store_scope){.series_id = ev.id}, false, &horizon,
+                        &err) < 0 ||
         store_events_in_series(rq->db, ev.id, rq->user_id, from, to, &page, rq->arena, &occ, &n,
                                &err) < 0 ||
         store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0) {
@@ -1546,8 +1604,7 @@ static void patch_following(struct http_request *rq)
     /* The old series first, so that its occurrences from `rid` on no longer hold the room. */
     series.recurrence = before;
     if (store_events_update(rq->db, &series, series.version, rq->now_us, &err) < 0 ||
-        api_materialize(rq, ev.start_us + (int64_t)rq->cfg->recurrence_horizon_days * DAY_US,
-                        true, &horizon, &err) < 0 ||
+        api_materialize(rq, reach_of(rq, &ev), ROOM_SCOPE(ev), true, &horizon, &err) < 0 ||
         store_events_insert(rq->db, &ev, rq->now_us, &err) < 0 ||
         store_events_move_overrides(rq->db, series.id, ev.id, ev.uid, rid, &err) < 0 ||
         api_events_drop_stale_overrides(rq, &series, &err) < 0 ||
@@ -1646,7 +1703,11 @@ void api_events_instance_patch(struct http_request *rq)
         goto rollback;
     int64_t *starts = &ev.start_us;
     size_t nstarts = 1;
-    if (api_materialize(rq, ev.end_us, true, &horizon, &err) < 0)
+    /* The occurrence, and the series, indexed again as far as it was made to reach. */
+    int64_t reach = reach_of(rq, &series);
+    if (ev.end_us > reach)
+        reach = ev.end_us;
+    if (api_materialize(rq, reach, ROOM_SCOPE(ev), true, &horizon, &err) < 0)
         goto rollback;
     if (ev.room_id && ev.status != EVENT_STATUS_CANCELLED) {
         if (check_room(rq, ev.room_id, npeople, ev.room_id != series.room_id, &room_name, &err) < 0)
@@ -1715,7 +1776,8 @@ void api_events_instance_delete(struct http_request *rq)
         (has_override && (store_notifications_drop_reminders(rq->db, ov.id, false, &err) < 0 ||
                           store_events_delete(rq->db, ov.id, &err) < 0)) ||
         store_events_update(rq->db, &updated, series.version, rq->now_us, &err) < 0 ||
-        api_materialize(rq, 0, true, &horizon, &err) < 0 ||
+        api_materialize(rq, reach_of(rq, &updated), &(struct store_scope){0}, true, &horizon,
+                        &err) < 0 ||
         api_events_index(rq, &updated, horizon, NULL, 0, &err) < 0 ||
         store_notifications_schedule_reminders(rq->db, series.id, rq->now_us, &err) < 0)
         goto rollback;

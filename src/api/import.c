@@ -269,7 +269,7 @@ int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *tex
         return rc;
     if ((rc = store_begin(rq->db, err)) < 0)
         goto done;
-    if ((rc = api_materialize(rq, 0, true, &horizon, err)) < 0)
+    if ((rc = api_materialize(rq, 0, NULL, true, &horizon, err)) < 0)
         goto fail;
     /* Series and single events first, then the overrides that point at them (in file order:
      * there are few). */

@@ -86,15 +86,19 @@ PL_MUST_CHECK int api_occurrence_page(struct http_request *rq, struct store_page
 void api_reply_occurrences(struct http_request *rq, const struct occurrence *occ, size_t n,
                            const struct store_page *page);
 
-/* Make every recurring series' occurrences exist up to at least `until` (and, for a write
- * inside its transaction, `in_tx`, the configured horizon ahead of now); range queries call
- * it with their `to` before reading (api/events.c).  A read extends in short transactions of
- * its own.  A write that needs more gives its transaction up: PL_EUNAVAIL, with
- * rq->extend_to set for serve_route (api_extend_pending), which extends the same way and runs
- * it again; outside serve_route (the CLI's import) it extends inside the transaction.
- * `horizon` receives the instant all series are expanded to.  PL_EINVAL (field "to") past 20
- * years ahead. */
-PL_MUST_CHECK int api_materialize(struct http_request *rq, int64_t until, bool in_tx,
+/* Make the recurring series' occurrences exist up to at least `until` (range queries call it
+ * with their `to` before reading, writes with how far their room check reaches): every
+ * series up to meta.materialized_until, and past it those of `scope` (NULL: every series), the
+ * ones the request can meet.  A write inside its transaction (`in_tx`) also needs every series
+ * up to the configured horizon ahead of now.  A read extends in short transactions of its
+ * own.  Inside serve_route a request that needs an extension gives up (a write its
+ * transaction): PL_EUNAVAIL, with rq->extend_to and rq->extend_scope set for
+ * api_extend_pending, which extends the same way and runs it again; outside serve_route (the
+ * CLI's import) a write extends inside the transaction.  `horizon` receives how far the
+ * series the request can meet are expanded.  PL_EINVAL (field "to") past 20 years ahead. */
+struct store_scope;
+PL_MUST_CHECK int api_materialize(struct http_request *rq, int64_t until,
+                                  const struct store_scope *scope, bool in_tx,
                                   int64_t *horizon, struct pl_error *err);
 
 /* Rebuild an event's occurrences (a series expanded up to `horizon`, from `starts` when the

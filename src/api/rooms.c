@@ -120,7 +120,8 @@ void api_rooms_available(struct http_request *rq)
     f.feature = http_query(rq, "feature");
     int64_t horizon;
     if (api_range(rq, &f.from_us, &f.to_us, &err) < 0 ||
-        api_materialize(rq, f.to_us, false, &horizon, &err) < 0 ||
+        api_materialize(rq, f.to_us, &(struct store_scope){.any_room = true}, false, &horizon,
+                        &err) < 0 ||
         capacity_param(rq, &f.capacity_min, &err) < 0 ||
         api_page(rq, &f.limit, &f.after_id, &err) < 0 ||
         (f.feature && feature_check(f.feature, "feature", &err) < 0)) {
@@ -243,7 +244,8 @@ void api_rooms_bookings(struct http_request *rq)
     int64_t horizon;
     if (load(rq, &r, &err) < 0 || api_range(rq, &from, &to, &err) < 0 ||
         api_occurrence_page(rq, &page, &err) < 0 ||
-        api_materialize(rq, to, false, &horizon, &err) < 0 ||
+        api_materialize(rq, to, &(struct store_scope){.rooms = &r.id, .nrooms = 1}, false,
+                        &horizon, &err) < 0 ||
         store_events_in_room(rq->db, r.id, rq->user_id, from, to, &page, rq->arena, &occ, &n,
                              &err) < 0 ||
         store_events_attach_participants(rq->db, occ, n, rq->arena, &err) < 0) {

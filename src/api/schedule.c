@@ -168,10 +168,13 @@ void api_schedule_freebusy(struct http_request *rq)
     json_t *body = http_body_object(rq, &err);
     if (body == NULL || api_only_fields(body, allowed, &err) < 0 ||
         parse_window(body, &from, &to, &err) < 0 ||
-        api_materialize(rq, to, false, &horizon, &err) < 0 ||
         parse_ids(rq, body, "users", false, &users, &nu, &err) < 0 ||
         parse_ids(rq, body, "rooms", false, &rooms, &nr, &err) < 0 ||
         check_exist(rq, users, nu, rooms, nr, "users", &err) < 0 ||
+        api_materialize(rq, to,
+                        &(struct store_scope){.users = users, .nusers = nu, .rooms = rooms,
+                                              .nrooms = nr},
+                        false, &horizon, &err) < 0 ||
         store_events_busy_users(rq->db, users, nu, from, to, rq->arena, &urows, &nurows, &err) < 0 ||
         store_events_busy_rooms(rq->db, rooms, nr, from, to, rq->arena, &rrows, &nrrows, &err) < 0) {
         http_reply_error(rq, &err);
@@ -293,7 +296,6 @@ void api_schedule_find_time(struct http_request *rq)
         api_int(body, "max_results", false, 1, CORE_FINDTIME_RESULTS_MAX, &max_results, &present,
                 &err) < 0 ||
         parse_window(body, &f.from_us, &f.to_us, &err) < 0 ||
-        api_materialize(rq, f.to_us, false, &horizon, &err) < 0 ||
         parse_working_hours(rq, body, &f, &err) < 0 ||
         check_exist(rq, people, np, NULL, 0, "participants", &err) < 0)
         goto fail;
@@ -318,10 +320,14 @@ void api_schedule_find_time(struct http_request *rq)
                                 &room_ids, &nrooms, &err) < 0)
             goto fail;
         f.need_room = true;
-        if (store_events_busy_rooms(rq->db, room_ids, nrooms, f.from_us, f.to_us, rq->arena, &rrows,
-                                    &nrrows, &err) < 0)
-            goto fail;
     }
+    if (api_materialize(rq, f.to_us,
+                        &(struct store_scope){.users = people, .nusers = np, .rooms = room_ids,
+                                              .nrooms = nrooms},
+                        false, &horizon, &err) < 0 ||
+        (f.need_room && store_events_busy_rooms(rq->db, room_ids, nrooms, f.from_us, f.to_us,
+                                                rq->arena, &rrows, &nrrows, &err) < 0))
+        goto fail;
     f.duration_us = duration * 60 * CORE_TIME_US_PER_S;
     f.max_results = (size_t)max_results;
     if (store_events_busy_users(rq->db, people, np, f.from_us, f.to_us, rq->arena, &urows, &nurows,

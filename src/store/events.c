@@ -881,18 +881,40 @@ static void read_series_to_extend(struct store_stmt *st, struct arena *a, void *
     ev->updated_us = store_col_int64(st, 22);
 }
 
-int store_events_series_to_extend(struct store *db, int64_t until_us, int limit, struct arena *a,
+int store_events_series_to_extend(struct store *db, int64_t until_us,
+                                  const struct store_scope *scope, int limit, struct arena *a,
                                   struct event **out, size_t *n, struct pl_error *err)
 {
-    static const char sql[] = "SELECT " EVENT_COLUMNS ", e.materialized_until FROM events e"
-                              " WHERE e.rrule IS NOT NULL AND e.materialized_until < $1"
-                              " ORDER BY e.materialized_until LIMIT $2";
+    static const char every[] = "SELECT " EVENT_COLUMNS ", e.materialized_until FROM events e"
+                                " WHERE e.rrule IS NOT NULL AND e.materialized_until < $1"
+                                " ORDER BY e.materialized_until LIMIT $2";
+    /* One pass over the series short of $1 (events_series), each tested against the scope:
+     * a far read is rare, and an index of series by room, calendar or participant would cost
+     * every write of a series a page or more under the writers' lock.  The IN lists are
+     * built once a statement. */
+    static const char scoped[] =
+        "SELECT " EVENT_COLUMNS ", e.materialized_until FROM events e"
+        " WHERE e.rrule IS NOT NULL AND e.materialized_until < $1"
+        " AND (e.id = $3 OR e.calendar_id = $4"
+        "  OR e.room_id IN (SELECT value FROM json_each($6)) OR ($7 AND e.room_id IS NOT NULL)"
+        "  OR e.calendar_id IN (SELECT c.id FROM calendars c, json_each($5) u"
+        "   WHERE c.owner_id = u.value)"
+        "  OR EXISTS (SELECT 1 FROM event_participants p, json_each($5) u"
+        "   WHERE p.event_id = e.id AND p.user_id = u.value))"
+        " ORDER BY e.materialized_until LIMIT $2";
     struct store_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
+    int rc = store_stmt(db, scope ? scoped : every, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, until_us);
     store_bind_int64(st, 2, limit);
+    if (scope) {
+        store_bind_int64(st, 3, scope->series_id);
+        store_bind_int64(st, 4, scope->calendar_id);
+        store_bind_ids(st, 5, scope->users, scope->nusers, a);
+        store_bind_ids(st, 6, scope->rooms, scope->nrooms, a);
+        store_bind_int64(st, 7, scope->any_room);
+    }
     void *items;
     if ((rc = store_read_all(st, a, sizeof **out, read_series_to_extend, &items, n, err)) == PL_OK)
         *out = items;

@@ -99,9 +99,20 @@ PL_MUST_CHECK int store_events_reindex_user(struct store *db, int64_t event_id, 
 PL_MUST_CHECK int store_events_extend(struct store *db, int64_t series_id, const int64_t *starts,
                                       const int64_t *ends, size_t n, int64_t materialized_until,
                                       struct arena *a, struct pl_error *err);
-/* Up to `limit` series materialised less far than `until_us`, least first; each one's
- * current horizon is returned in its `updated_us`. */
-PL_MUST_CHECK int store_events_series_to_extend(struct store *db, int64_t until_us, int limit,
+/* The recurring series a request can meet: those of a series, of a calendar, of some users
+ * (in their calendars or with them as participants: what user_instances holds for them), of
+ * some rooms, or of any room.  Past meta.materialized_until only these need their occurrences
+ * (docs/architecture.md, "Recurring events"). */
+struct store_scope {
+    int64_t series_id, calendar_id; /* 0: none */
+    const int64_t *users, *rooms;
+    size_t nusers, nrooms;
+    bool any_room;
+};
+/* Up to `limit` series materialised less far than `until_us`, least first, of `scope` (NULL:
+ * every series); each one's current horizon is returned in its `updated_us`. */
+PL_MUST_CHECK int store_events_series_to_extend(struct store *db, int64_t until_us,
+                                                const struct store_scope *scope, int limit,
                                                 struct arena *a, struct event **out, size_t *n,
                                                 struct pl_error *err);
 /* The overrides of a series, by recurrence id; one of them. */
