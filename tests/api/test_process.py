@@ -545,6 +545,70 @@ def test_a_read_that_extends_the_series_holds_up_no_other_connection(make_server
     assert s.stop() == 0
 
 
+def test_a_write_refused_by_a_full_side_thread_holds_no_idempotency_key(make_server):
+    """A write that needs its room's series extended first claims its Idempotency-Key on the
+    lane, lets it go there and is handed to the side thread for imports, which claims it
+    again.  When that thread has too many waiting (2 of 8 connections here: one far read
+    extending 120 series, two more queued behind it), the write is answered 503 at once, and
+    the key is free: the same write sent again is made, once.  Held, the key would answer the
+    retry 409 for as long as a claim lives."""
+    from datetime import datetime, timedelta, timezone
+    from helpers_events import db_rows, rfc3339
+    s = make_server(args=("--max-connections", "8"), workers=1, threads=1,
+                    env={"PLANNER_RECURRENCE_HORIZON_DAYS": "60"})
+    admin = s.admin_token()
+    cal = s.request("GET", "/api/v1/calendars", token=admin).json()["items"][0]["id"]
+    room = s.request("POST", "/api/v1/rooms", token=admin,
+                     json_body={"name": "Far", "capacity": 4}).json()["id"]
+    s.create_user(admin, "booker@example.org", "B")
+    booker = s.login("booker@example.org", "correct horse")
+    cal2 = s.request("GET", "/api/v1/calendars", token=booker).json()["items"][0]["id"]
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    for i in range(121):  # the administrator's 120, then the booker's one in the room
+        start = now + timedelta(days=1, minutes=30 * i)
+        r = s.request("POST", f"/api/v1/calendars/{cal if i < 120 else cal2}/events",
+                      token=admin if i < 120 else booker, json_body={
+                          "title": f"weekly {i}", "time_zone": "UTC", "start": rfc3339(start),
+                          "end": rfc3339(start + timedelta(minutes=15)),
+                          "recurrence": ["RRULE:FREQ=WEEKLY"],
+                          **({"room_id": room} if i == 120 else {})})
+        assert r.status_code == 201, r.text
+    socks = [socket.create_connection(("127.0.0.1", s.port), timeout=60 * SLOW)
+             for _ in range(4)]
+    try:
+        for years, c in zip((19, 18, 17), socks):
+            far = now + timedelta(weeks=52 * years)
+            query = f"from={rfc3339(far)}&to={rfc3339(far + timedelta(hours=1))}"
+            c.sendall((f"GET /api/v1/me/agenda?{query.replace('+', '%2B')} HTTP/1.1\r\n"
+                       f"Host: x\r\nAuthorization: Bearer {admin}\r\n\r\n").encode())
+            time.sleep(0.15)  # in that order: the first is extending, the others wait
+        far = now + timedelta(days=2, weeks=52 * 10)
+        body = json.dumps({"title": "booked far", "time_zone": "UTC", "room_id": room,
+                           "start": rfc3339(far), "end": rfc3339(far + timedelta(minutes=10))})
+        write = (f"POST /api/v1/calendars/{cal2}/events HTTP/1.1\r\nHost: x\r\n"
+                 f"Authorization: Bearer {booker}\r\nIdempotency-Key: far-booking\r\n"
+                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                 f"{body}").encode()
+        socks[3].sendall(write)
+        status, headers, text = read_http_response(socks[3], 10 * SLOW)
+        assert status == 503 and "retry-after" in headers, (status, text)
+        assert not answered(socks[0]), "the far read was answered before the refusal"
+        for c in socks[:3]:
+            read_http_response(c, 60 * SLOW)
+        socks[3].sendall(write)
+        status, headers, text = read_http_response(socks[3], 60 * SLOW)
+        assert status == 201, (status, text)
+        socks[3].sendall(write)
+        status, headers, again = read_http_response(socks[3], 10 * SLOW)
+        assert status == 201 and headers.get("idempotent-replayed") == "true", (status, again)
+        assert json.loads(again)["id"] == json.loads(text)["id"]
+    finally:
+        for c in socks:
+            c.close()
+    assert db_rows(s, "SELECT count(*) FROM events WHERE title = 'booked far'")[0][0] == 1
+    assert s.stop() == 0
+
+
 def test_too_many_slow_requests_waiting_get_a_503(make_server):
     """At most a quarter of a worker's connections (2 of 8 here) wait for the side thread; one
     more slow request is answered at once with a 503 and Retry-After, and the others are
