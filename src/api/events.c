@@ -727,19 +727,21 @@ static int extend_series(struct store *db, struct arena *a, const struct event *
  * made 99,000 and held writers for ~2.5 s. */
 enum { EXTEND_BATCH_SERIES = 100, EXTEND_BATCH_OCCURRENCES = 2000 };
 
-/* Extend a batch of the series of `scope` (NULL: every one) that reach less far than `want`;
- * *n says how many series it extended (0: none left). */
-static int extend_batch(struct store *db, int64_t want, const struct store_scope *scope,
-                        int64_t now_us, size_t *n, struct pl_error *err)
+/* Extend a batch of the series that reach less far than `want`, among `ids` (NULL: every
+ * series); *n says how many it extended, *all whether that was each one it found (0 found:
+ * none left). */
+static int extend_batch(struct store *db, int64_t want, const int64_t *ids, size_t nids,
+                        int64_t now_us, size_t *n, bool *all, struct pl_error *err)
 {
     struct arena *a = arena_new(64 * 1024);
     struct event *batch;
     size_t found = 0, added = 0;
     *n = 0;
-    int rc = store_events_series_to_extend(db, want, scope, EXTEND_BATCH_SERIES, a, &batch,
+    int rc = store_events_series_to_extend(db, want, ids, nids, EXTEND_BATCH_SERIES, a, &batch,
                                            &found, err);
     for (; rc == PL_OK && *n < found && added < EXTEND_BATCH_OCCURRENCES; (*n)++)
         rc = extend_series(db, a, &batch[*n], want, now_us, &added, err);
+    *all = *n == found;
     arena_free(a);
     return rc;
 }
@@ -754,33 +756,40 @@ static int64_t extend_to(int64_t need)
     return (need / DAY_US + 1 + EXTEND_SLACK_DAYS) * DAY_US;
 }
 
-/* Extend the series of `scope` (NULL: every series) to `want` in one short transaction per
- * batch of series, `batches` of them at most (0: as many as it takes): each batch records how
- * far its series reach, so a batch that commits is never redone, and writers wait for one
- * batch at most.  When every series was extended, the last, empty batch moves the
- * server-wide mark, never backwards. */
-static int extend_in_batches(struct store *db, int64_t want, const struct store_scope *scope,
-                             int64_t now_us, int batches, struct pl_error *err)
+/* Extend the series `ids` (NULL: every series) to `want` in one short transaction per batch
+ * of series (`own_tx`; else in the caller's), `batches` of them at most (0: as many as it
+ * takes): each batch records how far its series reach, so a batch that commits is never
+ * redone, and writers wait for one batch at most.  When every series was extended, the
+ * last, empty batch moves the server-wide mark, never backwards. */
+static int extend_in_batches(struct store *db, int64_t want, const int64_t *ids, size_t nids,
+                             int64_t now_us, int batches, bool own_tx, struct pl_error *err)
 {
-    for (int b = 0; batches == 0 || b < batches; b++) {
-        size_t n = 0;
-        int64_t meta;
-        int rc = store_begin(db, err);
-        if (rc < 0)
-            return rc;
-        rc = extend_batch(db, want, scope, now_us, &n, err);
-        if (rc == PL_OK && n == 0 && scope == NULL &&
-            (rc = store_meta_get(db, "materialized_until", &meta, err)) == PL_OK && meta < want)
-            rc = store_meta_set(db, "materialized_until", want, err);
-        rc = rc < 0 ? (store_rollback(db), rc) : store_commit(db, err);
-        if (rc < 0)
-            return rc;
-        if (n == 0)
-            break;
+    size_t done = 0; /* of ids, those that reach `want` */
+    for (int b = 0; (batches == 0 || b < batches) && !(ids && done == nids); b++) {
         /* The writers' lock is not fair: taken again at once, it would go to the next batch
          * before a writer that queued meanwhile had woken, batch after batch (a request
          * beside a long extension waited its 5 s and was answered 503). */
-        store_let_writers_in();
+        if (b > 0 && own_tx)
+            store_let_writers_in();
+        size_t n, chunk = ids && nids - done < EXTEND_BATCH_SERIES ? nids - done
+                                                                   : EXTEND_BATCH_SERIES;
+        bool all;
+        int64_t meta;
+        int rc = own_tx ? store_begin(db, err) : PL_OK;
+        if (rc < 0)
+            return rc;
+        rc = extend_batch(db, want, ids ? ids + done : NULL, chunk, now_us, &n, &all, err);
+        if (rc == PL_OK && !ids && n == 0 &&
+            (rc = store_meta_get(db, "materialized_until", &meta, err)) == PL_OK && meta < want)
+            rc = store_meta_set(db, "materialized_until", want, err);
+        if (own_tx)
+            rc = rc < 0 ? (store_rollback(db), rc) : store_commit(db, err);
+        if (rc < 0)
+            return rc;
+        if (ids)
+            done += all ? chunk : 0;
+        else if (n == 0)
+            break;
     }
     return PL_OK;
 }
@@ -803,9 +812,9 @@ static const struct store_scope *keep_scope(struct arena *a, const struct store_
     return k;
 }
 
-/* Have the series of `scope` (NULL: every one) reach `want`. */
+/* Have the series `ids` of `scope` (NULL: every series) reach `want`. */
 static int extend(struct http_request *rq, int64_t want, const struct store_scope *scope,
-                  bool in_tx, struct pl_error *err)
+                  const int64_t *ids, size_t nids, bool in_tx, struct pl_error *err)
 {
     if (rq->may_extend_first) {
         /* The request gives up (a write its transaction: its caller rolls back on any error;
@@ -818,17 +827,9 @@ static int extend(struct http_request *rq, int64_t want, const struct store_scop
         err->retry_after_s = 1;
         return PL_EUNAVAIL;
     }
-    if (!in_tx) /* a read outside serve_route: in short transactions all the same */
-        return extend_in_batches(rq->db, want, scope, rq->now_us, 0, err);
-    int rc;
-    for (;;) {
-        size_t n;
-        rc = extend_batch(rq->db, want, scope, rq->now_us, &n, err);
-        if (rc < 0 || n == 0)
-            break;
-    }
-    return rc == PL_OK && scope == NULL ? store_meta_set(rq->db, "materialized_until", want, err)
-                                        : rc;
+    /* A read outside serve_route in short transactions all the same; a write (the CLI's
+     * import, a rerun that finds more to do) inside its transaction. */
+    return extend_in_batches(rq->db, want, scope ? ids : NULL, nids, rq->now_us, 0, !in_tx, err);
 }
 
 /* How far a write needs the series expanded for an event: a series' occurrences are indexed
@@ -855,7 +856,7 @@ int api_materialize(struct http_request *rq, int64_t until, const struct store_s
      * so (api_materialize_ahead); a write that finds it short extends every series. */
     if (in_tx && meta < ahead) {
         int64_t want = extend_to(ahead);
-        if ((rc = extend(rq, want, NULL, true, err)) < 0)
+        if ((rc = extend(rq, want, NULL, NULL, 0, true, err)) < 0)
             return rc;
         meta = want;
     }
@@ -870,13 +871,15 @@ int api_materialize(struct http_request *rq, int64_t until, const struct store_s
      * not everyone's (every series of W200 to 19 years ahead took 70 s of a core and left
      * the database 570 MB larger).  A write's `horizon` is as far as the series it changes
      * are re-indexed and their room checked: the room's series must reach it. */
-    struct event *first;
-    size_t n;
     *horizon = extend_to(until);
-    if ((rc = store_events_series_to_extend(rq->db, in_tx ? *horizon : until, scope, 1,
-                                            rq->arena, &first, &n, err)) < 0)
+    if (scope == NULL)
+        return extend(rq, *horizon, NULL, NULL, 0, in_tx, err);
+    int64_t *ids;
+    size_t n;
+    if ((rc = store_events_series_short(rq->db, in_tx ? *horizon : until, scope, rq->arena, &ids,
+                                        &n, err)) < 0)
         return rc;
-    return n == 0 ? PL_OK : extend(rq, *horizon, scope, in_tx, err);
+    return n == 0 ? PL_OK : extend(rq, *horizon, scope, ids, n, in_tx, err);
 }
 
 bool api_extend_pending(struct http_request *rq)
@@ -889,8 +892,13 @@ bool api_extend_pending(struct http_request *rq)
     rq->extend_scope = NULL;
     rq->may_extend_first = false; /* once: run again, it extends in its transaction if it must */
     struct pl_error err = {0};
-    if (extend_in_batches(rq->db, want, scope, rq->now_us, 0, &err) < 0 ||
-        store_snapshot(rq->db, &err) < 0) {
+    int64_t *ids = NULL; /* every series, without a scope */
+    size_t n = 0;
+    int rc = scope ? store_events_series_short(rq->db, want, scope, rq->arena, &ids, &n, &err)
+                   : PL_OK;
+    if (rc == PL_OK && (scope == NULL || n > 0))
+        rc = extend_in_batches(rq->db, want, ids, n, rq->now_us, 0, true, &err);
+    if (rc < 0 || store_snapshot(rq->db, &err) < 0) {
         http_reply_error(rq, &err);
         return false;
     }
@@ -907,7 +915,7 @@ int api_materialize_ahead(struct store *db, const struct config *cfg, int64_t no
         return rc;
     /* At most AHEAD_BATCHES per call, so that the caller's loop (checkpoints, SIGTERM) goes
      * on; the next call carries on where this one stopped. */
-    return extend_in_batches(db, extend_to(ahead), NULL, now_us, AHEAD_BATCHES, err);
+    return extend_in_batches(db, extend_to(ahead), NULL, 0, now_us, AHEAD_BATCHES, true, err);
 }
 
 /* Rebuild the occurrences of `ev` (a series up to `horizon`, from `starts` when the caller

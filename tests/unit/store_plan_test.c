@@ -262,3 +262,69 @@ Test(store_plan, a_rename_finds_the_users_events_by_index)
                   strstr(line, "SCAN e;") == NULL && strstr(line, "SCAN ui") == NULL,
               "the rename scans:\n%s", line);
 }
+
+/* A series of calendar `cal` (room `room`, participant `guest`: 0 for none), expanded once,
+ * reaching 1000 us. */
+static int64_t add_series(int64_t cal, int64_t room, int64_t guest, const char *uid)
+{
+    struct pl_error err = {0};
+    struct event ev = {.calendar_id = cal, .organizer_id = user_id, .uid = uid, .title = "s",
+                       .description = "", .location = "", .time_zone = "UTC", .room_id = room,
+                       .start_us = 0, .end_us = 100, .recurrence = "RRULE:FREQ=WEEKLY"};
+    const int64_t starts[] = {0};
+    struct participant p = {.user_id = guest, .role = PARTICIPANT_ATTENDEE,
+                            .rsvp = RSVP_NEEDS_ACTION};
+    cr_assert(eq(int, store_events_insert(db, &ev, 1, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_events_set_participants(db, ev.id, &p, guest ? 1 : 0, &err), PL_OK));
+    cr_assert(eq(int, store_events_reindex(db, ev.id, starts, NULL, 1, 1000, a, &err), PL_OK),
+              "%s", err.detail);
+    return ev.id;
+}
+
+/* The series of `scope` short of `until`, as a bit set of `all`'s indexes. */
+static unsigned short_of(const struct store_scope *scope, int64_t until, const int64_t *all,
+                         size_t nall)
+{
+    struct pl_error err = {0};
+    int64_t *ids;
+    size_t n;
+    cr_assert(eq(int, store_events_series_short(db, until, scope, a, &ids, &n, &err), PL_OK),
+              "%s", err.detail);
+    unsigned set = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < nall; k++)
+            set |= ids[i] == all[k] ? 1u << k : 0;
+    return set;
+}
+
+/* Past what every series reaches, a request extends the series of its scope alone (the
+ * architecture's "Recurring events"); a write's, its room's, is found through the series'
+ * room index, under the writers' lock, never through a pass over every series. */
+Test(store_plan, the_series_of_a_scope_short_of_a_range)
+{
+    struct pl_error err = {0};
+    struct user u = {.email = "other@example.org", .name = "Other", .time_zone = "UTC"};
+    int64_t other_cal;
+    cr_assert(eq(int, store_users_create(db, &u, "hash", 1, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_calendars_default(db, u.id, &other_cal, &err), PL_OK));
+    const int64_t all[] = {
+        add_series(cal_id, room_id, 0, "mine-in-room"),  /* bit 0 */
+        add_series(other_cal, 0, user_id, "invited"),    /* bit 1 */
+        add_series(other_cal, 0, 0, "theirs"),           /* bit 2 */
+        add_series(other_cal, room_id, 0, "theirs-in-room"), /* bit 3 */
+    };
+    const int64_t me[] = {user_id}, rooms[] = {room_id};
+    cr_assert(eq(u32, short_of(&(struct store_scope){.series_id = all[2]}, 2000, all, 4), 4));
+    cr_assert(eq(u32, short_of(&(struct store_scope){.calendar_id = cal_id}, 2000, all, 4), 1));
+    cr_assert(eq(u32, short_of(&(struct store_scope){.users = me, .nusers = 1}, 2000, all, 4), 3));
+    cr_assert(eq(u32, short_of(&(struct store_scope){.any_room = true}, 2000, all, 4), 9));
+    cr_assert(eq(u32, short_of(&(struct store_scope){0}, 2000, all, 4), 0));
+    cr_assert(eq(u32, short_of(&(struct store_scope){.users = me, .nusers = 1}, 1000, all, 4), 0));
+    store_plan_capture(db, true);
+    cr_assert(eq(u32, short_of(&(struct store_scope){.rooms = rooms, .nrooms = 1}, 2000, all, 4),
+                 9));
+    char line[4096];
+    first_line(plan_of(store_plan_get(db), "json_each($6) r"), line);
+    cr_assert(strstr(line, "USING INDEX events_series_room (room_id=?)") != NULL, "%s", line);
+    cr_assert(strstr(line, "materialized_until<") == NULL, "a pass over the series:\n%s", line);
+}
