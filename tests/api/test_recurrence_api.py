@@ -373,8 +373,8 @@ def test_a_read_far_out_extends_the_series_in_short_transactions(make_server):
 def test_a_far_read_extends_only_the_series_it_can_meet(make_server):
     """Past what every series reaches, a read extends the series its answer can hold and no
     others: an agenda those of the user's calendars and those the user takes part in, a
-    room's bookings those of the room, a series' instances that series, free/busy those of
-    its users and rooms.  Every series to 19
+    room's bookings those of the room, a series' instances that series, free/busy and find a
+    time those of their users and rooms, a calendar's listing its own.  Every series to 19
     years ahead was 70 s of a core at W200 and left the database 570 MB larger, for any
     user's far read.  Each answer still has every occurrence there is."""
     s, admin, t, cal = short_horizon_server(make_server)
@@ -398,38 +398,63 @@ def test_a_far_read_extends_only_the_series_it_can_meet(make_server):
             **extra})
         assert r.status_code == 201, r.text
         ids[name] = r.json()["id"]
-    reach = db_rows(s, "SELECT max(materialized_until) FROM events")[0][0]
 
-    def extended():
+    def reaching(end):
+        """The series expanded past `end` (a datetime)."""
+        end_us = int(end.timestamp()) * 1_000_000
         return {title for title, in db_rows(s, "SELECT title FROM events WHERE rrule IS NOT NULL"
-                                               " AND materialized_until > ?", (reach,))}
+                                               " AND materialized_until > ?", (end_us,))}
 
+    # Each request 10 weeks further out than the one before: the series it extends (to 30
+    # days past its range) are the only ones that reach past its range's end.
     far = now + timedelta(days=1, weeks=52 * 5)
-    window = {"from": rfc3339(far - timedelta(hours=1)), "to": rfc3339(far + timedelta(hours=5))}
-    r = s.request("GET", "/api/v1/me/agenda", token=t, params=window)
+
+    def window(k):
+        start = far + timedelta(weeks=10 * k)
+        return start, start + timedelta(hours=5)
+
+    start, end = window(0)
+    r = s.request("GET", "/api/v1/me/agenda", token=t,
+                  params={"from": rfc3339(start - timedelta(hours=1)), "to": rfc3339(end)})
     assert r.status_code == 200, r.text
     assert [o["title"] for o in r.json()["items"]] == ["mine", "invited"]
-    assert extended() == {"mine", "invited"}
-    r = s.request("GET", f"/api/v1/rooms/{room}/bookings", token=t, params=window)
+    assert reaching(end) == {"mine", "invited"}
+    start, end = window(1)
+    r = s.request("GET", f"/api/v1/rooms/{room}/bookings", token=t,
+                  params={"from": rfc3339(start), "to": rfc3339(end)})
     assert r.status_code == 200, r.text
     assert [o["event_id"] for o in r.json()["items"]] == [ids["booked"]]
-    assert extended() == {"mine", "invited", "booked"}
-    r = s.request("GET", f"/api/v1/events/{ids['theirs']}/instances", token=t2, params=window)
+    assert reaching(end) == {"booked"}
+    start, end = window(2)
+    r = s.request("GET", f"/api/v1/events/{ids['theirs']}/instances", token=t2,
+                  params={"from": rfc3339(start), "to": rfc3339(end)})
     assert r.status_code == 200, r.text
-    assert [o["start"] for o in r.json()["items"]] == [rfc3339(far + timedelta(hours=3))]
-    assert extended() == {"mine", "invited", "booked", "theirs"}
-    # Free/busy further out: the series of its users and of its rooms.
-    later = far + timedelta(weeks=10)
+    assert [o["start"] for o in r.json()["items"]] == [rfc3339(start + timedelta(hours=3))]
+    assert reaching(end) == {"theirs"}
+    start, end = window(3)
     r = s.request("POST", "/api/v1/freebusy", token=t, json_body={
-        "from": rfc3339(later), "to": rfc3339(later + timedelta(hours=5)), "users": [me],
-        "rooms": [room]})
+        "from": rfc3339(start), "to": rfc3339(end), "users": [me], "rooms": [room]})
     assert r.status_code == 200, r.text
     assert [b["start"] for b in r.json()["users"][str(me)]] == [
-        rfc3339(later), rfc3339(later + timedelta(hours=1))]
+        rfc3339(start), rfc3339(start + timedelta(hours=1))]
     assert [b["start"] for b in r.json()["rooms"][str(room)]] == [
-        rfc3339(later + timedelta(hours=2))]
-    reach = db_rows(s, "SELECT materialized_until FROM events WHERE title = 'theirs'")[0][0]
-    assert extended() == {"mine", "invited", "booked"}
+        rfc3339(start + timedelta(hours=2))]
+    assert reaching(end) == {"mine", "invited", "booked"}
+    start, end = window(4)
+    r = s.request("GET", f"/api/v1/calendars/{cal2}/events", token=t2,
+                  params={"from": rfc3339(start), "to": rfc3339(end)})
+    assert r.status_code == 200, r.text
+    assert [o["title"] for o in r.json()["items"]] == ["invited", "booked", "theirs"]
+    assert reaching(end) == {"invited", "booked", "theirs"}
+    start, end = window(5)
+    r = s.request("POST", "/api/v1/find-time", token=t, json_body={
+        "participants": [me], "duration_minutes": 30, "from": rfc3339(start),
+        "to": rfc3339(end), "room": {"capacity_min": 4},
+        "working_hours": {"start": "00:00", "end": "23:59", "time_zone": "UTC"}})
+    assert r.status_code == 200, r.text
+    # 30 minutes after "mine", in "booked"'s room, before "booked": me and the room free.
+    assert r.json()["slots"][0]["start"] == rfc3339(start + timedelta(minutes=30))
+    assert reaching(end) == {"mine", "invited", "booked"}
 
 
 def test_a_write_far_out_extends_the_series_before_its_transaction(make_server):
