@@ -1124,8 +1124,9 @@ void api_events_create(struct http_request *rq)
         (ev.room_id && (rc = check_room(rq, ev.room_id, npeople, true, &room_name, &err)) < 0))
         goto fail;
 
-    /* Under the write lock: every series expanded at least as far as this event reaches (its
-     * end, or a horizon past its first occurrence), then the room check, then the writes. */
+    /* Under the write lock: the series of its room expanded at least as far as this event
+     * reaches (its end, or a horizon past its first occurrence), then the room check, then
+     * the writes. */
     int64_t horizon, *starts = &ev.start_us;
     size_t nstarts = 1;
     int64_t reach = reach_of(rq, &ev);
