@@ -616,8 +616,10 @@ int store_events_set_participants(struct store *db, int64_t event_id, const stru
                                   size_t n, struct pl_error *err)
 {
     static const char clear[] = "DELETE FROM event_participants WHERE event_id = $1";
-    static const char add[] = "INSERT INTO event_participants (event_id, user_id, email, role, rsvp)"
-                              " VALUES ($1, $2, $3, $4, $5)";
+    /* of_series: migration 020. */
+    static const char add[] =
+        "INSERT INTO event_participants (event_id, user_id, email, role, rsvp, of_series)"
+        " VALUES ($1, $2, $3, $4, $5, (SELECT rrule IS NOT NULL FROM events WHERE id = $1))";
     struct store_stmt *st;
     int rc = store_stmt(db, clear, &st, err);
     if (rc < 0)
@@ -916,27 +918,26 @@ int store_events_series_short(struct store *db, int64_t until_us, const struct s
                               struct arena *a, int64_t **ids, size_t *n, struct pl_error *err)
 {
     /* One arm a kind of scope, each through its index; an arm whose kind the scope lacks
-     * finds nothing at once.  The users' participation and any room have none (an index of
-     * participants by user cost every create 5 WAL frames, migration 016): one pass over the
-     * short series, in a statement of its own, which a write's room scope never runs. */
+     * finds nothing at once.  Any room's has none that narrows it: a pass over the series
+     * short of the range, in a statement of its own, for rooms available alone. */
 #define SHORT_SQL " e.rrule IS NOT NULL AND e.materialized_until < $1"
 #define INDEXED_ARMS                                                                          \
     "SELECT e.id FROM events e WHERE e.id = $3 AND" SHORT_SQL                                 \
     " UNION SELECT e.id FROM events e WHERE e.calendar_id = $4 AND" SHORT_SQL                 \
     " UNION SELECT e.id FROM json_each($5) u JOIN calendars c ON c.owner_id = u.value"        \
     "  JOIN events e ON e.calendar_id = c.id WHERE" SHORT_SQL                                 \
+    " UNION SELECT e.id FROM json_each($5) u JOIN event_participants p"                       \
+    "  ON p.user_id = u.value AND p.of_series = 1 JOIN events e ON e.id = p.event_id"         \
+    "  WHERE" SHORT_SQL                                                                       \
     " UNION SELECT e.id FROM json_each($6) r JOIN events e ON e.room_id = r.value"            \
     "  WHERE e.room_id IS NOT NULL AND" SHORT_SQL
     static const char indexed[] = INDEXED_ARMS;
-    static const char with_pass[] =
-        INDEXED_ARMS " UNION SELECT e.id FROM events e WHERE" SHORT_SQL
-        " AND (($7 AND e.room_id IS NOT NULL) OR EXISTS (SELECT 1"
-        "  FROM event_participants p, json_each($5) u"
-        "  WHERE p.event_id = e.id AND p.user_id = u.value))";
+    static const char any_room[] =
+        INDEXED_ARMS " UNION SELECT e.id FROM events e WHERE e.room_id IS NOT NULL AND" SHORT_SQL;
 #undef INDEXED_ARMS
 #undef SHORT_SQL
     struct store_stmt *st;
-    int rc = store_stmt(db, scope->nusers > 0 || scope->any_room ? with_pass : indexed, &st, err);
+    int rc = store_stmt(db, scope->any_room ? any_room : indexed, &st, err);
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, until_us);
@@ -944,7 +945,6 @@ int store_events_series_short(struct store *db, int64_t until_us, const struct s
     store_bind_int64(st, 4, scope->calendar_id);
     store_bind_ids(st, 5, scope->users, scope->nusers, a);
     store_bind_ids(st, 6, scope->rooms, scope->nrooms, a);
-    store_bind_int64(st, 7, scope->any_room);
     void *items;
     if ((rc = store_read_all(st, a, sizeof **ids, read_id, &items, n, err)) == PL_OK)
         *ids = items;

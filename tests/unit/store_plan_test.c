@@ -326,5 +326,36 @@ Test(store_plan, the_series_of_a_scope_short_of_a_range)
     char line[4096];
     first_line(plan_of(store_plan_get(db), "json_each($6) r"), line);
     cr_assert(strstr(line, "USING INDEX events_series_room (room_id=?)") != NULL, "%s", line);
+    cr_assert(strstr(line, "event_participants_series (user_id=?)") != NULL, "%s", line);
     cr_assert(strstr(line, "materialized_until<") == NULL, "a pass over the series:\n%s", line);
+}
+
+/* The series a user takes part in are found through the index of series' participants
+ * (migration 020), which must follow an event that becomes a series. */
+Test(store_plan, a_single_event_made_a_series_is_found_for_its_participants)
+{
+    struct pl_error err = {0};
+    struct user u = {.email = "other@example.org", .name = "Other", .time_zone = "UTC"};
+    int64_t other_cal;
+    cr_assert(eq(int, store_users_create(db, &u, "hash", 1, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_calendars_default(db, u.id, &other_cal, &err), PL_OK));
+    struct event ev = {.calendar_id = other_cal, .organizer_id = u.id, .uid = "once",
+                       .title = "s", .description = "", .location = "", .time_zone = "UTC",
+                       .start_us = 0, .end_us = 100};
+    struct participant p = {.user_id = user_id, .role = PARTICIPANT_ATTENDEE,
+                            .rsvp = RSVP_NEEDS_ACTION};
+    cr_assert(eq(int, store_events_insert(db, &ev, 1, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_events_set_participants(db, ev.id, &p, 1, &err), PL_OK));
+    const int64_t me[] = {user_id}, all[] = {ev.id};
+    const struct store_scope mine = {.users = me, .nusers = 1};
+    cr_assert(eq(int, store_events_update(db, &ev, -1, 2, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(u32, short_of(&mine, 2000, all, 1), 0));
+    ev.recurrence = "RRULE:FREQ=WEEKLY";
+    cr_assert(eq(int, store_events_update(db, &ev, -1, 3, &err), PL_OK), "%s", err.detail);
+    const int64_t starts[] = {0};
+    cr_assert(eq(int, store_events_reindex(db, ev.id, starts, NULL, 1, 1000, a, &err), PL_OK));
+    cr_assert(eq(u32, short_of(&mine, 2000, all, 1), 1));
+    ev.recurrence = NULL;
+    cr_assert(eq(int, store_events_update(db, &ev, -1, 4, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(u32, short_of(&mine, 2000, all, 1), 0));
 }
