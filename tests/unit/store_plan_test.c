@@ -297,16 +297,23 @@ static unsigned short_of(const struct store_scope *scope, int64_t until, const i
     return set;
 }
 
+/* The default calendar of a second user. */
+static int64_t other_calendar(void)
+{
+    struct pl_error err = {0};
+    struct user u = {.email = "other@example.org", .name = "Other", .time_zone = "UTC"};
+    int64_t cal;
+    cr_assert(eq(int, store_users_create(db, &u, "hash", 1, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_calendars_default(db, u.id, &cal, &err), PL_OK));
+    return cal;
+}
+
 /* Past what every series reaches, a request extends the series of its scope alone (the
  * architecture's "Recurring events"); a write's, its room's, is found through the series'
  * room index, under the writers' lock, never through a pass over every series. */
 Test(store_plan, the_series_of_a_scope_short_of_a_range)
 {
-    struct pl_error err = {0};
-    struct user u = {.email = "other@example.org", .name = "Other", .time_zone = "UTC"};
-    int64_t other_cal;
-    cr_assert(eq(int, store_users_create(db, &u, "hash", 1, &err), PL_OK), "%s", err.detail);
-    cr_assert(eq(int, store_calendars_default(db, u.id, &other_cal, &err), PL_OK));
+    int64_t other_cal = other_calendar();
     const int64_t all[] = {
         add_series(cal_id, room_id, 0, "mine-in-room"),  /* bit 0 */
         add_series(other_cal, 0, user_id, "invited"),    /* bit 1 */
@@ -335,11 +342,8 @@ Test(store_plan, the_series_of_a_scope_short_of_a_range)
 Test(store_plan, a_single_event_made_a_series_is_found_for_its_participants)
 {
     struct pl_error err = {0};
-    struct user u = {.email = "other@example.org", .name = "Other", .time_zone = "UTC"};
-    int64_t other_cal;
-    cr_assert(eq(int, store_users_create(db, &u, "hash", 1, &err), PL_OK), "%s", err.detail);
-    cr_assert(eq(int, store_calendars_default(db, u.id, &other_cal, &err), PL_OK));
-    struct event ev = {.calendar_id = other_cal, .organizer_id = u.id, .uid = "once",
+    int64_t other_cal = other_calendar();
+    struct event ev = {.calendar_id = other_cal, .organizer_id = user_id, .uid = "once",
                        .title = "s", .description = "", .location = "", .time_zone = "UTC",
                        .start_us = 0, .end_us = 100};
     struct participant p = {.user_id = user_id, .role = PARTICIPANT_ATTENDEE,
