@@ -794,42 +794,25 @@ static int extend_in_batches(struct store *db, int64_t want, const int64_t *ids,
     return PL_OK;
 }
 
-static const int64_t *copy_ids(struct arena *a, const int64_t *ids, size_t n)
-{
-    int64_t *copy = arena_alloc(a, (n ? n : 1) * sizeof *copy);
-    for (size_t i = 0; i < n; i++)
-        copy[i] = ids[i];
-    return copy;
-}
-
-/* A copy of `scope` that lives as long as the request (the caller's is on its stack). */
-static const struct store_scope *keep_scope(struct arena *a, const struct store_scope *scope)
-{
-    struct store_scope *k = arena_alloc(a, sizeof *k);
-    *k = *scope;
-    k->users = copy_ids(a, scope->users, scope->nusers);
-    k->rooms = copy_ids(a, scope->rooms, scope->nrooms);
-    return k;
-}
-
-/* Have the series `ids` of `scope` (NULL: every series) reach `want`. */
-static int extend(struct http_request *rq, int64_t want, const struct store_scope *scope,
-                  const int64_t *ids, size_t nids, bool in_tx, struct pl_error *err)
+/* Have the series `ids` (NULL: every series) reach `want`. */
+static int extend(struct http_request *rq, int64_t want, const int64_t *ids, size_t nids,
+                  bool in_tx, struct pl_error *err)
 {
     if (rq->may_extend_first) {
         /* The request gives up (a write its transaction: its caller rolls back on any error;
          * in it, the extension held every other writer up for as long, a week 19 years ahead
          * 54 s at W200), and serve_route has it extended in short transactions on a side
-         * thread (api_extend_pending), then run again. */
+         * thread (api_extend_pending), then run again.  `ids` live in the request's arena. */
         rq->extend_to = want;
-        rq->extend_scope = scope ? keep_scope(rq->arena, scope) : NULL;
+        rq->extend_ids = ids;
+        rq->extend_nids = nids;
         pl_error_set(err, PL_EUNAVAIL, NULL, "recurring events are being expanded; try again");
         err->retry_after_s = 1;
         return PL_EUNAVAIL;
     }
     /* A read outside serve_route in short transactions all the same; a write (the CLI's
      * import, a rerun that finds more to do) inside its transaction. */
-    return extend_in_batches(rq->db, want, scope ? ids : NULL, nids, rq->now_us, 0, !in_tx, err);
+    return extend_in_batches(rq->db, want, ids, nids, rq->now_us, 0, !in_tx, err);
 }
 
 /* How far a write needs the series expanded for an event: a series' occurrences are indexed
@@ -856,7 +839,7 @@ int api_materialize(struct http_request *rq, int64_t until, const struct store_s
      * so (api_materialize_ahead); a write that finds it short extends every series. */
     if (in_tx && meta < ahead) {
         int64_t want = extend_to(ahead);
-        if ((rc = extend(rq, want, NULL, NULL, 0, true, err)) < 0)
+        if ((rc = extend(rq, want, NULL, 0, true, err)) < 0)
             return rc;
         meta = want;
     }
@@ -873,13 +856,13 @@ int api_materialize(struct http_request *rq, int64_t until, const struct store_s
      * are re-indexed and their room checked: the room's series must reach it. */
     *horizon = extend_to(until);
     if (scope == NULL)
-        return extend(rq, *horizon, NULL, NULL, 0, in_tx, err);
+        return extend(rq, *horizon, NULL, 0, in_tx, err);
     int64_t *ids;
     size_t n;
     if ((rc = store_events_series_short(rq->db, in_tx ? *horizon : until, scope, rq->arena, &ids,
                                         &n, err)) < 0)
         return rc;
-    return n == 0 ? PL_OK : extend(rq, *horizon, scope, ids, n, in_tx, err);
+    return n == 0 ? PL_OK : extend(rq, *horizon, ids, n, in_tx, err);
 }
 
 bool api_extend_pending(struct http_request *rq)
@@ -887,18 +870,15 @@ bool api_extend_pending(struct http_request *rq)
     if (rq->extend_to == 0)
         return false;
     int64_t want = rq->extend_to;
-    const struct store_scope *scope = rq->extend_scope;
+    const int64_t *ids = rq->extend_ids;
+    size_t n = rq->extend_nids;
     rq->extend_to = 0;
-    rq->extend_scope = NULL;
+    rq->extend_ids = NULL;
+    rq->extend_nids = 0;
     rq->may_extend_first = false; /* once: run again, it extends in its transaction if it must */
     struct pl_error err = {0};
-    int64_t *ids = NULL; /* every series, without a scope */
-    size_t n = 0;
-    int rc = scope ? store_events_series_short(rq->db, want, scope, rq->arena, &ids, &n, &err)
-                   : PL_OK;
-    if (rc == PL_OK && (scope == NULL || n > 0))
-        rc = extend_in_batches(rq->db, want, ids, n, rq->now_us, 0, true, &err);
-    if (rc < 0 || store_snapshot(rq->db, &err) < 0) {
+    if (extend_in_batches(rq->db, want, ids, n, rq->now_us, 0, true, &err) < 0 ||
+        store_snapshot(rq->db, &err) < 0) {
         http_reply_error(rq, &err);
         return false;
     }

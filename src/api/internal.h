@@ -92,7 +92,7 @@ void api_reply_occurrences(struct http_request *rq, const struct occurrence *occ
  * ones the request can meet.  A write inside its transaction (`in_tx`) also needs every series
  * up to the configured horizon ahead of now.  A read extends in short transactions of its
  * own.  Inside serve_route a request that needs an extension gives up (a write its
- * transaction): PL_EUNAVAIL, with rq->extend_to and rq->extend_scope set for
+ * transaction): PL_EUNAVAIL, with rq->extend_to and rq->extend_ids set for
  * api_extend_pending, which extends the same way and runs it again; outside serve_route (the
  * CLI's import) a write extends inside the transaction.  `horizon` receives how far the
  * series the request can meet are expanded.  PL_EINVAL (field "to") past 20 years ahead. */

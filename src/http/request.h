@@ -60,7 +60,8 @@ struct http_request {
      * runs on a side thread: a lane hands the request over (extend_here is set there). */
     bool may_extend_first, extend_here;
     int64_t extend_to;
-    const void *extend_scope; /* api's struct store_scope: whose series; NULL every one */
+    const int64_t *extend_ids; /* the series to extend (NULL: every one), in `arena` */
+    size_t extend_nids;
     bool replayed;            /* the answer is a stored one (Idempotent-Replayed) */
 
     struct http_request *side_next; /* in the side thread's queue (http/server.c) */
