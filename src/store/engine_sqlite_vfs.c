@@ -1,8 +1,9 @@
 /* SQLite's unix VFS with three changes: a memory-mapped database file stays mapped from one
  * read transaction to the next (sqlite_mmap_mb; see engine_sqlite_vfs.h); a process can keep
  * one cache of a database file's pages for all its connections, which their commits do not
- * empty (page_cache_mb; below, "A page cache for the process"); and a WAL frame is written with
- * one system call rather than two (below, "One write per WAL frame").
+ * empty (page_cache_mb; below, "A page cache for the process"); and a transaction's WAL frames
+ * are written with one system call rather than two a frame (below, "One write per WAL
+ * transaction").
  *
  * Why: in WAL mode, a connection that begins a read transaction after another connection
  * committed drops its whole page cache and, when it reads through a mapping, unmaps the file
@@ -507,69 +508,119 @@ static int kept_unfetch(sqlite3_file *f, sqlite3_int64 off, void *page)
     return unix_methods->xUnfetch(f, off, page);
 }
 
-/* ---- One write per WAL frame ----------------------------------------------------------------
- * SQLite appends a frame to the WAL with two writes: the frame's 24-byte header, then the page
- * right after it (walWriteOneFrame in wal.c).  A W200 write transaction appends ~28 frames,
- * so it made ~56 pwrite calls, all under the one writer lock: 11.5 write calls per request of
- * the mix, against 7.0 with this (create alone: 34 against 20).  Here the header waits in the
- * file's buffer and goes out with the page that follows it, in one write of both.  The file
- * is the same byte for byte: anything else done to it (a write elsewhere, a read, a sync, its
- * size, a truncation, a file control, closing it) writes a waiting header first, so no one
- * ever sees the file without it, and a failed write reports its error to the write of the
- * page, whose frame then never counts (SQLite rolls the transaction back). */
+/* ---- One write per WAL transaction --------------------------------------------------------
+ * SQLite appends a frame to the WAL with two writes, the frame's 24-byte header and then the
+ * page right after it (walWriteOneFrame in wal.c), one frame after the other, all under the
+ * one writer lock: a W200 write transaction appends ~20 frames, ~40 pwrite calls.  Here the
+ * frames wait in the file's buffer (`pend`) and go out in one write when the commit frame's
+ * page arrives (a commit frame's header says the database's size after the commit, bytes
+ * 4-7; every other frame's says 0), or when WAL_PEND_BYTES wait (a large transaction).  20 frames in one write
+ * take ~14 us on the bench machine, against ~31 us in 20 (a loop of pwrite against one of
+ * pwritev, 2,000 transactions each, on ext4).
+ *
+ * The file is the same byte for byte, and no one sees it without what was written to it:
+ * anything else done to it (a write that neither follows nor falls inside what waits, a read,
+ * a sync, its size, a truncation, a file control, closing it) writes what waits first.  Other
+ * connections read only frames of committed transactions, which reached the file before
+ * SQLite put the commit into the WAL index (it does after the last frame's write returns).
+ * A failed write reports its error to the write that set it off; for the commit frame's, that
+ * fails the commit, whose frames then never count (SQLite rolls the transaction back).
+ *
+ * A commit frame's header never waits alone: SQLite writes one with no page after it when it
+ * rewrites the checksums of a transaction that went to the WAL in parts (walRewriteChecksums:
+ * each frame read, then its header written again, the commit frame's last).  That last
+ * header, had it waited, would have stayed in this process after the commit was in the WAL
+ * index, and recovery after the process died would have dropped the transaction. */
 #define WAL_FRAME_HEADER 24
+/* What waits goes out in one call of the unix VFS's xWrite, which writes at most 128 KiB less
+ * one byte a call (seekAndWrite in os_unix.c masks the length with 0x1ffff). */
+#define WAL_PEND_BYTES (120 * 1024)
 
 struct wal_file {
-    sqlite3_int64 header_at; /* where the waiting header goes */
-    bool header_waits;
-    unsigned char header[WAL_FRAME_HEADER];
-    unsigned char *joined; /* header + page, for the one write: sqlite3_malloc'd */
-    int joined_size;
+    unsigned char *pend; /* bytes not yet written: sqlite3_malloc'd */
+    int pend_len, pend_cap;
+    sqlite3_int64 pend_at; /* where they go */
+    bool commit_waits;     /* the last header in pend is a commit frame's */
 };
 
 static const sqlite3_io_methods *unix_wal_methods;
 static sqlite3_io_methods wal_methods;
-static atomic_ulong wal_joined_writes;
+static atomic_ulong wal_batched_frames;
 
 static struct wal_file *wal_of(sqlite3_file *f)
 {
     return (struct wal_file *)((char *)f + unix_file_size());
 }
 
-/* Write the waiting header, if one waits. */
+/* Write what waits, if anything does. */
 static int wal_flush(sqlite3_file *f)
 {
     struct wal_file *w = wal_of(f);
-    if (!w->header_waits)
+    if (w->pend_len == 0)
         return SQLITE_OK;
-    w->header_waits = false;
-    return unix_wal_methods->xWrite(f, w->header, WAL_FRAME_HEADER, w->header_at);
+    int n = w->pend_len;
+    w->pend_len = 0;
+    w->commit_waits = false;
+    return unix_wal_methods->xWrite(f, w->pend, n, w->pend_at);
+}
+
+static bool is_commit_header(const unsigned char *h)
+{
+    return (h[4] | h[5] | h[6] | h[7]) != 0;
+}
+
+/* Room for `more` bytes after what waits, within WAL_PEND_BYTES: false when there is none. */
+static bool pend_room(struct wal_file *w, int more)
+{
+    if (more > WAL_PEND_BYTES - w->pend_len)
+        return false;
+    if (w->pend_len + more <= w->pend_cap)
+        return true;
+    int cap = w->pend_cap ? w->pend_cap : WAL_PEND_BYTES / 4;
+    while (cap < w->pend_len + more)
+        cap *= 2;
+    unsigned char *p = sqlite3_realloc(w->pend, cap);
+    if (p == NULL)
+        return false; /* the writes go out one by one */
+    w->pend = p;
+    w->pend_cap = cap;
+    return true;
+}
+
+/* `amount` bytes at the end of what waits (at `off` if nothing does). */
+static void pend_append(struct wal_file *w, const unsigned char *b, int amount, sqlite3_int64 off)
+{
+    if (w->pend_len == 0)
+        w->pend_at = off;
+    memcpy(w->pend + w->pend_len, b, (size_t)amount);
+    w->pend_len += amount;
+    if (amount == WAL_FRAME_HEADER) {
+        w->commit_waits = is_commit_header(b);
+        atomic_fetch_add_explicit(&wal_batched_frames, 1, memory_order_relaxed);
+    }
 }
 
 static int wal_write(sqlite3_file *f, const void *buf, int amount, sqlite3_int64 off)
 {
     struct wal_file *w = wal_of(f);
-    if (w->header_waits && off == w->header_at + WAL_FRAME_HEADER && amount > 0) {
-        if (w->joined_size < WAL_FRAME_HEADER + amount) {
-            unsigned char *j = sqlite3_realloc(w->joined, WAL_FRAME_HEADER + amount);
-            if (j == NULL)
-                return SQLITE_IOERR_NOMEM;
-            w->joined = j;
-            w->joined_size = WAL_FRAME_HEADER + amount;
-        }
-        memcpy(w->joined, w->header, WAL_FRAME_HEADER);
-        memcpy(w->joined + WAL_FRAME_HEADER, buf, (size_t)amount);
-        w->header_waits = false;
-        atomic_fetch_add_explicit(&wal_joined_writes, 1, memory_order_relaxed);
-        return unix_wal_methods->xWrite(f, w->joined, WAL_FRAME_HEADER + amount, w->header_at);
+    const unsigned char *b = buf;
+    if (w->pend_len > 0 && off >= w->pend_at && off + amount <= w->pend_at + w->pend_len) {
+        /* A page of this transaction changed again before it went out (walFrames). */
+        memcpy(w->pend + (off - w->pend_at), b, (size_t)amount);
+        return SQLITE_OK;
+    }
+    /* A frame's header may start what waits, unless it is a commit frame's (above). */
+    bool starts = amount == WAL_FRAME_HEADER && !is_commit_header(b);
+    if (w->pend_len > 0 && off == w->pend_at + w->pend_len && pend_room(w, amount)) {
+        pend_append(w, b, amount, off);
+        /* The commit frame's page: the transaction is whole. */
+        return w->commit_waits && amount != WAL_FRAME_HEADER ? wal_flush(f) : SQLITE_OK;
     }
     int rc = wal_flush(f);
     if (rc != SQLITE_OK)
         return rc;
-    if (amount == WAL_FRAME_HEADER) {
-        memcpy(w->header, buf, WAL_FRAME_HEADER);
-        w->header_at = off;
-        w->header_waits = true;
+    if (starts && pend_room(w, amount)) {
+        pend_append(w, b, amount, off);
         return SQLITE_OK;
     }
     return unix_wal_methods->xWrite(f, buf, amount, off);
@@ -578,8 +629,8 @@ static int wal_write(sqlite3_file *f, const void *buf, int amount, sqlite3_int64
 static int wal_close(sqlite3_file *f)
 {
     int flushed = wal_flush(f);
-    sqlite3_free(wal_of(f)->joined);
-    wal_of(f)->joined = NULL;
+    sqlite3_free(wal_of(f)->pend);
+    wal_of(f)->pend = NULL;
     int rc = unix_wal_methods->xClose(f);
     return flushed != SQLITE_OK ? flushed : rc;
 }
@@ -721,7 +772,7 @@ static int kept_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, i
         return rc;
     if ((flags & SQLITE_OPEN_WAL) &&
         ours_for(f->pMethods, 1, &unix_wal_methods, &wal_methods, fill_wal_methods)) {
-        *wal_of(f) = (struct wal_file){.header_waits = false};
+        *wal_of(f) = (struct wal_file){.pend = NULL};
         f->pMethods = &wal_methods;
     } else if ((flags & SQLITE_OPEN_MAIN_DB) &&
                ours_for(f->pMethods, 3, &unix_methods, &kept_methods, fill_kept_methods)) {
@@ -787,7 +838,7 @@ bool store_sqlite_vfs_memstatus_off(void)
     return memstatus_off;
 }
 
-unsigned long store_sqlite_vfs_wal_joined_writes(void)
+unsigned long store_sqlite_vfs_wal_batched_frames(void)
 {
-    return atomic_load_explicit(&wal_joined_writes, memory_order_relaxed);
+    return atomic_load_explicit(&wal_batched_frames, memory_order_relaxed);
 }

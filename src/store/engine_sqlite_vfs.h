@@ -1,6 +1,6 @@
 /* The VFS every SQLite connection of the store opens its file with: the unix VFS, except that
  * a memory-mapped database file stays mapped between read transactions while its size does
- * not change, and that a WAL frame's header and page go out in one write
+ * not change, and that a transaction's WAL frames go out in one write
  * (engine_sqlite_vfs.c says why).  Without `PRAGMA mmap_size` it maps nothing. */
 #ifndef PLANNER_STORE_ENGINE_SQLITE_VFS_H
 #define PLANNER_STORE_ENGINE_SQLITE_VFS_H
@@ -18,8 +18,9 @@ int store_sqlite_vfs_register(void);
  * process: for tests. */
 unsigned long store_sqlite_vfs_unmaps(void);
 
-/* How many WAL frames went out as one write of header and page, over the process: for tests. */
-unsigned long store_sqlite_vfs_wal_joined_writes(void);
+/* How many WAL frames waited to go out with the rest of their transaction, over the process:
+ * for tests. */
+unsigned long store_sqlite_vfs_wal_batched_frames(void);
 
 /* The file control that gives a connection's database file the process's page cache of that
  * file (engine_sqlite_vfs.c, "A page cache for the process"); its argument is the cache's size

@@ -1145,10 +1145,10 @@ static void copy_file(const char *from, const char *to)
     cr_assert(eq(int, fclose(out), 0));
 }
 
-/* A WAL frame goes out as one write of its header and page (engine_sqlite_vfs.c), and the WAL
- * is the same for it: a copy of the database and its WAL taken before any checkpoint, opened
- * elsewhere, recovers every committed row from the frames. */
-Test(store_engine, a_wal_frame_is_one_write_and_the_wal_recovers)
+/* A transaction's WAL frames go out together (engine_sqlite_vfs.c), and the WAL is the same
+ * for it: a copy of the database and its WAL taken before any checkpoint, opened elsewhere,
+ * recovers every committed row from the frames. */
+Test(store_engine, a_transactions_wal_frames_are_few_writes_and_the_wal_recovers)
 {
     struct store *a, *b;
     open_file_pair(&a, &b);
@@ -1160,17 +1160,18 @@ Test(store_engine, a_wal_frame_is_one_write_and_the_wal_recovers)
     snprintf(copy_url, sizeof copy_url, "sqlite:%s", copy);
 
     int64_t size_before = file_size(wal), calls_before = write_calls();
-    unsigned long joined_before = store_sqlite_vfs_wal_joined_writes();
+    unsigned long batched_before = store_sqlite_vfs_wal_batched_frames();
     exec_ok(a, "CREATE TABLE w (k INTEGER PRIMARY KEY, v TEXT);"
                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)"
                " INSERT INTO w SELECT i, printf('row %d', i) FROM n");
     int64_t calls = write_calls() - calls_before;
     int64_t frames = (file_size(wal) - size_before) / (24 + 4096);
-    unsigned long joined = store_sqlite_vfs_wal_joined_writes() - joined_before;
+    unsigned long batched = store_sqlite_vfs_wal_batched_frames() - batched_before;
     cr_assert(gt(i64, frames, 20), "the insert appended %lld frames", (long long)frames);
-    cr_expect(eq(u64, joined, (unsigned long)frames), "frames written whole");
-    cr_expect(le(i64, calls, frames + 2), "%lld write calls for %lld frames", (long long)calls,
-              (long long)frames);
+    cr_expect(eq(u64, batched, (unsigned long)frames), "frames that waited for the others");
+    /* Two statements, two transactions: each in writes of 120 KiB (29 frames) at most. */
+    cr_expect(le(i64, calls, frames / 29 + 4), "%lld write calls for %lld frames",
+              (long long)calls, (long long)frames);
 
     copy_file(wal, copy_wal);
     {
@@ -1196,9 +1197,21 @@ Test(store_engine, a_wal_frame_is_one_write_and_the_wal_recovers)
     remove_file_pair();
 }
 
-/* A header that waits for its page is written before anything else looks at the file or
- * writes elsewhere in it: a read, the file's size, a write that is not its page, closing. */
-Test(store_engine, a_waiting_wal_header_is_written_before_anything_else)
+/* A WAL frame's header, a frame header with its commit field (bytes 4-7) set or not. */
+static void frame_header(unsigned char h[24], unsigned commit_pages)
+{
+    memset(h, 'h', 24);
+    h[4] = (unsigned char)(commit_pages >> 24);
+    h[5] = (unsigned char)(commit_pages >> 16);
+    h[6] = (unsigned char)(commit_pages >> 8);
+    h[7] = (unsigned char)commit_pages;
+}
+
+/* Frames wait until their commit frame's page, and are written before anything else looks at
+ * the file or writes elsewhere in it: a read, the file's size, a write that neither follows
+ * nor falls inside them, closing.  A commit frame's header written alone (SQLite rewriting
+ * checksums) is written at once. */
+Test(store_engine, waiting_wal_frames_are_written_before_anything_else)
 {
     cr_assert(eq(int, store_sqlite_vfs_register(), SQLITE_OK));
     sqlite3_vfs *vfs = sqlite3_vfs_find(STORE_SQLITE_VFS);
@@ -1219,32 +1232,55 @@ Test(store_engine, a_waiting_wal_header_is_written_before_anything_else)
     char name[80] = {0};
     memcpy(name, path, strlen(path));
     cr_assert(eq(int, vfs->xOpen(vfs, name, f, flags, &out), SQLITE_OK));
+    const sqlite3_io_methods *m = f->pMethods;
 
-    unsigned char header[24], page[4096], back[24];
-    memset(header, 'h', sizeof header);
+    unsigned char header[24], commit[24], page[4096], other[4096], back[4096];
+    frame_header(header, 0);
+    frame_header(commit, 7);
     memset(page, 'p', sizeof page);
+    memset(other, 'o', sizeof other);
     sqlite3_int64 size = -1;
-    cr_assert(eq(int, f->pMethods->xWrite(f, header, 24, 32), SQLITE_OK));
-    cr_expect(eq(int, f->pMethods->xFileSize(f, &size), SQLITE_OK));
-    cr_expect(eq(i64, size, 56), "the header is in the file before its size is told");
-    cr_assert(eq(int, f->pMethods->xWrite(f, header, 24, 56), SQLITE_OK));
-    cr_expect(eq(int, f->pMethods->xRead(f, back, 24, 56), SQLITE_OK));
-    cr_expect(eq(int, memcmp(back, header, 24), 0), "read back before its page came");
+    /* Two frames wait; the size is told after they are written. */
+    cr_assert(eq(int, m->xWrite(f, header, 24, 32), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, page, 4096, 56), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, header, 24, 4152), SQLITE_OK));
+    cr_expect(eq(i64, file_size(path), 0), "nothing written before the commit");
+    cr_expect(eq(int, m->xFileSize(f, &size), SQLITE_OK));
+    cr_expect(eq(i64, size, 4176), "written before the size is told");
+    /* A page changed again while it waits is written changed; a read sees it. */
+    cr_assert(eq(int, m->xWrite(f, page, 4096, 4176), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, other, 4096, 4176), SQLITE_OK));
+    cr_expect(eq(int, m->xRead(f, back, 4096, 4176), SQLITE_OK));
+    cr_expect(eq(int, memcmp(back, other, 4096), 0), "read back as last written");
+    /* Frames then a commit frame: one write, when the commit frame's page comes. */
+    int64_t calls = write_calls();
+    cr_assert(eq(int, m->xWrite(f, header, 24, 8272), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, page, 4096, 8296), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, commit, 24, 12392), SQLITE_OK));
+    cr_expect(eq(i64, write_calls(), calls), "the commit frame's page has not come");
+    cr_assert(eq(int, m->xWrite(f, page, 4096, 12416), SQLITE_OK));
+    cr_expect(eq(i64, write_calls(), calls + 1), "one write for two frames");
+    cr_expect(eq(i64, file_size(path), 16512), "the commit is in the file");
+    /* A commit frame's header alone, over a frame in the file: written at once. */
+    cr_assert(eq(int, m->xWrite(f, commit, 24, 8272), SQLITE_OK));
+    cr_expect(eq(i64, write_calls(), calls + 2), "a commit header never waits alone");
     /* A header, then a write elsewhere: both land where they were written. */
-    unsigned long joined = store_sqlite_vfs_wal_joined_writes();
-    cr_assert(eq(int, f->pMethods->xWrite(f, header, 24, 80), SQLITE_OK));
-    cr_assert(eq(int, f->pMethods->xWrite(f, page, 4096, 8192), SQLITE_OK));
-    cr_expect(eq(u64, store_sqlite_vfs_wal_joined_writes(), joined), "not its page");
-    cr_expect(eq(int, f->pMethods->xRead(f, back, 24, 80), SQLITE_OK));
-    cr_expect(eq(int, memcmp(back, header, 24), 0));
-    /* A header and its page: one write. */
-    cr_assert(eq(int, f->pMethods->xWrite(f, header, 24, 12288), SQLITE_OK));
-    cr_assert(eq(int, f->pMethods->xWrite(f, page, 4096, 12312), SQLITE_OK));
-    cr_expect(eq(u64, store_sqlite_vfs_wal_joined_writes(), joined + 1));
-    /* The last header waits when the file is closed: it is written then. */
-    cr_assert(eq(int, f->pMethods->xWrite(f, header, 24, 16408), SQLITE_OK));
-    cr_expect(eq(int, f->pMethods->xClose(f), SQLITE_OK));
-    cr_expect(eq(i64, file_size(path), 16432));
+    cr_assert(eq(int, m->xWrite(f, header, 24, 16512), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, other, 4096, 24576), SQLITE_OK));
+    cr_expect(eq(i64, file_size(path), 28672));
+    FILE *raw = fopen(path, "rb");
+    cr_assert(ne(ptr, raw, NULL));
+    cr_assert(eq(int, fseek(raw, 16512, SEEK_SET), 0));
+    cr_assert(eq(sz, fread(back, 1, 24, raw), 24));
+    cr_expect(eq(int, memcmp(back, header, 24), 0), "the header went out before the page");
+    cr_assert(eq(int, fseek(raw, 8272, SEEK_SET), 0));
+    cr_assert(eq(sz, fread(back, 1, 24, raw), 24));
+    cr_expect(eq(int, memcmp(back, commit, 24), 0), "the rewritten header is in the file");
+    fclose(raw);
+    /* What waits when the file is closed is written then. */
+    cr_assert(eq(int, m->xWrite(f, header, 24, 28672), SQLITE_OK));
+    cr_expect(eq(int, m->xClose(f), SQLITE_OK));
+    cr_expect(eq(i64, file_size(path), 28696));
     free(f);
     unlink(path);
     unlink(db_path);
@@ -1321,4 +1357,44 @@ Test(store_engine, constraints_on_values_build_no_temporary_table)
                  1));
     cr_expect(eq(i64, read_int(db, "SELECT count(*) FROM pragma_quick_check"
                                    " WHERE quick_check <> 'ok'"), 0));
+}
+
+/* A transaction too large for the connection's cache goes to the WAL in parts, and a page it
+ * changes again after its part went out is rewritten in place; SQLite then writes the frame
+ * headers again from there to the commit frame (walRewriteChecksums in wal.c), the commit
+ * frame's last.  Once the commit is in the WAL index, other connections read it: the process
+ * dying right after (no further use of its WAL) must not take it back, which it would if that
+ * last header still waited in the process (recovery stops at a frame whose checksum fails). */
+Test(store_engine, a_commit_that_rewrote_its_frames_outlives_the_process)
+{
+    struct store *a, *b;
+    open_file_pair(&a, &b);
+    store_close(a);
+    store_close(b);
+    pid_t pid = fork();
+    cr_assert(ge(int, pid, 0));
+    if (pid == 0) {
+        struct pl_error err = {0};
+        struct store *c = store_open(url, &err);
+        if (c == NULL ||
+            store_exec(c, "CREATE TABLE big (k INTEGER PRIMARY KEY, v TEXT)", &err) != PL_OK ||
+            store_exec(c, "PRAGMA cache_size = 8", &err) != PL_OK ||
+            store_exec(c, "BEGIN;"
+                          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                          " WHERE i < 3000) INSERT INTO big SELECT i, printf('%0200d', i) FROM n;"
+                          "UPDATE big SET v = 'changed' WHERE k = 1;"
+                          "COMMIT", &err) != PL_OK)
+            _exit(1);
+        _exit(0); /* no close, no checkpoint: as if killed */
+    }
+    int status = 0;
+    cr_assert(eq(int, waitpid(pid, &status, 0), pid));
+    cr_assert(eq(int, status, 0), "the child's transaction failed: status %d", status);
+    struct pl_error err = {0};
+    struct store *c = store_open(url, &err);
+    cr_assert(ne(ptr, c, NULL), "%s", err.detail);
+    cr_expect(eq(i64, read_int(c, "SELECT count(*) FROM big"), 3000));
+    cr_expect(eq(i64, read_int(c, "SELECT count(*) FROM big WHERE k = 1 AND v = 'changed'"), 1));
+    store_close(c);
+    remove_file_pair();
 }
