@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -285,13 +286,40 @@ def median_run(runs):
     return sorted(runs, key=lambda r: r["rps"])[(len(runs) - 1) // 2]
 
 
-def driver(build, out, args):
+def driver(build, out, args, server_pids=None):
+    """One run of planner-load.  With `server_pids`, the result's "cpu" holds the CPU time the
+    server's processes and the client (planner-load) spent over the whole run, warm-up
+    included, and its wall time."""
     cmd = [os.path.join(build, "planner-load"), "--out", out] + [str(a) for a in args]
+    if server_pids:
+        server0, client0, t0 = sum(cpu_ticks(p) for p in server_pids), children_cpu_s(), \
+            time.monotonic()
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         raise SystemExit(f"bench: {' '.join(cmd)} failed ({r.returncode}): {r.stderr[-2000:]}")
     with open(out) as f:
-        return json.load(f)
+        result = json.load(f)
+    if server_pids:
+        result["cpu"] = {
+            "server_s": (sum(cpu_ticks(p) for p in server_pids) - server0) / CLK_TCK,
+            "client_s": children_cpu_s() - client0, "wall_s": time.monotonic() - t0}
+    return result
+
+
+def children_cpu_s():
+    """User + system CPU time of this process's children that have ended (planner-load's)."""
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
+def cpu_per_request_us(run):
+    """(server, client) CPU microseconds a request over a run of `driver`, taking the warm-up
+    to have run at the measured rate; None for a run without the figures."""
+    c = run.get("cpu")
+    if not c or not run.get("rps"):
+        return None
+    n = run["rps"] * c["wall_s"]
+    return 1e6 * c["server_s"] / n, 1e6 * c["client_s"] / n
 
 
 # ---- /proc sampling -------------------------------------------------------------------------
@@ -445,11 +473,12 @@ def main():
                 log(f"{c} connections: nginx ceiling")
                 ceilings.append(driver(args.build, out, [
                     "--static", "/static.json", "--port", nginx.port, "--connections", c,
-                    "--duration", max(args.duration / 2, 2), "--warmup", args.warmup]))
+                    "--duration", max(args.duration / 2, 2), "--warmup", args.warmup],
+                    nginx.pids()))
                 log(f"{c} connections: W200 mix")
                 runs.append(with_writer_lock(planner.base, lambda: driver(args.build, out, [
                     "--plan", plan, "--connections", c, "--duration", args.duration,
-                    "--warmup", args.warmup])))
+                    "--warmup", args.warmup], planner.pids())))
                 log(f"  {runs[-1]['rps']:.0f} req/s, ceiling {ceilings[-1]['rps']:.0f} req/s")
             result["closed"][c], result["ceiling"][c] = median_run(runs), median_run(ceilings)
             if len(runs) > 1:
@@ -458,14 +487,15 @@ def main():
             log(f"{op} alone at {alone_c} connections")
             result["alone"][op] = driver(args.build, out, [
                 "--plan", plan, "--connections", alone_c, "--duration", max(args.duration / 2, 2),
-                "--warmup", args.warmup / 2, "--only", op])
+                "--warmup", args.warmup / 2, "--only", op], planner.pids())
         result["alone_connections"] = alone_c
         # planner's HTTP layer alone (no database, no authentication), against the same
         # ceiling: what is left between an operation and nginx is the operation's own work.
         log(f"healthz alone at {alone_c} connections")
         result["alone_healthz"] = driver(args.build, out, [
             "--static", "/healthz", "--port", planner.port, "--connections", alone_c,
-            "--duration", max(args.duration / 2, 2), "--warmup", args.warmup / 2])
+            "--duration", max(args.duration / 2, 2), "--warmup", args.warmup / 2],
+            planner.pids())
         log(f"open loop: {args.open_rate:.0f} requests/s for {args.open_duration:.0f} s")
         cmd = [os.path.join(args.build, "planner-load"), "--plan", plan, "--connections", "16",
                "--rate", str(args.open_rate), "--duration", str(args.open_duration),
@@ -594,6 +624,12 @@ def kept(cache_mb):
     return f"participant lists kept up to {cache_mb} MB per worker (`cache_mb`)"
 
 
+def cpu_cell(run):
+    """"planner + client" CPU microseconds a request of a run, or "" without them."""
+    us = cpu_per_request_us(run)
+    return f"{us[0]:.0f} + {us[1]:.0f}" if us else ""
+
+
 def report(r, base, name):
     """Markdown + PNGs; returns True if the run is invalid (unexpected answers)."""
     conns = sorted(int(c) for c in r["closed"])
@@ -623,12 +659,14 @@ def report(r, base, name):
         L.append("")
     L += ["## Closed loop, W200 mix, against the nginx ceiling", "",
           "| connections | planner req/s | p50 ms | p95 ms | p99 ms | nginx 2 KB req/s "
-          "| ratio | unexpected |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+          "| ratio | unexpected | CPU us a request: planner + client | nginx + client |",
+          "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for c in conns:
         o, n = closed[c], ceiling[c]
         L.append(f"| {c} | {o['rps']:.0f} | {fmt(o['overall']['p50_ms'])} | "
                  f"{fmt(o['overall']['p95_ms'])} | {fmt(o['overall']['p99_ms'])} | "
-                 f"{n['rps']:.0f} | {o['rps'] / n['rps']:.2f} | {o['unexpected']} |")
+                 f"{n['rps']:.0f} | {o['rps'] / n['rps']:.2f} | {o['unexpected']} | "
+                 f"{cpu_cell(o)} | {cpu_cell(n)} |")
     for c in sorted(runs):
         L += ["", f"At {c} connections, the median of {len(runs[c])} runs, taken in turn with "
               "the ceiling's: planner " + " / ".join(f"{x['rps']:.0f}" for x in runs[c]) +
@@ -636,6 +674,16 @@ def report(r, base, name):
               " ms), nginx " + " / ".join(f"{x['rps']:.0f}" for x in ceiling_runs.get(c, [])) +
               " req/s."]
     top = 64 if 64 in closed else conns[-1]
+    us, nus = cpu_per_request_us(closed[top]), cpu_per_request_us(ceiling[top])
+    if us and nus:
+        cores, goal = m["cores"], TARGETS["mix_rps_64"]
+        L += ["", f"The CPU columns are user + system time over the whole run, warm-up included "
+              "(/proc/PID/stat of the server's processes, getrusage of planner-load), per "
+              "request.  The client shares the machine with the server: at these costs the "
+              f"{cores} cores serve at most {cores * 1e6 / sum(us):,.0f} W200 requests a second "
+              f"at {top} connections, server and client together (nginx's file: "
+              f"{cores * 1e6 / sum(nus):,.0f}); {goal:,} would need {cores * 1e6 / goal:.0f} us "
+              "a request for the two."]
     wl = [(c, closed[c]["writer_lock"]) for c in conns if "writer_lock" in closed[c]]
     if wl:
         L += ["", "The one writer lock (every write transaction of every worker takes it; "
@@ -681,20 +729,28 @@ def report(r, base, name):
     ac = r.get("alone_connections", top)
     L += ["", f"Each operation alone at {ac} connections (closed loop), against the ceiling at "
           "the same count:", "",
-          "| operation | req/s | p50 ms | p99 ms | ratio to nginx | unexpected |",
-          "|---|---:|---:|---:|---:|---:|"]
+          "| operation | req/s | p50 ms | p99 ms | ratio to nginx | unexpected "
+          "| CPU us a request: planner + client |",
+          "|---|---:|---:|---:|---:|---:|---:|"]
     for op in OPS:
         a = r["alone"].get(op)
         if a:
             L.append(f"| {OP_TITLES[op]} | {a['rps']:.0f} | {fmt(a['overall']['p50_ms'])} | "
                      f"{fmt(a['overall']['p99_ms'])} | {a['rps'] / ceiling[ac]['rps']:.3f} | "
-                     f"{a['unexpected']} |")
+                     f"{a['unexpected']} | {cpu_cell(a)} |")
     h = r.get("alone_healthz")
     if h:
         L.append(f"| planner's `GET /healthz` (HTTP alone: no database, no token) | "
                  f"{h['rps']:.0f} | {fmt(h['overall']['p50_ms'])} | "
                  f"{fmt(h['overall']['p99_ms'])} | {h['rps'] / ceiling[ac]['rps']:.3f} | "
-                 f"{h['unexpected']} |")
+                 f"{h['unexpected']} | {cpu_cell(h)} |")
+    nus = cpu_per_request_us(ceiling[ac])
+    if nus:
+        share = TARGETS["agenda_ratio"]
+        L += ["", f"nginx's file at {ac} connections: {cpu_cell(ceiling[ac])} us a request.  An "
+              f"operation reaches {100 * share:.0f} % of nginx's throughput only if it and the "
+              f"client together cost at most {sum(nus) / share:.0f} us a request (when the "
+              "cores are the limit for both)."]
     o = r["open"]
     u = o["usage"]
     L += ["", f"## Open loop: {o['rate']:.0f} requests/s for {o['duration_s']:.0f} s "
@@ -752,12 +808,12 @@ def report(r, base, name):
                      f"{fmt(v['overall']['p50_ms'], 3)} | {fmt(v.get('first_write_s'), 2)} |")
     # Targets (issue 5), each met or not, from the figures above.
     t = TARGETS
-    rows = [("W200 mix at 64 connections", f">= {t['mix_rps_64']} req/s",
+    rows = [("W200 mix at 64 connections", f">= {TARGETS['mix_rps_64']} req/s",
              closed.get(64, {}).get("rps"), lambda v: v >= t["mix_rps_64"], "{:.0f} req/s"),
             ("its p99", f"<= {t['mix_p99_64_ms']} ms",
              closed.get(64, {}).get("overall", {}).get("p99_ms"),
              lambda v: v <= t["mix_p99_64_ms"], "{:.2f} ms"),
-            ("agenda alone / nginx ceiling", f">= {t['agenda_ratio']:.0%}",
+            ("agenda alone / nginx ceiling", f">= {TARGETS['agenda_ratio']:.0%}",
              r["alone"]["agenda"]["rps"] / ceiling[ac]["rps"] if "agenda" in r["alone"] else None,
              lambda v: v >= t["agenda_ratio"], "{:.1%}"),
             ("CPU at 100 req/s", f"<= {t['open_cpu_pct']} % of one core",
