@@ -604,17 +604,22 @@ static int wal_write(sqlite3_file *f, const void *buf, int amount, sqlite3_int64
 {
     struct wal_file *w = wal_of(f);
     const unsigned char *b = buf;
-    if (w->pend_len > 0 && off >= w->pend_at && off + amount <= w->pend_at + w->pend_len) {
-        /* A page of this transaction changed again before it went out (walFrames). */
+    bool header = amount == WAL_FRAME_HEADER;
+    if (!header && w->pend_len > 0 && off >= w->pend_at &&
+        off + amount <= w->pend_at + w->pend_len) {
+        /* A page of this transaction changed again before it went out (walFrames).  A header
+         * never lands here: one inside what waits is a new transaction's, over the frames of
+         * one that rolled back (SQLite writes nothing to undo them), and goes as below, so
+         * that its commit frame is seen. */
         memcpy(w->pend + (off - w->pend_at), b, (size_t)amount);
         return SQLITE_OK;
     }
     /* A frame's header may start what waits, unless it is a commit frame's (above). */
-    bool starts = amount == WAL_FRAME_HEADER && !is_commit_header(b);
+    bool starts = header && !is_commit_header(b);
     if (w->pend_len > 0 && off == w->pend_at + w->pend_len && pend_room(w, amount)) {
         pend_append(w, b, amount, off);
         /* The commit frame's page: the transaction is whole. */
-        return w->commit_waits && amount != WAL_FRAME_HEADER ? wal_flush(f) : SQLITE_OK;
+        return w->commit_waits && !header ? wal_flush(f) : SQLITE_OK;
     }
     int rc = wal_flush(f);
     if (rc != SQLITE_OK)

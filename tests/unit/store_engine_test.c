@@ -1197,6 +1197,45 @@ Test(store_engine, a_transactions_wal_frames_are_few_writes_and_the_wal_recovers
     remove_file_pair();
 }
 
+/* A WAL file opened through planner's VFS alone, without SQLite above it, in a directory of
+ * its own. */
+struct raw_wal {
+    char dir[32], path[64], db_path[64];
+    sqlite3_file *f;
+};
+
+static struct raw_wal raw_wal_open(void)
+{
+    struct raw_wal r = {.dir = "/tmp/planner-wal-test-XXXXXX"};
+    cr_assert(eq(int, store_sqlite_vfs_register(), SQLITE_OK));
+    sqlite3_vfs *vfs = sqlite3_vfs_find(STORE_SQLITE_VFS);
+    cr_assert(ne(ptr, vfs, NULL));
+    cr_assert(ne(ptr, mkdtemp(r.dir), NULL));
+    snprintf(r.path, sizeof r.path, "%s/x.db-wal", r.dir);
+    /* The unix VFS gives a WAL its database's mode: there must be one. */
+    snprintf(r.db_path, sizeof r.db_path, "%s/x.db", r.dir);
+    FILE *dbf = fopen(r.db_path, "w");
+    cr_assert(ne(ptr, dbf, NULL));
+    fclose(dbf);
+    r.f = calloc(1, (size_t)vfs->szOsFile);
+    cr_assert(ne(ptr, r.f, NULL));
+    int flags = SQLITE_OPEN_WAL | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, out = 0;
+    /* xOpen wants the name as SQLite passes it: a journal's name is followed by two NULs. */
+    char name[80] = {0};
+    memcpy(name, r.path, strlen(r.path));
+    cr_assert(eq(int, vfs->xOpen(vfs, name, r.f, flags, &out), SQLITE_OK));
+    return r;
+}
+
+/* After the file was closed (xClose). */
+static void raw_wal_remove(struct raw_wal *r)
+{
+    free(r->f);
+    unlink(r->path);
+    unlink(r->db_path);
+    rmdir(r->dir);
+}
+
 /* A WAL frame's header, a frame header with its commit field (bytes 4-7) set or not. */
 static void frame_header(unsigned char h[24], unsigned commit_pages)
 {
@@ -1213,25 +1252,9 @@ static void frame_header(unsigned char h[24], unsigned commit_pages)
  * checksums) is written at once. */
 Test(store_engine, waiting_wal_frames_are_written_before_anything_else)
 {
-    cr_assert(eq(int, store_sqlite_vfs_register(), SQLITE_OK));
-    sqlite3_vfs *vfs = sqlite3_vfs_find(STORE_SQLITE_VFS);
-    cr_assert(ne(ptr, vfs, NULL));
-    char tmpl[] = "/tmp/planner-wal-test-XXXXXX";
-    cr_assert(ne(ptr, mkdtemp(tmpl), NULL));
-    char path[64], db_path[64];
-    snprintf(path, sizeof path, "%s/x.db-wal", tmpl);
-    /* The unix VFS gives a WAL its database's mode: there must be one. */
-    snprintf(db_path, sizeof db_path, "%s/x.db", tmpl);
-    FILE *dbf = fopen(db_path, "w");
-    cr_assert(ne(ptr, dbf, NULL));
-    fclose(dbf);
-    sqlite3_file *f = calloc(1, (size_t)vfs->szOsFile);
-    cr_assert(ne(ptr, f, NULL));
-    int flags = SQLITE_OPEN_WAL | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, out = 0;
-    /* xOpen wants the name as SQLite passes it: a journal's name is followed by two NULs. */
-    char name[80] = {0};
-    memcpy(name, path, strlen(path));
-    cr_assert(eq(int, vfs->xOpen(vfs, name, f, flags, &out), SQLITE_OK));
+    struct raw_wal r = raw_wal_open();
+    sqlite3_file *f = r.f;
+    const char *path = r.path;
     const sqlite3_io_methods *m = f->pMethods;
 
     unsigned char header[24], commit[24], page[4096], other[4096], back[4096];
@@ -1281,10 +1304,47 @@ Test(store_engine, waiting_wal_frames_are_written_before_anything_else)
     cr_assert(eq(int, m->xWrite(f, header, 24, 28672), SQLITE_OK));
     cr_expect(eq(int, m->xClose(f), SQLITE_OK));
     cr_expect(eq(i64, file_size(path), 28696));
-    free(f);
-    unlink(path);
-    unlink(db_path);
-    rmdir(tmpl);
+    raw_wal_remove(&r);
+}
+
+/* A transaction that went to the WAL in part and then rolled back leaves its frames waiting
+ * where the next transaction writes its own (SQLite writes nothing to the WAL to roll back).
+ * The next transaction's commit still goes out whole when its commit frame's page comes:
+ * were its header taken for a page of the old one changed again, nothing would see the commit
+ * frame and it would stay in the process while other connections read the commit. */
+Test(store_engine, a_commit_over_rolled_back_frames_is_written_at_once)
+{
+    struct raw_wal r = raw_wal_open();
+    sqlite3_file *f = r.f;
+    const char *path = r.path;
+    const sqlite3_io_methods *m = f->pMethods;
+
+    unsigned char header[24], commit[24], old[4096], page[4096], back[4096];
+    frame_header(header, 0);
+    frame_header(commit, 9);
+    memset(old, 'r', sizeof old);
+    memset(page, 'n', sizeof page);
+    /* Two frames of a transaction that then rolls back: they wait. */
+    cr_assert(eq(int, m->xWrite(f, header, 24, 32), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, old, 4096, 56), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, header, 24, 4152), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, old, 4096, 4176), SQLITE_OK));
+    /* The next transaction, at the same place: a frame, then its commit frame. */
+    cr_assert(eq(int, m->xWrite(f, header, 24, 32), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, page, 4096, 56), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, commit, 24, 4152), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, page, 4096, 4176), SQLITE_OK));
+    cr_expect(eq(i64, file_size(path), 8272), "the commit went out with its page");
+    FILE *raw = fopen(path, "rb");
+    cr_assert(ne(ptr, raw, NULL));
+    cr_assert(eq(int, fseek(raw, 4152, SEEK_SET), 0));
+    cr_assert(eq(sz, fread(back, 1, 24, raw), 24));
+    cr_expect(eq(int, memcmp(back, commit, 24), 0), "the commit frame's header");
+    cr_assert(eq(sz, fread(back, 1, 4096, raw), 4096));
+    cr_expect(eq(int, memcmp(back, page, 4096), 0), "the commit frame's page");
+    fclose(raw);
+    cr_expect(eq(int, m->xClose(f), SQLITE_OK));
+    raw_wal_remove(&r);
 }
 
 /* Instructions of `sql` (EXPLAIN) that open a temporary b-tree. */
