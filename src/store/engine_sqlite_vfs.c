@@ -46,6 +46,7 @@ static pthread_mutex_t methods_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ulong unmaps;
 
 struct page_cache;
+struct wal_owner;
 
 /* The WAL index (the -shm file) in regions of 32 KB (wal.c's WALINDEX_PGSZ), of which a cache
  * reads the first SHM_REGIONS: the page numbers of 266,270 frames (1 GB of WAL at 4 KB pages).
@@ -62,6 +63,8 @@ struct kept {
     struct page_cache *cache;       /* the process's page cache of the file, or NULL */
     sqlite3_int64 mmap_size;        /* with a cache: what PRAGMA mmap_size set (it maps nothing) */
     volatile const uint32_t *shm[SHM_REGIONS]; /* the WAL index's regions mapped, or NULL */
+    struct wal_owner *owner;                   /* the database's, for its WAL (below) */
+    bool write_locked;                         /* this connection holds the WAL write lock */
 };
 
 static size_t unix_file_size(void)
@@ -514,12 +517,13 @@ static int kept_unfetch(sqlite3_file *f, sqlite3_int64 off, void *page)
  * one writer lock: a W200 write transaction appends ~20 frames, ~40 pwrite calls.  Here the
  * frames wait in the file's buffer (`pend`) and go out in one write when the commit frame's
  * page arrives (a commit frame's header says the database's size after the commit, bytes
- * 4-7; every other frame's says 0), or when WAL_PEND_BYTES wait (a large transaction).  20 frames in one write
- * take ~14 us on the bench machine, against ~31 us in 20 (a loop of pwrite against one of
- * pwritev, 2,000 transactions each, on ext4).
+ * 4-7; every other frame's says 0), or when WAL_PEND_BYTES wait (a large transaction).  20
+ * frames in one write take ~14 us on the bench machine, against ~31 us in 20 (a loop of
+ * pwrite against one of pwritev, 2,000 transactions each, on ext4).
  *
- * The file is the same byte for byte, and no one sees it without what was written to it:
- * anything else done to it (a write that neither follows nor falls inside what waits, a read,
+ * The file is the same byte for byte, but for the frames of a transaction that rolled back,
+ * which are dropped (below), and no one sees it without what was written to it: anything
+ * else done to it (a write that neither follows nor falls inside what waits, a read,
  * a sync, its size, a truncation, a file control, closing it) writes what waits first.  Other
  * connections read only frames of committed transactions, which reached the file before
  * SQLite put the commit into the WAL index (it does after the last frame's write returns).
@@ -532,6 +536,69 @@ static int kept_unfetch(sqlite3_file *f, sqlite3_int64 off, void *page)
  * header, had it waited, would have stayed in this process after the commit was in the WAL
  * index, and recovery after the process died would have dropped the transaction. */
 #define WAL_FRAME_HEADER 24
+
+/* Frames may wait only while their transaction holds the WAL write lock, and must never be
+ * written once it has let the lock go: a transaction that rolls back writes nothing to the
+ * WAL to undo its frames (SQLite only forgets them), and the next writer, of any connection,
+ * writes its own frames in the same place.  Frames of a rolled-back transaction written after
+ * that would overwrite committed ones (a test saw "file is not a database").  So each time a
+ * connection of the process takes the write lock of a database (SQLite's WAL_WRITE_LOCK, the
+ * WAL index's lock 0, through xShmLock on the database file), the database's `wal_owner`
+ * gets a new tenure, and 0 again just before the lock is let go.  Frames start to wait only
+ * under a tenure, which they keep; waiting frames whose tenure is no longer the database's
+ * are dropped, never written. */
+struct wal_owner {
+    struct wal_owner *next; /* the process's owners, under owners_lock */
+    int users;              /* database and WAL files open with it, under owners_lock */
+    atomic_ulong tenure;    /* while a connection of the process holds the write lock, else 0 */
+    char name[];            /* the database file's path, as SQLite opens it */
+};
+
+static pthread_mutex_t owners_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct wal_owner *owners;
+static atomic_ulong tenures;
+
+/* The owner of the database whose path is the first `len` bytes of `name`; NULL if there is no
+ * memory for one (its WAL's frames then never wait). */
+static struct wal_owner *owner_acquire(const char *name, size_t len)
+{
+    if (pthread_mutex_lock(&owners_lock) != 0)
+        return NULL;
+    struct wal_owner *o = owners;
+    while (o != NULL && !(strlen(o->name) == len && memcmp(o->name, name, len) == 0))
+        o = o->next;
+    if (o == NULL && (o = calloc(1, sizeof *o + len + 1)) != NULL) {
+        memcpy(o->name, name, len);
+        o->next = owners;
+        owners = o;
+    }
+    if (o != NULL)
+        o->users++;
+    (void)pthread_mutex_unlock(&owners_lock);
+    return o;
+}
+
+static void owner_release(struct wal_owner *o)
+{
+    if (o == NULL || pthread_mutex_lock(&owners_lock) != 0)
+        return;
+    bool last = --o->users == 0;
+    if (last) {
+        struct wal_owner **p = &owners;
+        while (*p != o)
+            p = &(*p)->next;
+        *p = o->next;
+    }
+    (void)pthread_mutex_unlock(&owners_lock);
+    if (last)
+        free(o);
+}
+
+static unsigned long owner_tenure(const struct wal_owner *o)
+{
+    return o != NULL ? atomic_load_explicit(&o->tenure, memory_order_acquire) : 0;
+}
+
 /* What waits goes out in one call of the unix VFS's xWrite, which writes at most 128 KiB less
  * one byte a call (seekAndWrite in os_unix.c masks the length with 0x1ffff). */
 #define WAL_PEND_BYTES (120 * 1024)
@@ -539,20 +606,23 @@ static int kept_unfetch(sqlite3_file *f, sqlite3_int64 off, void *page)
 struct wal_file {
     unsigned char *pend; /* bytes not yet written: sqlite3_malloc'd */
     int pend_len, pend_cap;
-    sqlite3_int64 pend_at; /* where they go */
-    bool commit_waits;     /* the last header in pend is a commit frame's */
+    sqlite3_int64 pend_at;     /* where they go */
+    bool commit_waits;         /* the last header in pend is a commit frame's */
+    unsigned long pend_tenure; /* the write lock's tenure they were written under */
+    struct wal_owner *owner;   /* the database's */
 };
 
 static const sqlite3_io_methods *unix_wal_methods;
 static sqlite3_io_methods wal_methods;
-static atomic_ulong wal_batched_frames;
+static atomic_ulong wal_batched_frames, wal_dropped_writes;
 
 static struct wal_file *wal_of(sqlite3_file *f)
 {
     return (struct wal_file *)((char *)f + unix_file_size());
 }
 
-/* Write what waits, if anything does. */
+/* Write what waits, if anything does: unless its transaction has let the write lock go,
+ * which means it rolled back (a commit writes its frames before), and then drop it. */
 static int wal_flush(sqlite3_file *f)
 {
     struct wal_file *w = wal_of(f);
@@ -561,6 +631,10 @@ static int wal_flush(sqlite3_file *f)
     int n = w->pend_len;
     w->pend_len = 0;
     w->commit_waits = false;
+    if (w->pend_tenure != owner_tenure(w->owner)) {
+        atomic_fetch_add_explicit(&wal_dropped_writes, 1, memory_order_relaxed);
+        return SQLITE_OK;
+    }
     return unix_wal_methods->xWrite(f, w->pend, n, w->pend_at);
 }
 
@@ -588,10 +662,13 @@ static bool pend_room(struct wal_file *w, int more)
 }
 
 /* `amount` bytes at the end of what waits (at `off` if nothing does). */
-static void pend_append(struct wal_file *w, const unsigned char *b, int amount, sqlite3_int64 off)
+static void pend_append(struct wal_file *w, const unsigned char *b, int amount, sqlite3_int64 off,
+                        unsigned long tenure)
 {
-    if (w->pend_len == 0)
+    if (w->pend_len == 0) {
         w->pend_at = off;
+        w->pend_tenure = tenure;
+    }
     memcpy(w->pend + w->pend_len, b, (size_t)amount);
     w->pend_len += amount;
     if (amount == WAL_FRAME_HEADER) {
@@ -605,6 +682,12 @@ static int wal_write(sqlite3_file *f, const void *buf, int amount, sqlite3_int64
     struct wal_file *w = wal_of(f);
     const unsigned char *b = buf;
     bool header = amount == WAL_FRAME_HEADER;
+    unsigned long tenure = owner_tenure(w->owner);
+    if (w->pend_len > 0 && w->pend_tenure != tenure) {
+        int rc = wal_flush(f); /* drops them: a transaction that rolled back */
+        if (rc != SQLITE_OK)
+            return rc;
+    }
     if (!header && w->pend_len > 0 && off >= w->pend_at &&
         off + amount <= w->pend_at + w->pend_len) {
         /* A page of this transaction changed again before it went out (walFrames).  A header
@@ -614,10 +697,10 @@ static int wal_write(sqlite3_file *f, const void *buf, int amount, sqlite3_int64
         memcpy(w->pend + (off - w->pend_at), b, (size_t)amount);
         return SQLITE_OK;
     }
-    /* A frame's header may start what waits, unless it is a commit frame's (above). */
-    bool starts = header && !is_commit_header(b);
+    /* A frame's header may start what waits, under a tenure, unless it is a commit frame's. */
+    bool starts = header && tenure != 0 && !is_commit_header(b);
     if (w->pend_len > 0 && off == w->pend_at + w->pend_len && pend_room(w, amount)) {
-        pend_append(w, b, amount, off);
+        pend_append(w, b, amount, off, tenure);
         /* The commit frame's page: the transaction is whole. */
         return w->commit_waits && !header ? wal_flush(f) : SQLITE_OK;
     }
@@ -625,7 +708,7 @@ static int wal_write(sqlite3_file *f, const void *buf, int amount, sqlite3_int64
     if (rc != SQLITE_OK)
         return rc;
     if (starts && pend_room(w, amount)) {
-        pend_append(w, b, amount, off);
+        pend_append(w, b, amount, off, tenure);
         return SQLITE_OK;
     }
     return unix_wal_methods->xWrite(f, buf, amount, off);
@@ -636,6 +719,8 @@ static int wal_close(sqlite3_file *f)
     int flushed = wal_flush(f);
     sqlite3_free(wal_of(f)->pend);
     wal_of(f)->pend = NULL;
+    owner_release(wal_of(f)->owner);
+    wal_of(f)->owner = NULL;
     int rc = unix_wal_methods->xClose(f);
     return flushed != SQLITE_OK ? flushed : rc;
 }
@@ -690,9 +775,20 @@ static int kept_shm_map(sqlite3_file *f, int region, int size, int extend, void 
     return rc;
 }
 
+/* The connection no longer holds the WAL write lock: its tenure ends (the lock is still held
+ * while this runs, so no other connection of the process has taken it). */
+static void write_lock_gone(struct kept *k)
+{
+    if (k->write_locked) {
+        k->write_locked = false;
+        atomic_store_explicit(&k->owner->tenure, 0, memory_order_release);
+    }
+}
+
 static int kept_shm_unmap(sqlite3_file *f, int delete_flag)
 {
     memset(kept_of(f)->shm, 0, sizeof kept_of(f)->shm);
+    write_lock_gone(kept_of(f)); /* the unix VFS lets go the locks of the unmapped index */
     return unix_methods->xShmUnmap(f, delete_flag);
 }
 
@@ -725,12 +821,32 @@ static int kept_file_control(sqlite3_file *f, int op, void *arg)
     return unix_methods->xFileControl(f, op, arg);
 }
 
+/* The WAL write lock's tenures (above, "One write per WAL transaction"): SQLite's
+ * WAL_WRITE_LOCK is the WAL index's lock 0, taken and let go exclusively. */
+static int kept_shm_lock(sqlite3_file *f, int ofst, int n, int flags)
+{
+    struct kept *k = kept_of(f);
+    bool write_lock = ofst == 0 && n > 0 && (flags & SQLITE_SHM_EXCLUSIVE) && k->owner != NULL;
+    if (write_lock && (flags & SQLITE_SHM_UNLOCK))
+        write_lock_gone(k);
+    int rc = unix_methods->xShmLock(f, ofst, n, flags);
+    if (write_lock && (flags & SQLITE_SHM_LOCK) && rc == SQLITE_OK) {
+        k->write_locked = true;
+        unsigned long t = atomic_fetch_add_explicit(&tenures, 1, memory_order_relaxed) + 1;
+        atomic_store_explicit(&k->owner->tenure, t, memory_order_release);
+    }
+    return rc;
+}
+
 static int kept_close(sqlite3_file *f)
 {
     struct kept *k = kept_of(f);
     struct page_cache *c = k->cache;
     k->cache = NULL;
     memset(k->shm, 0, sizeof k->shm);
+    write_lock_gone(k);
+    owner_release(k->owner);
+    k->owner = NULL;
     int rc = unix_methods->xClose(f);
     if (c != NULL)
         cache_release(c);
@@ -743,6 +859,7 @@ static void fill_kept_methods(sqlite3_io_methods *m)
     m->xFileControl = kept_file_control;
     m->xShmMap = kept_shm_map;
     m->xShmUnmap = kept_shm_unmap;
+    m->xShmLock = kept_shm_lock;
     m->xRead = kept_read;
     m->xFetch = kept_fetch;
     m->xUnfetch = kept_unfetch;
@@ -777,14 +894,18 @@ static int kept_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, i
         return rc;
     if ((flags & SQLITE_OPEN_WAL) &&
         ours_for(f->pMethods, 1, &unix_wal_methods, &wal_methods, fill_wal_methods)) {
-        *wal_of(f) = (struct wal_file){.pend = NULL};
+        size_t len = name != NULL ? strlen(name) : 0;
+        bool wal_name = len > 4 && strcmp(name + len - 4, "-wal") == 0;
+        *wal_of(f) = (struct wal_file){.owner = wal_name ? owner_acquire(name, len - 4) : NULL};
         f->pMethods = &wal_methods;
     } else if ((flags & SQLITE_OPEN_MAIN_DB) &&
                ours_for(f->pMethods, 3, &unix_methods, &kept_methods, fill_kept_methods)) {
         struct stat st;
         bool named = name != NULL && stat(name, &st) == 0;
         *kept_of(f) = (struct kept){.size = -1, .dev = named ? st.st_dev : 0,
-                                    .ino = named ? st.st_ino : 0};
+                                    .ino = named ? st.st_ino : 0,
+                                    .owner = name != NULL ? owner_acquire(name, strlen(name))
+                                                          : NULL};
         f->pMethods = &kept_methods;
     }
     return rc;
@@ -841,6 +962,11 @@ bool store_sqlite_vfs_memstatus_off(void)
 {
     (void)store_sqlite_vfs_register();
     return memstatus_off;
+}
+
+unsigned long store_sqlite_vfs_wal_dropped_writes(void)
+{
+    return atomic_load_explicit(&wal_dropped_writes, memory_order_relaxed);
 }
 
 unsigned long store_sqlite_vfs_wal_batched_frames(void)

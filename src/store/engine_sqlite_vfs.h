@@ -22,6 +22,10 @@ unsigned long store_sqlite_vfs_unmaps(void);
  * for tests. */
 unsigned long store_sqlite_vfs_wal_batched_frames(void);
 
+/* How many times frames that waited were dropped, their transaction having rolled back, over
+ * the process: for tests. */
+unsigned long store_sqlite_vfs_wal_dropped_writes(void);
+
 /* The file control that gives a connection's database file the process's page cache of that
  * file (engine_sqlite_vfs.c, "A page cache for the process"); its argument is the cache's size
  * in bytes (an sqlite3_int64), which the first connection to ask sets.  SQLite then reads the

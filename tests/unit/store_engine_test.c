@@ -1197,12 +1197,25 @@ Test(store_engine, a_transactions_wal_frames_are_few_writes_and_the_wal_recovers
     remove_file_pair();
 }
 
-/* A WAL file opened through planner's VFS alone, without SQLite above it, in a directory of
- * its own. */
+/* A database file and its WAL opened through planner's VFS alone, without SQLite above them,
+ * in a directory of their own; the database file's WAL index mapped, so that the WAL write
+ * lock (lock 0) can be taken and let go as SQLite does. */
 struct raw_wal {
     char dir[32], path[64], db_path[64];
-    sqlite3_file *f;
+    sqlite3_file *f, *db;
 };
+
+static sqlite3_file *raw_open(sqlite3_vfs *vfs, const char *path, int kind)
+{
+    sqlite3_file *f = calloc(1, (size_t)vfs->szOsFile);
+    cr_assert(ne(ptr, f, NULL));
+    int flags = kind | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, out = 0;
+    /* xOpen wants the name as SQLite passes it: a file name is followed by two NULs. */
+    char name[80] = {0};
+    memcpy(name, path, strlen(path));
+    cr_assert(eq(int, vfs->xOpen(vfs, name, f, flags, &out), SQLITE_OK), "%s", path);
+    return f;
+}
 
 static struct raw_wal raw_wal_open(void)
 {
@@ -1212,25 +1225,28 @@ static struct raw_wal raw_wal_open(void)
     cr_assert(ne(ptr, vfs, NULL));
     cr_assert(ne(ptr, mkdtemp(r.dir), NULL));
     snprintf(r.path, sizeof r.path, "%s/x.db-wal", r.dir);
-    /* The unix VFS gives a WAL its database's mode: there must be one. */
     snprintf(r.db_path, sizeof r.db_path, "%s/x.db", r.dir);
-    FILE *dbf = fopen(r.db_path, "w");
-    cr_assert(ne(ptr, dbf, NULL));
-    fclose(dbf);
-    r.f = calloc(1, (size_t)vfs->szOsFile);
-    cr_assert(ne(ptr, r.f, NULL));
-    int flags = SQLITE_OPEN_WAL | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, out = 0;
-    /* xOpen wants the name as SQLite passes it: a journal's name is followed by two NULs. */
-    char name[80] = {0};
-    memcpy(name, r.path, strlen(r.path));
-    cr_assert(eq(int, vfs->xOpen(vfs, name, r.f, flags, &out), SQLITE_OK));
+    r.db = raw_open(vfs, r.db_path, SQLITE_OPEN_MAIN_DB);
+    void volatile *region = NULL;
+    cr_assert(eq(int, r.db->pMethods->xShmMap(r.db, 0, 32768, 1, &region), SQLITE_OK));
+    r.f = raw_open(vfs, r.path, SQLITE_OPEN_WAL);
     return r;
 }
 
-/* After the file was closed (xClose). */
+/* Take (true) or let go (false) the WAL write lock, as a write transaction does. */
+static void raw_wal_lock(struct raw_wal *r, bool take)
+{
+    int flags = (take ? SQLITE_SHM_LOCK : SQLITE_SHM_UNLOCK) | SQLITE_SHM_EXCLUSIVE;
+    cr_assert(eq(int, r->db->pMethods->xShmLock(r->db, 0, 1, flags), SQLITE_OK));
+}
+
+/* After the WAL file was closed (xClose). */
 static void raw_wal_remove(struct raw_wal *r)
 {
+    cr_expect(eq(int, r->db->pMethods->xShmUnmap(r->db, 1), SQLITE_OK));
+    cr_expect(eq(int, r->db->pMethods->xClose(r->db), SQLITE_OK));
     free(r->f);
+    free(r->db);
     unlink(r->path);
     unlink(r->db_path);
     rmdir(r->dir);
@@ -1246,16 +1262,17 @@ static void frame_header(unsigned char h[24], unsigned commit_pages)
     h[7] = (unsigned char)commit_pages;
 }
 
-/* Frames wait until their commit frame's page, and are written before anything else looks at
- * the file or writes elsewhere in it: a read, the file's size, a write that neither follows
- * nor falls inside them, closing.  A commit frame's header written alone (SQLite rewriting
- * checksums) is written at once. */
+/* Under the write lock, frames wait until their commit frame's page, and are written before
+ * anything else looks at the file or writes elsewhere in it: a read, the file's size, a write
+ * that neither follows nor falls inside them, closing.  A commit frame's header written alone
+ * (SQLite rewriting checksums) is written at once. */
 Test(store_engine, waiting_wal_frames_are_written_before_anything_else)
 {
     struct raw_wal r = raw_wal_open();
     sqlite3_file *f = r.f;
     const char *path = r.path;
     const sqlite3_io_methods *m = f->pMethods;
+    raw_wal_lock(&r, true);
 
     unsigned char header[24], commit[24], page[4096], other[4096], back[4096];
     frame_header(header, 0);
@@ -1300,19 +1317,19 @@ Test(store_engine, waiting_wal_frames_are_written_before_anything_else)
     cr_assert(eq(sz, fread(back, 1, 24, raw), 24));
     cr_expect(eq(int, memcmp(back, commit, 24), 0), "the rewritten header is in the file");
     fclose(raw);
-    /* What waits when the file is closed is written then. */
+    /* What waits when the file is closed, under the lock, is written then. */
     cr_assert(eq(int, m->xWrite(f, header, 24, 28672), SQLITE_OK));
     cr_expect(eq(int, m->xClose(f), SQLITE_OK));
     cr_expect(eq(i64, file_size(path), 28696));
+    raw_wal_lock(&r, false);
     raw_wal_remove(&r);
 }
 
-/* A transaction that went to the WAL in part and then rolled back leaves its frames waiting
- * where the next transaction writes its own (SQLite writes nothing to the WAL to roll back).
- * The next transaction's commit still goes out whole when its commit frame's page comes:
- * were its header taken for a page of the old one changed again, nothing would see the commit
- * frame and it would stay in the process while other connections read the commit. */
-Test(store_engine, a_commit_over_rolled_back_frames_is_written_at_once)
+/* Frames wait only under the WAL write lock, and those of a transaction that let it go (it
+ * rolled back: a commit writes its frames first) are dropped, never written: the next writer
+ * writes its own frames in the same place, and SQLite writes nothing to undo a rollback.
+ * Without the lock, a frame goes out as written. */
+Test(store_engine, frames_waiting_when_the_write_lock_goes_are_dropped)
 {
     struct raw_wal r = raw_wal_open();
     sqlite3_file *f = r.f;
@@ -1324,25 +1341,44 @@ Test(store_engine, a_commit_over_rolled_back_frames_is_written_at_once)
     frame_header(commit, 9);
     memset(old, 'r', sizeof old);
     memset(page, 'n', sizeof page);
-    /* Two frames of a transaction that then rolls back: they wait. */
+    /* Two frames of a transaction that then rolls back: they wait, then the lock goes. */
+    raw_wal_lock(&r, true);
     cr_assert(eq(int, m->xWrite(f, header, 24, 32), SQLITE_OK));
     cr_assert(eq(int, m->xWrite(f, old, 4096, 56), SQLITE_OK));
     cr_assert(eq(int, m->xWrite(f, header, 24, 4152), SQLITE_OK));
     cr_assert(eq(int, m->xWrite(f, old, 4096, 4176), SQLITE_OK));
-    /* The next transaction, at the same place: a frame, then its commit frame. */
+    raw_wal_lock(&r, false);
+    unsigned long dropped = store_sqlite_vfs_wal_dropped_writes();
+    cr_expect(eq(int, m->xRead(f, back, 24, 32), SQLITE_IOERR_SHORT_READ), "not written");
+    cr_expect(eq(u64, store_sqlite_vfs_wal_dropped_writes(), dropped + 1));
+    cr_expect(eq(i64, file_size(path), 0));
+    /* The same again, and the next transaction writes at the same place. */
+    raw_wal_lock(&r, true);
+    cr_assert(eq(int, m->xWrite(f, header, 24, 32), SQLITE_OK));
+    cr_assert(eq(int, m->xWrite(f, old, 4096, 56), SQLITE_OK));
+    raw_wal_lock(&r, false);
+    raw_wal_lock(&r, true);
     cr_assert(eq(int, m->xWrite(f, header, 24, 32), SQLITE_OK));
     cr_assert(eq(int, m->xWrite(f, page, 4096, 56), SQLITE_OK));
     cr_assert(eq(int, m->xWrite(f, commit, 24, 4152), SQLITE_OK));
     cr_assert(eq(int, m->xWrite(f, page, 4096, 4176), SQLITE_OK));
+    cr_expect(eq(u64, store_sqlite_vfs_wal_dropped_writes(), dropped + 2));
     cr_expect(eq(i64, file_size(path), 8272), "the commit went out with its page");
     FILE *raw = fopen(path, "rb");
     cr_assert(ne(ptr, raw, NULL));
-    cr_assert(eq(int, fseek(raw, 4152, SEEK_SET), 0));
-    cr_assert(eq(sz, fread(back, 1, 24, raw), 24));
-    cr_expect(eq(int, memcmp(back, commit, 24), 0), "the commit frame's header");
-    cr_assert(eq(sz, fread(back, 1, 4096, raw), 4096));
-    cr_expect(eq(int, memcmp(back, page, 4096), 0), "the commit frame's page");
+    cr_assert(eq(sz, fread(back, 1, 32, raw), 32));
+    for (int k = 0; k < 2; k++) {
+        cr_assert(eq(sz, fread(back, 1, 24, raw), 24));
+        cr_expect(eq(int, memcmp(back, k ? commit : header, 24), 0), "frame %d's header", k);
+        cr_assert(eq(sz, fread(back, 1, 4096, raw), 4096));
+        cr_expect(eq(int, memcmp(back, page, 4096), 0), "frame %d's page", k);
+    }
     fclose(raw);
+    raw_wal_lock(&r, false);
+    /* Without the lock: written as it comes. */
+    int64_t calls = write_calls();
+    cr_assert(eq(int, m->xWrite(f, header, 24, 8272), SQLITE_OK));
+    cr_expect(eq(i64, write_calls(), calls + 1), "no frame waits without the write lock");
     cr_expect(eq(int, m->xClose(f), SQLITE_OK));
     raw_wal_remove(&r);
 }
@@ -1456,5 +1492,48 @@ Test(store_engine, a_commit_that_rewrote_its_frames_outlives_the_process)
     cr_expect(eq(i64, read_int(c, "SELECT count(*) FROM big"), 3000));
     cr_expect(eq(i64, read_int(c, "SELECT count(*) FROM big WHERE k = 1 AND v = 'changed'"), 1));
     store_close(c);
+    remove_file_pair();
+}
+
+/* A transaction that went to the WAL in part and rolled back leaves frames that no one must
+ * write later: another connection commits over the same part of the WAL, and the first one's
+ * next read must not put the rolled-back frames back over the committed ones. */
+Test(store_engine, frames_of_a_rolled_back_transaction_never_reach_the_wal)
+{
+    struct store *a, *b;
+    open_file_pair(&a, &b);
+    exec_ok(a, "CREATE TABLE r (k INTEGER PRIMARY KEY, v TEXT)");
+    exec_ok(b, "SELECT count(*) FROM r"); /* b knows the table */
+    exec_ok(a, "PRAGMA cache_size = 10");
+    for (int round = 1; round <= 5; round++) {
+        char sql[512];
+        /* An empty WAL: the rollback below then reads nothing back from it. */
+        exec_ok(b, "PRAGMA wal_checkpoint(TRUNCATE)");
+        /* a: more rows than its cache holds, so some frames go out before the end. */
+        snprintf(sql, sizeof sql,
+                 "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                 " WHERE i < %d) INSERT INTO r SELECT 1000000 + i, printf('%%0400d', i) FROM n;"
+                 " ROLLBACK", 40 * round);
+        exec_ok(a, sql);
+        /* b commits over the same part of the WAL. */
+        snprintf(sql, sizeof sql,
+                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)"
+                 " INSERT INTO r SELECT %d * 1000 + i, printf('%%0300d', i) FROM n", round);
+        exec_ok(b, sql);
+        /* a reads (through the WAL) and writes again; then a third connection checks. */
+        cr_expect(eq(i64, read_int(a, "SELECT count(*) FROM r WHERE k > 0"), 50 * round),
+                  "round %d", round);
+        exec_ok(a, "INSERT INTO r VALUES (-1, 'a') ON CONFLICT (k) DO UPDATE SET v = v || 'a'");
+        struct pl_error err = {0};
+        struct store *c = store_open(url, &err);
+        cr_assert(ne(ptr, c, NULL), "%s", err.detail);
+        cr_expect(eq(i64, read_int(c, "SELECT count(*) FROM r"), 50 * round + 1), "round %d",
+                  round);
+        cr_expect(eq(i64, read_int(c, "SELECT sum(length(v)) FROM r WHERE k > 0"),
+                     300 * 50 * round), "round %d", round);
+        store_close(c);
+    }
+    store_close(a);
+    store_close(b);
     remove_file_pair();
 }
