@@ -691,9 +691,8 @@ static int wal_write(sqlite3_file *f, const void *buf, int amount, sqlite3_int64
     if (!header && w->pend_len > 0 && off >= w->pend_at &&
         off + amount <= w->pend_at + w->pend_len) {
         /* A page of this transaction changed again before it went out (walFrames).  A header
-         * never lands here: one inside what waits is a new transaction's, over the frames of
-         * one that rolled back (SQLite writes nothing to undo them), and goes as below, so
-         * that its commit frame is seen. */
+         * never lands here, so that every commit frame's is seen: SQLite writes none inside
+         * its own transaction's frames, and another's waiting frames were dropped above. */
         memcpy(w->pend + (off - w->pend_at), b, (size_t)amount);
         return SQLITE_OK;
     }
