@@ -14,6 +14,7 @@
 #include "store/users.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1539,8 +1540,9 @@ Test(store_engine, frames_of_a_rolled_back_transaction_never_reach_the_wal)
 }
 
 /* Processes whose writers go to the WAL in parts (a small cache), commit or roll back at
- * random, while their readers check every state and checkpoints copy and start the WAL over:
- * no read sees a torn state, and the database is whole at the end.  Frames of a rolled-back
+ * random, while their readers check every state and checkpoints copy and start the WAL over,
+ * and others are killed in the middle of the same work: no read sees a torn state, and the
+ * database is whole at the end.  Frames of a rolled-back
  * transaction written after their time (a4d0cd4) broke it. */
 enum { PROC_WRITERS = 2, PROC_ROUNDS = 120 };
 
@@ -1595,12 +1597,25 @@ Test(store_engine, writers_of_two_processes_that_roll_back_leave_the_database_wh
                " INSERT INTO t SELECT i, 100, printf('%0200d', i) FROM n;"
                "PRAGMA wal_checkpoint(TRUNCATE)");
     store_close(a);
-    pid_t pids[PROC_WRITERS];
+    pid_t pids[PROC_WRITERS], doomed[3];
     for (int i = 0; i < PROC_WRITERS; i++) {
         pids[i] = fork();
         cr_assert(ge(int, pids[i], 0));
         if (pids[i] == 0)
             _exit(stress_process(i));
+    }
+    /* Writers killed at some moment of their work, frames half written or waiting. */
+    for (int i = 0; i < 3; i++) {
+        doomed[i] = fork();
+        cr_assert(ge(int, doomed[i], 0));
+        if (doomed[i] == 0)
+            _exit(stress_process(PROC_WRITERS + i));
+        nanosleep(&(struct timespec){0, (10 + 15 * i) * 1000 * 1000}, NULL);
+        kill(doomed[i], SIGKILL);
+        int status = 0;
+        cr_assert(eq(int, waitpid(doomed[i], &status, 0), doomed[i]));
+        bool killed = WIFSIGNALED(status);
+        cr_expect(killed, "writer %d ended before it was killed", i);
     }
     for (int i = 0; i < PROC_WRITERS; i++) {
         int status = -1;
