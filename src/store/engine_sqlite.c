@@ -429,12 +429,13 @@ void store_bind_texts(struct store_stmt *st, int n, const char *const *v, size_t
     store_bind_text(st, n, text);
 }
 
-/* A write outside store_begin (one statement: a logout, marking notifications read) must not
- * run inside the request's snapshot: upgrading a read transaction to a write one fails at
- * once, SQLITE_BUSY_SNAPSHOT, if anything committed since the snapshot began (beside three
- * writers, 1,755 of 15,176 "mark all read" requests answered 503).  Like store_begin, it ends
- * the snapshot, and the statement runs on its own with the busy handler.  Not while another
- * statement of the connection is between rows: ending the snapshot would reset it. */
+/* A write outside store_begin (one statement: a logout, marking notifications read, an
+ * Idempotency-Key claimed or let go) must not run inside the request's snapshot: upgrading a
+ * read transaction to a write one fails at once, SQLITE_BUSY_SNAPSHOT, if anything committed
+ * since the snapshot began (beside three writers, 1,755 of 15,176 "mark all read" requests
+ * answered 503).  Like store_begin, it ends the snapshot (and then queues for the writers'
+ * lock: step).  Not while another statement of the connection is between rows: ending the
+ * snapshot would reset it. */
 static void end_snapshot_before_write(struct store_stmt *st)
 {
     struct store *db = st->db;
@@ -446,15 +447,37 @@ static void end_snapshot_before_write(struct store_stmt *st)
     store_release(db);
 }
 
+static int writer_lock_take(struct store *db, struct pl_error *err);
+static void writer_unlock(struct store *db);
+
 /* store_step without the clock: the loops below time their whole run once, rather than
  * every row (two clock reads a row were 5 % of a find-a-time's CPU at W200 x10, perf). */
 static int step(struct store_stmt *st, struct pl_error *err)
 {
-    if (!st->started)
+    struct store *db = st->db;
+    bool lone_write = false;
+    if (!st->started) {
         end_snapshot_before_write(st);
-    if (st->db->plan_capture && !st->started)
-        plan_record(st->db, st->st);
+        /* A write on its own queues for the writers' lock as a transaction does.  Left to
+         * SQLite's busy handler, it lost SQLite's lock, poll after poll, to writers who take
+         * it again at once: a lane's Idempotency-Key, let go beside a far agenda's extension
+         * (batches that make way only for those queued here), waited the extension's whole
+         * 2 s, and every other connection of the lane with it. */
+        if (!db->holds_writer_lock && sqlite3_get_autocommit(db->db) &&
+            !sqlite3_stmt_readonly(st->st)) {
+            int rc = writer_lock_take(db, err);
+            if (rc < 0)
+                return rc;
+            lone_write = true;
+        }
+    }
+    if (db->plan_capture && !st->started)
+        plan_record(db, st->st);
     int rc = sqlite3_step(st->st);
+    /* Done with the lock once the statement has run (none of these returns rows; one that did
+     * would keep SQLite's lock until reset, and a writer woken here waits for it there). */
+    if (lone_write)
+        writer_unlock(db);
     if (!st->started) {
         st->started = true;
         st->db->queries++;

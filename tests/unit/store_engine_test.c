@@ -1635,3 +1635,34 @@ Test(store_engine, writers_of_two_processes_that_roll_back_leave_the_database_wh
     store_close(c);
     remove_file_pair();
 }
+
+/* A write statement on its own (outside store_begin) queues for the writers' lock as a write
+ * transaction does, and lets it go once it has run; a read takes no lock. */
+Test(store_engine, a_lone_write_takes_the_writers_lock)
+{
+    struct store *a, *b;
+    open_file_pair(&a, &b);
+    store_close(b);
+    exec_ok(a, "CREATE TABLE t (v INTEGER)");
+    struct store_writer_stats before, after;
+    store_writer_lock_stats(&before);
+    struct pl_error err = {0};
+    struct store_stmt *st;
+    cr_assert(eq(int, store_stmt(a, "INSERT INTO t VALUES (1)", &st, &err), PL_OK));
+    cr_assert(eq(int, store_run(st, &err), STORE_DONE), "%s", err.detail);
+    store_writer_lock_stats(&after);
+    cr_expect(eq(u64, after.taken, before.taken + 1), "the write took the lock once");
+    cr_expect(eq(i64, read_int(a, "SELECT count(*) FROM t"), 1));
+    struct store_writer_stats read;
+    store_writer_lock_stats(&read);
+    cr_expect(eq(u64, read.taken, after.taken), "a read takes none");
+    /* Let go: a transaction takes it next without waiting. */
+    cr_assert(eq(int, store_begin(a, &err), PL_OK), "%s", err.detail);
+    exec_ok(a, "INSERT INTO t VALUES (2)");
+    cr_assert(eq(int, store_commit(a, &err), PL_OK), "%s", err.detail);
+    store_writer_lock_stats(&after);
+    cr_expect(eq(u64, after.taken, read.taken + 1));
+    cr_expect(eq(i32, after.waiting, 0));
+    store_close(a);
+    remove_file_pair();
+}
