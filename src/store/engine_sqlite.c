@@ -480,13 +480,13 @@ static int step(struct store_stmt *st, struct pl_error *err)
         writer_unlock(db);
     if (!st->started) {
         st->started = true;
-        st->db->queries++;
+        db->queries++;
     }
     if (rc == SQLITE_ROW)
         return STORE_ROW;
     if (rc == SQLITE_DONE)
         return STORE_DONE;
-    int status = db_error(st->db, sqlite3_extended_errcode(st->db->db), "step", err);
+    int status = db_error(db, sqlite3_extended_errcode(db->db), "step", err);
     sqlite3_reset(st->st);
     return status;
 }
