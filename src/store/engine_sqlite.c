@@ -97,8 +97,8 @@ static int busy_wait(void *arg, int tries)
     return 1;
 }
 
-/* Set by a commit that leaves STORE_WAL_CHECKPOINT_SOON_PAGES or more in the WAL, taken by
- * store_checkpoint_due (the worker's checkpointer). */
+/* Set by a commit that leaves STORE_WAL_CHECKPOINT_SOON_PAGES or more frames in the WAL that
+ * no checkpoint has copied yet, taken by store_checkpoint_due (the worker's checkpointer). */
 static atomic_bool checkpoint_soon;
 /* Whether this process has a checkpointer (store_checkpoint has run): then it alone
  * checkpoints.  The CLI's processes (import, migrate) have none. */
@@ -110,8 +110,17 @@ static atomic_bool has_checkpointer;
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
     (void)arg;
-    if (frames >= STORE_WAL_CHECKPOINT_SOON_PAGES)
-        atomic_store_explicit(&checkpoint_soon, true, memory_order_relaxed);
+    if (frames >= STORE_WAL_CHECKPOINT_SOON_PAGES) {
+        /* The WAL starts over only past STORE_WAL_AUTOCHECKPOINT_PAGES (engine_sqlite_vfs.c
+         * says why), so most of its frames may be copied already: what counts is the rest.
+         * Without a WAL index to tell, all of them. */
+        sqlite3_int64 backlog = frames;
+        if (sqlite3_file_control(db, name, STORE_SQLITE_FCNTL_WAL_BACKLOG, &backlog) !=
+            SQLITE_OK)
+            backlog = frames;
+        if (backlog >= STORE_WAL_CHECKPOINT_SOON_PAGES)
+            atomic_store_explicit(&checkpoint_soon, true, memory_order_relaxed);
+    }
     if (frames >= STORE_WAL_AUTOCHECKPOINT_PAGES &&
         !atomic_load_explicit(&has_checkpointer, memory_order_relaxed))
         (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

@@ -26,6 +26,10 @@ unsigned long store_sqlite_vfs_wal_batched_frames(void);
  * the process: for tests. */
 unsigned long store_sqlite_vfs_wal_dropped_writes(void);
 
+/* How many times a writer was kept from starting a small WAL over (engine_sqlite_vfs.c, "A
+ * WAL started over only when it is large"), over the process: for tests. */
+unsigned long store_sqlite_vfs_wal_restarts_refused(void);
+
 /* The file control that gives a connection's database file the process's page cache of that
  * file (engine_sqlite_vfs.c, "A page cache for the process"); its argument is the cache's size
  * in bytes (an sqlite3_int64), which the first connection to ask sets.  SQLite then reads the

@@ -57,7 +57,7 @@ void store_rollback(struct store *db);
  * thread calls it on a connection of its own, so that the fsyncs of checkpointing stay off
  * the request path (with synchronous=NORMAL a commit in WAL mode only writes): once a
  * second, and within 100 ms once a commit has left STORE_WAL_CHECKPOINT_SOON_PAGES (4 MB) in
- * the WAL (store_checkpoint_due).  A process that has called it checkpoints nowhere else; the
+ * the WAL that no checkpoint has copied (store_checkpoint_due).  A process that has called it checkpoints nowhere else; the
  * CLI's checkpoint after the commit that takes the WAL past STORE_WAL_AUTOCHECKPOINT_PAGES, as
  * SQLite's autocheckpoint does.
  *

@@ -839,6 +839,73 @@ Test(store_engine, page_cache_serves_a_writers_pages_fresh)
     remove_file_pair();
 }
 
+/* A writer that finds every frame of a small WAL copied appends to it rather than start it
+ * over, which would empty the page caches: the cache keeps its pages, and reads stay right.
+ * A TRUNCATE checkpoint still starts it over, and so does a writer once the WAL is past
+ * STORE_WAL_AUTOCHECKPOINT_PAGES (checkpoint_past_the_limit_starts_the_wal_over). */
+Test(store_engine, a_small_wal_is_not_started_over_and_the_page_cache_stays)
+{
+    static const char sum_sql[] = "SELECT sum(v) FROM t";
+    struct store *a, *b;
+    open_cached_pair(&a, &b);
+    exec_ok(a, "UPDATE t SET v = 2 WHERE k = 1");
+    cr_assert(eq(i64, read_int(a, sum_sql), 5001)); /* the pages are in the cache now */
+    int64_t frames = wal_frames(b); /* copies every frame: nothing reads the WAL */
+    cr_assert(gt(i64, frames, 0));
+    unsigned long refused = store_sqlite_vfs_wal_restarts_refused();
+    struct store_page_cache_stats s0, s1;
+    store_page_cache_stats(&s0);
+    for (int i = 2; i <= 4; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "UPDATE t SET v = 2 WHERE k = %d", i);
+        exec_ok(i % 2 ? a : b, sql);
+        int64_t now = wal_frames(b);
+        cr_expect(gt(i64, now, frames), "write %d started the WAL over (%lld frames)", i,
+                  (long long)now);
+        frames = now;
+    }
+    cr_expect(eq(u64, store_sqlite_vfs_wal_restarts_refused() - refused, 3));
+    cr_expect(eq(i64, read_int(a, sum_sql), 5004));
+    cr_expect(eq(i64, read_int(b, sum_sql), 5004));
+    store_page_cache_stats(&s1);
+    cr_expect(eq(u64, s1.emptied, s0.emptied), "the page cache was emptied");
+    cr_expect(gt(u64, s1.checkpoints, s0.checkpoints), "the cache followed no checkpoint");
+    exec_ok(a, "PRAGMA wal_checkpoint(TRUNCATE)");
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", url + strlen("sqlite:"));
+    struct stat st;
+    cr_assert(eq(int, stat(wal, &st), 0));
+    cr_expect(eq(i64, (int64_t)st.st_size, 0), "TRUNCATE left the WAL at %lld bytes",
+              (long long)st.st_size);
+    exec_ok(b, "UPDATE t SET v = 3 WHERE k = 5");
+    cr_expect(eq(i64, read_int(a, sum_sql), 5006));
+    store_close(a);
+    store_close(b);
+    remove_file_pair();
+}
+
+/* A commit asks the checkpointer to come soon by the frames no checkpoint has copied, not by
+ * the WAL's length: a small WAL is no longer started over, and a WAL of copied frames would
+ * have called it every 100 ms after every commit. */
+Test(store_engine, a_commit_asks_for_a_checkpoint_by_the_frames_not_yet_copied)
+{
+    struct store *a, *b;
+    open_cached_pair(&a, &b);
+    char sql[160];
+    snprintf(sql, sizeof sql, "CREATE TABLE big (b BLOB); INSERT INTO big VALUES (zeroblob(%d))",
+             (STORE_WAL_CHECKPOINT_SOON_PAGES + 200) * 4096);
+    exec_ok(a, sql);
+    cr_expect(store_checkpoint_due(), "a commit left 1,200 frames and asked for nothing");
+    int64_t frames = wal_frames(b); /* copies every frame */
+    cr_assert(gt(i64, frames, STORE_WAL_CHECKPOINT_SOON_PAGES));
+    exec_ok(a, "UPDATE t SET v = 2 WHERE k = 1");
+    cr_assert(gt(i64, wal_frames(b), frames), "the WAL started over");
+    cr_expect(not(store_checkpoint_due()), "a commit of one frame asked for a checkpoint");
+    store_close(a);
+    store_close(b);
+    remove_file_pair();
+}
+
 /* Threads that read through one page cache while a writer moves amounts between rows and a
  * checkpointer copies and restarts the WAL under them: every read must see a whole state (the
  * total and the rows' count through the index on the amount), which a page kept past the
@@ -898,8 +965,10 @@ static void *stress_checkpointer(void *arg)
     if (s != NULL && store_exec(s, "PRAGMA busy_timeout=10", &err) < 0)
         atomic_fetch_add(&stress_failed, 1);
     for (int i = 0; s != NULL && !atomic_load(&stress_done); i++) {
-        const char *sql = i % 10 == 9 ? "PRAGMA wal_checkpoint(RESTART)"
-                                      : "PRAGMA wal_checkpoint(PASSIVE)";
+        /* A small WAL starts over only at a TRUNCATE (the writers append to it). */
+        const char *sql = i % 10 == 9   ? "PRAGMA wal_checkpoint(TRUNCATE)"
+                          : i % 10 == 4 ? "PRAGMA wal_checkpoint(RESTART)"
+                                        : "PRAGMA wal_checkpoint(PASSIVE)";
         if (store_exec(s, sql, &err) < 0)
             atomic_fetch_add(&stress_failed, 1);
         nanosleep(&(struct timespec){0, 200 * 1000}, NULL);
