@@ -150,7 +150,7 @@ def process_and_children(pid):
 
 class Planner:
     def __init__(self, build, db, workdir, workers, threads, mmap_mb=0, cache_mb=4,
-                 page_cache_mb=4):
+                 page_cache_mb=6):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(workdir, f"planner-{self.port}.log"), "w")
@@ -344,24 +344,36 @@ def rss_kb(pid):
     return out.get("VmRSS", 0), out.get("RssAnon", 0), out.get("RssFile", 0)
 
 
+def pss_kb(pid):
+    """The proportional set size of pid in KiB: its RSS with each page it shares divided by
+    the number of processes that map it, so that a sum over processes counts every page
+    once."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
 def sample_during(proc_fn, pids, interval=0.25):
     """Run proc_fn() in a thread-free way: start it as a subprocess-like callable returning a
     Popen, sample CPU ticks and summed RSS of `pids` until it exits."""
     start_ticks = sum(cpu_ticks(p) for p in pids)
     t0 = time.monotonic()
-    peak = (0, 0, 0)
+    peak, peak_pss = (0, 0, 0), 0
     p = proc_fn()
     while p.poll() is None:
         now = [sum(x) for x in zip(*(rss_kb(x) for x in pids))]
         if now[0] > peak[0]:
             peak = now
+        peak_pss = max(peak_pss, sum(pss_kb(x) for x in pids))
         time.sleep(interval)
     elapsed = time.monotonic() - t0
     ticks = sum(cpu_ticks(x) for x in pids) - start_ticks
     return p, {"cpu_pct_of_one_core": 100.0 * ticks / CLK_TCK / elapsed,
                "cpu_s": ticks / CLK_TCK, "peak_rss_mb": peak[0] / 1024.0,
                "peak_rss_anon_mb": peak[1] / 1024.0, "peak_rss_file_mb": peak[2] / 1024.0,
-               "elapsed_s": elapsed, "processes": len(pids)}
+               "peak_pss_mb": peak_pss / 1024.0, "elapsed_s": elapsed, "processes": len(pids)}
 
 
 # ---- the run --------------------------------------------------------------------------------
@@ -429,8 +441,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="per worker (planner's default: 2)")
     ap.add_argument("--sqlite-mmap-mb", type=int, default=0,
                     help="planner's sqlite_mmap_mb (its default: 0, pread)")
-    ap.add_argument("--page-cache-mb", type=int, default=4,
-                    help="planner's page_cache_mb, database pages kept per worker (its default: 4)")
+    ap.add_argument("--page-cache-mb", type=int, default=6,
+                    help="planner's page_cache_mb, database pages kept per worker (its default: 6)")
     ap.add_argument("--cache-mb", type=int, default=4,
                     help="planner's cache_mb, participant lists kept per worker (its default: 4)")
     ap.add_argument("--quick", action="store_true", help="short phases, for trying the bench")
@@ -766,7 +778,9 @@ def report(r, base, name):
           f"0.25 s: {u['peak_rss_anon_mb']:.1f} MB anonymous, {u['peak_rss_file_mb']:.1f} MB "
           "file pages such as the binary and libraries" +
           (" and the mapped database file" if r.get("sqlite_mmap_mb") else "") +
-          ", counted once per process)"]
+          ", counted once per process)" +
+          (f"; peak PSS {u['peak_pss_mb']:.1f} MB (the same pages with each shared one counted "
+           "once: the memory the processes take together)" if "peak_pss_mb" in u else "")]
     floor = r.get("open_floor")
     if floor:
         L.append("- the floor at the same rate, from the same client, measured right after:")

@@ -56,7 +56,7 @@ static const struct setting settings[] = {
       "recurring events are expanded into occurrences this many days ahead"),
     S(sqlite_mmap_mb, K_INT, 0, 2047, NULL, "0",
       "SQLite: read the database file through a mapping of this many MB (0 = pread)"),
-    S(page_cache_mb, K_INT, 0, 65536, NULL, "4",
+    S(page_cache_mb, K_INT, 0, 65536, NULL, "6",
       "per worker: database file pages kept for all its connections, in MB (0 = none)"),
     S(cache_mb, K_INT, 0, 65536, NULL, "4",
       "per worker: events' participant lists kept between requests, in MB (0 = none)"),

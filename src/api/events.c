@@ -761,8 +761,8 @@ static int64_t extend_to(int64_t need)
  * takes): each batch records how far its series reach, so a batch that commits is never
  * redone, and writers wait for one batch at most.  When every series was extended, the
  * last, empty batch moves the server-wide mark, never backwards. */
-static int extend_in_batches(struct store *db, int64_t want, const int64_t *ids, size_t nids,
-                             int64_t now_us, int batches, bool own_tx, struct pl_error *err)
+static int extend_batches(struct store *db, int64_t want, const int64_t *ids, size_t nids,
+                          int64_t now_us, int batches, bool own_tx, struct pl_error *err)
 {
     size_t done = 0; /* of ids, those that reach `want` */
     for (int b = 0; (batches == 0 || b < batches) && !(ids && done == nids); b++) {
@@ -792,6 +792,22 @@ static int extend_in_batches(struct store *db, int64_t want, const int64_t *ids,
             break;
     }
     return PL_OK;
+}
+
+/* The same, each batch with a cache that holds what it changes (store_bulk): with a
+ * connection's own, SQLite spilled a batch's pages to the WAL and read them back. */
+static int extend_in_batches(struct store *db, int64_t want, const int64_t *ids, size_t nids,
+                             int64_t now_us, int batches, bool own_tx, struct pl_error *err)
+{
+    if (!own_tx) /* the caller's transaction: its cache is the caller's to size */
+        return extend_batches(db, want, ids, nids, now_us, batches, false, err);
+    int rc = store_bulk(db, true, err);
+    if (rc < 0)
+        return rc;
+    rc = extend_batches(db, want, ids, nids, now_us, batches, true, err);
+    struct pl_error ignored = {0};
+    int back = store_bulk(db, false, rc < 0 ? &ignored : err);
+    return rc < 0 ? rc : back;
 }
 
 /* Have the series `ids` (NULL: every series) reach `want`. */

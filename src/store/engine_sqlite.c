@@ -54,6 +54,7 @@ struct store {
     bool holds_writer_lock; /* between store_begin and store_commit / store_rollback */
     int64_t writer_since_us; /* when it took the writer lock */
     bool in_snapshot;       /* between store_snapshot and store_release / store_begin */
+    int cache_kib;          /* its own page cache's size outside store_bulk */
 };
 
 /* Writers queue on a mutex before BEGIN IMMEDIATE, so that a thread waiting to write is woken
@@ -163,6 +164,7 @@ struct store *store_open(const char *url, struct pl_error *err)
         return NULL;
     }
     struct store *db = xcalloc(1, sizeof *db);
+    db->cache_kib = 2000; /* SQLite's default (-2000: in KiB) */
     rc = sqlite3_open_v2(path, &db->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                          STORE_SQLITE_VFS);
@@ -189,12 +191,16 @@ struct store *store_open(const char *url, struct pl_error *err)
     return db;
 }
 
-int store_bulk(struct store *db, bool on, struct pl_error *err)
+static int cache_size(struct store *db, int kib, struct pl_error *err)
 {
     char sql[64];
-    /* A negative cache_size is in KiB; -2000 is SQLite's default. */
-    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", on ? STORE_BULK_CACHE_KIB : 2000);
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", kib); /* negative: in KiB */
     return store_exec(db, sql, err);
+}
+
+int store_bulk(struct store *db, bool on, struct pl_error *err)
+{
+    return cache_size(db, on ? STORE_BULK_CACHE_KIB : db->cache_kib, err);
 }
 
 int store_mmap(struct store *db, int mb, struct pl_error *err)
@@ -220,7 +226,11 @@ int store_page_cache(struct store *db, int mb, struct pl_error *err)
         return pl_error_set(err, PL_EUNAVAIL, "database", "no page cache for the file: %s",
                             sqlite3_errstr(rc));
     /* Any size above 0 has SQLite ask the VFS for pages (xFetch); the VFS maps nothing. */
-    return store_exec(db, "PRAGMA mmap_size=2147418112", err);
+    int done = store_exec(db, "PRAGMA mmap_size=2147418112", err);
+    if (done < 0)
+        return done;
+    db->cache_kib = STORE_CACHED_CONNECTION_KIB;
+    return cache_size(db, db->cache_kib, err);
 }
 
 void store_page_cache_stats(struct store_page_cache_stats *out)

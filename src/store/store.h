@@ -75,9 +75,10 @@ PL_MUST_CHECK int store_checkpoint(struct store *db, struct pl_error *err);
  * process; the request is taken by the call). */
 bool store_checkpoint_due(void);
 
-/* A large write transaction ahead (an import): give the connection a page cache big enough
- * to hold what it changes (STORE_BULK_CACHE_KIB at most, allocated only as used), or, with
- * on = false, return it to the default.  With the default 2 MB cache SQLite spills changed
+/* A large write transaction ahead (an import, the extension of recurring series): give the
+ * connection a page cache big enough to hold what it changes (STORE_BULK_CACHE_KIB at most,
+ * allocated only as used), or, with on = false, return it to its size before (SQLite's 2 MB,
+ * or STORE_CACHED_CONNECTION_KIB with store_page_cache).  With a 2 MB cache SQLite spills changed
  * pages to the WAL in the middle of the transaction and reads them back; for 100,000
  * imported events that was a third of the time. */
 #define STORE_BULK_CACHE_KIB 262144
@@ -97,7 +98,11 @@ PL_MUST_CHECK int store_mmap(struct store *db, int mb, struct pl_error *err);
  * shared by every connection of the process that asks (the first sets the size), instead of
  * pread into the connection's own cache, which SQLite empties whenever another connection has
  * committed.  Not with store_mmap.  engine_sqlite_vfs.c says why it stays right across
- * checkpoints by any process. */
+ * checkpoints by any process.  The connection's own cache then holds only the pages it reads
+ * from the WAL and those its writes change: it shrinks to STORE_CACHED_CONNECTION_KIB (the
+ * 2 MB that SQLite gives every connection, filled and emptied over and over, cost as much
+ * memory as 2 MB more of the shared cache, which saves reads; docs/operations.md). */
+#define STORE_CACHED_CONNECTION_KIB 512
 PL_MUST_CHECK int store_page_cache(struct store *db, int mb, struct pl_error *err);
 
 /* What the process's page caches did: pages found, pages read into them, pages read past

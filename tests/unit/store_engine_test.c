@@ -839,6 +839,28 @@ Test(store_engine, page_cache_serves_a_writers_pages_fresh)
     remove_file_pair();
 }
 
+/* A connection with the page cache keeps a small cache of its own, store_bulk raises it for a
+ * large write and puts it back to that size, not SQLite's default; a connection without the
+ * page cache goes back to SQLite's 2 MB. */
+Test(store_engine, a_cached_connection_keeps_a_small_cache_and_bulk_puts_it_back)
+{
+    struct store *a, *b;
+    open_cached_pair(&a, &b);
+    struct pl_error err = {0};
+    cr_expect(eq(i64, read_int(a, "PRAGMA cache_size"), -STORE_CACHED_CONNECTION_KIB));
+    cr_expect(eq(i64, read_int(b, "PRAGMA cache_size"), -2000));
+    cr_assert(eq(int, store_bulk(a, true, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(i64, read_int(a, "PRAGMA cache_size"), -STORE_BULK_CACHE_KIB));
+    cr_assert(eq(int, store_bulk(a, false, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(i64, read_int(a, "PRAGMA cache_size"), -STORE_CACHED_CONNECTION_KIB));
+    cr_assert(eq(int, store_bulk(b, true, &err), PL_OK), "%s", err.detail);
+    cr_assert(eq(int, store_bulk(b, false, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(i64, read_int(b, "PRAGMA cache_size"), -2000));
+    store_close(a);
+    store_close(b);
+    remove_file_pair();
+}
+
 /* A writer that finds every frame of a small WAL copied appends to it rather than start it
  * over, which would empty the page caches: the cache keeps its pages, and reads stay right.
  * A TRUNCATE checkpoint still starts it over, and so does a writer once the WAL is past
