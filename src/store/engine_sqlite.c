@@ -101,6 +101,7 @@ static int busy_wait(void *arg, int tries)
 /* Set by a commit that leaves STORE_WAL_CHECKPOINT_SOON_PAGES or more frames in the WAL that
  * no checkpoint has copied yet, taken by store_checkpoint_due (the worker's checkpointer). */
 static atomic_bool checkpoint_soon;
+static void (*checkpoint_waker)(void); /* store_checkpoint_wake */
 /* Whether this process has a checkpointer (store_checkpoint has run): then it alone
  * checkpoints.  The CLI's processes (import, migrate) have none. */
 static atomic_bool has_checkpointer;
@@ -119,8 +120,10 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
         if (sqlite3_file_control(db, name, STORE_SQLITE_FCNTL_WAL_BACKLOG, &backlog) !=
             SQLITE_OK)
             backlog = frames;
-        if (backlog >= STORE_WAL_CHECKPOINT_SOON_PAGES)
-            atomic_store_explicit(&checkpoint_soon, true, memory_order_relaxed);
+        if (backlog >= STORE_WAL_CHECKPOINT_SOON_PAGES &&
+            !atomic_exchange_explicit(&checkpoint_soon, true, memory_order_relaxed) &&
+            checkpoint_waker != NULL)
+            checkpoint_waker();
     }
     if (frames >= STORE_WAL_AUTOCHECKPOINT_PAGES &&
         !atomic_load_explicit(&has_checkpointer, memory_order_relaxed))
@@ -131,6 +134,11 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 bool store_checkpoint_due(void)
 {
     return atomic_exchange_explicit(&checkpoint_soon, false, memory_order_relaxed);
+}
+
+void store_checkpoint_wake(void (*wake)(void))
+{
+    checkpoint_waker = wake;
 }
 
 const char *store_engine_name_get(const struct store *db)

@@ -56,8 +56,8 @@ void store_rollback(struct store *db);
  * the RESTART's own sync is short).  Each worker's main
  * thread calls it on a connection of its own, so that the fsyncs of checkpointing stay off
  * the request path (with synchronous=NORMAL a commit in WAL mode only writes): once a
- * second, and within 100 ms once a commit has left STORE_WAL_CHECKPOINT_SOON_PAGES (4 MB) in
- * the WAL that no checkpoint has copied (store_checkpoint_due).  A process that has called it checkpoints nowhere else; the
+ * second, and as soon as a commit has left STORE_WAL_CHECKPOINT_SOON_PAGES (4 MB) in the WAL
+ * that no checkpoint has copied (store_checkpoint_due, store_checkpoint_wake).  A process that has called it checkpoints nowhere else; the
  * CLI's checkpoint after the commit that takes the WAL past STORE_WAL_AUTOCHECKPOINT_PAGES, as
  * SQLite's autocheckpoint does.
  *
@@ -74,6 +74,11 @@ PL_MUST_CHECK int store_checkpoint(struct store *db, struct pl_error *err);
 /* Whether a commit has asked for a checkpoint since the last call (any connection of the
  * process; the request is taken by the call). */
 bool store_checkpoint_due(void);
+/* Have `wake` called by the commit that asks for a checkpoint (in the committing thread, once
+ * until store_checkpoint_due takes the request), so that the checkpointer can sleep between
+ * its seconds instead of looking every few milliseconds; NULL: no call.  Set it before the
+ * process's threads commit and unset it after. */
+void store_checkpoint_wake(void (*wake)(void));
 
 /* A large write transaction ahead (an import, the extension of recurring series): give the
  * connection a page cache big enough to hold what it changes (STORE_BULK_CACHE_KIB at most,

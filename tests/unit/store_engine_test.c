@@ -928,6 +928,45 @@ Test(store_engine, a_commit_asks_for_a_checkpoint_by_the_frames_not_yet_copied)
     remove_file_pair();
 }
 
+/* The commit that asks for a checkpoint wakes the checkpointer, once: the commits after it
+ * find the request standing and call nobody until store_checkpoint_due has taken it. */
+static atomic_int wakes;
+static void count_wake(void)
+{
+    atomic_fetch_add(&wakes, 1);
+}
+
+Test(store_engine, the_commit_that_asks_for_a_checkpoint_wakes_the_checkpointer_once)
+{
+    struct store *a, *b;
+    open_cached_pair(&a, &b);
+    (void)store_checkpoint_due(); /* a request left by an earlier test */
+    atomic_store(&wakes, 0);
+    store_checkpoint_wake(count_wake);
+    exec_ok(a, "UPDATE t SET v = 2 WHERE k = 1");
+    cr_expect(eq(int, atomic_load(&wakes), 0), "a commit of one frame woke the checkpointer");
+    char sql[160];
+    snprintf(sql, sizeof sql, "CREATE TABLE big (b BLOB); INSERT INTO big VALUES (zeroblob(%d))",
+             (STORE_WAL_CHECKPOINT_SOON_PAGES + 200) * 4096);
+    exec_ok(a, sql);
+    cr_expect(eq(int, atomic_load(&wakes), 1));
+    snprintf(sql, sizeof sql, "INSERT INTO big VALUES (zeroblob(%d))",
+             (STORE_WAL_CHECKPOINT_SOON_PAGES + 200) * 4096);
+    exec_ok(a, sql);
+    cr_expect(eq(int, atomic_load(&wakes), 1), "woken again with the request standing");
+    cr_expect(store_checkpoint_due());
+    exec_ok(a, sql);
+    cr_expect(eq(int, atomic_load(&wakes), 2), "not woken once the request was taken");
+    cr_expect(store_checkpoint_due());
+    store_checkpoint_wake(NULL);
+    exec_ok(a, sql);
+    cr_expect(eq(int, atomic_load(&wakes), 2), "woken with no waker set");
+    cr_expect(store_checkpoint_due(), "no waker, and no request either");
+    store_close(a);
+    store_close(b);
+    remove_file_pair();
+}
+
 /* Threads that read through one page cache while a writer moves amounts between rows and a
  * checkpointer copies and restarts the WAL under them: every read must see a whole state (the
  * total and the rows' count through the index on the amount), which a page kept past the
