@@ -16,6 +16,12 @@ void http_json_init(struct http_json *w)
     *w = (struct http_json){0};
 }
 
+/* The first allocation: room for the common listings whole (an agenda week is 15-19 KB,
+ * a page of notifications 26 KB), which grew from 4 KB through three reallocs, a copy each:
+ * 2.3 % of an agenda's instructions (callgrind).  malloc gives it untouched; only what is
+ * written is ever faulted in. */
+#define HTTP_JSON_FIRST_BYTES ((size_t)32 << 10)
+
 /* Room for n more bytes (and the final NUL), or false once the writer has failed. */
 static bool reserve(struct http_json *w, size_t n)
 {
@@ -26,7 +32,7 @@ static bool reserve(struct http_json *w, size_t n)
         return false;
     }
     if (w->len + n + 1 > w->cap) {
-        size_t cap = w->cap ? w->cap : 4096;
+        size_t cap = w->cap ? w->cap : HTTP_JSON_FIRST_BYTES;
         while (cap < w->len + n + 1)
             cap *= 2;
         w->buf = xrealloc(w->buf, cap);
