@@ -3,7 +3,11 @@
 
 #include "config.h"
 
+#include <inttypes.h>
 #include <sodium.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 static char dummy_hash[SECRET_PWHASH_MAX];
@@ -91,6 +95,18 @@ void secret_random_hex(char *out, size_t n)
         n = sizeof raw;
     randombytes_buf(raw, n);
     sodium_bin2hex(out, 2 * n + 1, raw, n);
+}
+
+void secret_unique_id(char out[SECRET_UNIQUE_ID_LEN + 1])
+{
+    static _Thread_local uint64_t next[2]; /* the high half, then the count */
+    static _Thread_local bool drawn;
+    if (!drawn) {
+        randombytes_buf(next, sizeof next);
+        drawn = true;
+    }
+    next[1]++;
+    snprintf(out, SECRET_UNIQUE_ID_LEN + 1, "%016" PRIx64 "%016" PRIx64, next[0], next[1]);
 }
 
 bool secret_equal(const char *a, const char *b)

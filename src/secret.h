@@ -37,6 +37,12 @@ void secret_hash_hex(const void *data, size_t len, char out[SECRET_TOKEN_HASH_LE
 /* `n` random bytes as 2n hex chars + NUL into `out`. */
 void secret_random_hex(char *out, size_t n);
 
+/* An id no other call returns (a request's): 32 hex chars + NUL.  Not a secret: each thread
+ * draws a random 128-bit start once and counts up from it, where a random id (randombytes_buf)
+ * cost a getrandom system call every time, one of a request's seven (strace). */
+#define SECRET_UNIQUE_ID_LEN 32
+void secret_unique_id(char out[SECRET_UNIQUE_ID_LEN + 1]);
+
 /* Constant-time equality of two strings of the same length (false when lengths differ). */
 bool secret_equal(const char *a, const char *b);
 

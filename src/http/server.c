@@ -538,7 +538,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (rid != NULL && http_request_id_is_valid(rid))
             snprintf(rq->request_id, sizeof rq->request_id, "%s", rid);
         else
-            secret_random_hex(rq->request_id, 16);
+            secret_unique_id(rq->request_id);
         client_address(rq);
         if (!check_headers(rq))
             return queue(rq);

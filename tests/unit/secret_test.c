@@ -5,6 +5,7 @@
 #include "config.h"
 #include "secret.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,6 +133,39 @@ Test(secret, random_hex)
         if (sizes[i] >= 8)
             cr_expect(ne(str, a, b), "case %zu", i);
     }
+}
+
+/* Unique ids: 32 lowercase hex digits, never the same twice in a thread nor in two threads
+ * (a start shared by the threads, or drawn the same, would repeat ids across them). */
+enum { UNIQUE_IDS = 1000 };
+typedef char unique_ids[UNIQUE_IDS][SECRET_UNIQUE_ID_LEN + 1];
+
+static void *make_unique_ids(void *out)
+{
+    char(*ids)[SECRET_UNIQUE_ID_LEN + 1] = out;
+    for (size_t i = 0; i < UNIQUE_IDS; i++)
+        secret_unique_id(ids[i]);
+    return NULL;
+}
+
+Test(secret, unique_ids_differ_within_and_across_threads)
+{
+    static unique_ids mine, theirs;
+    pthread_t t;
+    make_unique_ids(mine);
+    cr_assert(eq(int, pthread_create(&t, NULL, make_unique_ids, theirs), 0));
+    cr_assert(eq(int, pthread_join(t, NULL), 0));
+    size_t repeats = 0, shared = 0;
+    for (size_t i = 0; i < UNIQUE_IDS; i++) {
+        cr_assert(eq(sz, strlen(mine[i]), (size_t)SECRET_UNIQUE_ID_LEN), "%s", mine[i]);
+        cr_assert(all_of(mine[i], HEX_LOWER), "%s", mine[i]);
+        for (size_t j = 0; j < UNIQUE_IDS; j++) {
+            repeats += j < i && strcmp(mine[i], mine[j]) == 0;
+            shared += strcmp(mine[i], theirs[j]) == 0;
+        }
+    }
+    cr_expect(eq(sz, repeats, 0), "ids one thread made twice");
+    cr_expect(eq(sz, shared, 0), "ids both threads made");
 }
 
 static const struct {
