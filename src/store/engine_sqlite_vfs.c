@@ -824,8 +824,6 @@ static int kept_file_control(sqlite3_file *f, int op, void *arg)
     return unix_methods->xFileControl(f, op, arg);
 }
 
-/* The WAL write lock's tenures (above, "One write per WAL transaction"): SQLite's
- * WAL_WRITE_LOCK is the WAL index's lock 0, taken and let go exclusively. */
 /* ---- A WAL started over only when it is large ---------------------------------------------
  * A writer that finds every frame of the WAL copied into the database file, and no reader
  * using the WAL, starts it over (walRestartLog in wal.c): new salts, frames from the start of
@@ -852,6 +850,9 @@ static bool restart_refused(struct kept *k, int ofst, int n, int flags)
            wal_key(k->shm[0], key, &last) && last < STORE_WAL_AUTOCHECKPOINT_PAGES;
 }
 
+/* Besides the refusal above, the WAL write lock's tenures (above, "One write per WAL
+ * transaction": SQLite's WAL_WRITE_LOCK is the WAL index's lock 0, taken and let go
+ * exclusively) and whether the connection holds the checkpoint lock. */
 static int kept_shm_lock(sqlite3_file *f, int ofst, int n, int flags)
 {
     struct kept *k = kept_of(f);
@@ -859,15 +860,15 @@ static int kept_shm_lock(sqlite3_file *f, int ofst, int n, int flags)
         atomic_fetch_add_explicit(&restarts_refused, 1, memory_order_relaxed);
         return SQLITE_BUSY;
     }
-    if (ofst == SHM_CHECKPOINT_LOCK && n == 1 && (flags & SQLITE_SHM_EXCLUSIVE) &&
-        (flags & SQLITE_SHM_UNLOCK))
+    bool exclusive = flags & SQLITE_SHM_EXCLUSIVE;
+    bool checkpoint_lock = ofst == SHM_CHECKPOINT_LOCK && n == 1 && exclusive;
+    bool write_lock = ofst == SHM_WRITE_LOCK && n > 0 && exclusive && k->owner != NULL;
+    if (checkpoint_lock && (flags & SQLITE_SHM_UNLOCK))
         k->checkpoint_locked = false;
-    bool write_lock = ofst == SHM_WRITE_LOCK && n > 0 && (flags & SQLITE_SHM_EXCLUSIVE) && k->owner != NULL;
     if (write_lock && (flags & SQLITE_SHM_UNLOCK))
         write_lock_gone(k);
     int rc = unix_methods->xShmLock(f, ofst, n, flags);
-    if (ofst == SHM_CHECKPOINT_LOCK && n == 1 && (flags & SQLITE_SHM_EXCLUSIVE) &&
-        (flags & SQLITE_SHM_LOCK) && rc == SQLITE_OK)
+    if (checkpoint_lock && (flags & SQLITE_SHM_LOCK) && rc == SQLITE_OK)
         k->checkpoint_locked = true;
     if (write_lock && (flags & SQLITE_SHM_LOCK) && rc == SQLITE_OK) {
         k->write_locked = true;

@@ -53,13 +53,13 @@ void store_rollback(struct store *db);
  * meanwhile, queued with them on the writers' lock; behind a longer read it leaves the WAL
  * to the next call, and so it does when more than STORE_RESTART_BACKLOG_PAGES arrived while
  * it waited for the lock; the database file is synced before, with writers running, so that
- * the RESTART's own sync is short).  Each worker's main
- * thread calls it on a connection of its own, so that the fsyncs of checkpointing stay off
- * the request path (with synchronous=NORMAL a commit in WAL mode only writes): once a
- * second, and as soon as a commit has left STORE_WAL_CHECKPOINT_SOON_PAGES (4 MB) in the WAL
- * that no checkpoint has copied (store_checkpoint_due, store_checkpoint_wake).  A process that has called it checkpoints nowhere else; the
- * CLI's checkpoint after the commit that takes the WAL past STORE_WAL_AUTOCHECKPOINT_PAGES, as
- * SQLite's autocheckpoint does.
+ * the RESTART's own sync is short).  Each worker's main thread calls it on a connection of
+ * its own, so that the fsyncs of checkpointing stay off the request path (with
+ * synchronous=NORMAL a commit in WAL mode only writes): once a second, and as soon as a
+ * commit has left STORE_WAL_CHECKPOINT_SOON_PAGES (4 MB) in the WAL that no checkpoint has
+ * copied (store_checkpoint_due, store_checkpoint_wake).  A process that has called it
+ * checkpoints nowhere else; the CLI's checkpoint after the commit that takes the WAL past
+ * STORE_WAL_AUTOCHECKPOINT_PAGES, as SQLite's autocheckpoint does.
  *
  * Before, request connections kept SQLite's autocheckpoint at 40 MB, and passive checkpoints
  * never restarted the WAL under steady writes: past 40 MB every commit checkpointed, with
