@@ -153,6 +153,16 @@ static const char *const op_names[OP_COUNT] = {
 /* The W200 mix, in percent, for the operations before OP_STATIC. */
 static const unsigned op_weights[OP_STATIC] = {45, 10, 10, 5, 10, 8, 5, 4, 3};
 
+/* The parts of the mix that --only also names, each in the mix's proportions: its reads (the
+ * operations before OP_CREATE) and its writes.  A run of the reads alone against the reads
+ * one by one tells what mixing them costs, and against the whole mix what the writes cost. */
+static const struct part {
+    const char *name;
+    enum op first, end; /* the operations [first, end) */
+} mix_parts[] = {{"mix", OP_AGENDA, OP_STATIC},
+                 {"reads", OP_AGENDA, OP_CREATE},
+                 {"writes", OP_CREATE, OP_STATIC}};
+
 static bool op_status_expected(enum op op, int status)
 {
     if (op == OP_CREATE)
@@ -178,7 +188,8 @@ struct op_stats {
 
 struct options {
     const char *plan_path, *static_path, *out_path;
-    int only; /* --only: every request is this operation; -1 for the mix */
+    int only; /* --only: every request is this operation; -1 for a part of the mix */
+    const struct part *part; /* which part, in its proportions: the whole mix by default */
     long connections;
     double duration_s, warmup_s, rate; /* rate 0: closed loop */
     long port;                         /* 0: the plan's */
@@ -914,8 +925,12 @@ static void build_request(struct runner *rn, struct conn *c)
     } else if (rn->opt.only >= 0) {
         c->op = (enum op)rn->opt.only;
     } else {
-        unsigned x = (unsigned)prng_below(&c->rng, 100);
-        c->op = 0;
+        const struct part *part = rn->opt.part;
+        unsigned total = 0;
+        for (int k = part->first; k < (int)part->end; k++)
+            total += op_weights[k];
+        unsigned x = (unsigned)prng_below(&c->rng, total);
+        c->op = part->first;
         while (x >= op_weights[c->op])
             x -= op_weights[c->op++];
     }
@@ -1372,7 +1387,9 @@ static void usage(FILE *f)
           "with --static and --port.  --only runs one operation of the mix (agenda,\n"
           "room_bookings, freebusy, find_time, notifications, create, rsvp, update,\n"
           "delete; rsvp falls back to notifications without invitations, update and\n"
-          "delete to create while the connection has no event of its own).  Exit status: 0 run completed, 1 setup failure, 2 usage.\n",
+          "delete to create while the connection has no event of its own), or one part\n"
+          "of it in the mix's proportions: reads (agenda to notifications) or writes.\n"
+          "Exit status: 0 run completed, 1 setup failure, 2 usage.\n",
           f);
 }
 
@@ -1392,7 +1409,7 @@ static int parse_number(const char *flag, const char *text, double lo, double hi
 /* Fill `o` from argv.  Returns 0, 1 after --help, or -1 after printing why. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.seed = 1, .only = -1};
+    *o = (struct options){.seed = 1, .only = -1, .part = &mix_parts[0]};
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i], *value;
         long long v;
@@ -1411,8 +1428,12 @@ static int parse_options(int argc, char **argv, struct options *o)
             for (int k = 0; k < OP_STATIC; k++)
                 if (strcmp(value, op_names[k]) == 0)
                     o->only = k;
-            if (o->only < 0) {
-                fprintf(stderr, "planner-load: --only takes an operation of the mix, like agenda\n");
+            for (size_t k = 0; k < sizeof mix_parts / sizeof mix_parts[0]; k++)
+                if (strcmp(value, mix_parts[k].name) == 0)
+                    o->part = &mix_parts[k];
+            if (o->only < 0 && o->part == &mix_parts[0] && strcmp(value, "mix") != 0) {
+                fprintf(stderr, "planner-load: --only takes an operation of the mix, like agenda,"
+                                " or reads or writes\n");
                 return -1;
             }
         } else if (strcmp(flag, "--out") == 0) {

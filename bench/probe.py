@@ -10,7 +10,8 @@
         one worker, one thread under valgrind's callgrind: instructions per request, counted
         between a zeroing and a dump of the counters around a 1-connection loop.
 
-OP is an operation of planner-load --only, or `mix` (the W200 mix, the default).  BUILD is a
+OP is an operation of planner-load --only, or `mix` (the W200 mix, the default), or `reads` or
+`writes` (the mix's reads or its writes alone, in the mix's proportions).  BUILD is a
 directory holding `planner` (a copy of another build's binary will do); planner-load comes
 from build/.  --data DB starts from a copy of DB instead (the x1 data with a change applied).  Uses the data set that `make bench` caches in var/bench/ (run it once first).
 Runs of the same code on a shared host differ by up to a fifth: compare builds in turns
@@ -147,7 +148,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("what", choices=["cpu", "callgrind"])
     ap.add_argument("build")
-    ap.add_argument("--op", default="mix", choices=["mix"] + run.OPS)
+    ap.add_argument("--op", default="mix", choices=["mix", "reads", "writes"] + run.OPS)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--workers", type=int, default=2)

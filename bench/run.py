@@ -9,7 +9,7 @@ One run, on this machine, side by side:
   3. planner (2 workers = the cores, its default threads, production settings) under the W200
      request mix: a closed loop at 1, 16, 64 and 256 connections (the 64 point three times,
      the median reported), each operation alone at 64 connections (and planner's /healthz,
-     its HTTP layer alone), and an open loop at 100 requests/s for 60 s during which the
+     its HTTP layer alone), the mix's reads and its writes alone, and an open loop at 100 requests/s for 60 s during which the
      CPU time and the RSS of every planner process are read from /proc, then the floor at
      that rate (nginx, planner's /healthz);
   4. agenda p50 against data size (W200, and x10 / x100 with --scales);
@@ -43,6 +43,11 @@ OP_TITLES = {"agenda": "agenda, 7 days", "room_bookings": "room bookings, 1 day"
              "freebusy": "free/busy, 5 people x 7 days", "find_time": "find a time",
              "notifications": "unread notifications", "create": "create (201 or 409)",
              "rsvp": "RSVP", "update": "update (If-Match)", "delete": "delete"}
+# The W200 mix in percent (planner-load's op_weights), and its parts that planner-load --only
+# also runs in these proportions.
+MIX_WEIGHTS = {"agenda": 45, "room_bookings": 10, "freebusy": 10, "find_time": 5,
+               "notifications": 10, "create": 8, "rsvp": 5, "update": 4, "delete": 3}
+MIX_PARTS = {"reads": OPS[:5], "writes": OPS[5:]}
 TARGETS = {"mix_rps_64": 10000, "mix_p99_64_ms": 10, "agenda_ratio": 0.40,
            "open_cpu_pct": 2.0, "open_rss_mb": 64, "agenda_scale_ratio": 2.0}
 
@@ -462,7 +467,7 @@ def main():
               "cache_mb": args.cache_mb, "page_cache_mb": args.page_cache_mb,
               "duration_s": args.duration, "closed": {}, "ceiling": {},
               "closed_runs": {}, "ceiling_runs": {},
-              "alone": {}, "open": None, "scales": {}}
+              "alone": {}, "parts": {}, "open": None, "scales": {}}
     nginx = planner = None
     try:
         nginx = Nginx(work, args.workers)
@@ -500,6 +505,11 @@ def main():
             result["alone"][op] = driver(args.build, out, [
                 "--plan", plan, "--connections", alone_c, "--duration", max(args.duration / 2, 2),
                 "--warmup", args.warmup / 2, "--only", op], planner.pids())
+        for part in MIX_PARTS:
+            log(f"the mix's {part} alone at {alone_c} connections")
+            result["parts"][part] = driver(args.build, out, [
+                "--plan", plan, "--connections", alone_c, "--duration", max(args.duration / 2, 2),
+                "--warmup", args.warmup / 2, "--only", part], planner.pids())
         result["alone_connections"] = alone_c
         # planner's HTTP layer alone (no database, no authentication), against the same
         # ceiling: what is left between an operation and nginx is the operation's own work.
@@ -642,6 +652,36 @@ def cpu_cell(run):
     return f"{us[0]:.0f} + {us[1]:.0f}" if us else ""
 
 
+def parts_lines(r, closed, ac):
+    """What mixing costs: the server's CPU a request of the mix's reads, of its writes and of
+    the whole mix, against the same operations run one at a time (the rows of the table
+    before, weighted as in the mix)."""
+    def one_by_one(ops):
+        costs = [cpu_per_request_us(r["alone"][op]) for op in ops if op in r["alone"]]
+        if len(costs) != len(ops) or None in costs:
+            return None
+        return sum(MIX_WEIGHTS[op] * c[0] for op, c in zip(ops, costs)) / \
+            sum(MIX_WEIGHTS[op] for op in ops)
+    rows = []
+    runs = dict(r.get("parts", {}))
+    if ac in closed:
+        runs["whole mix"] = closed[ac]
+    for part, run in runs.items():
+        us, alone = cpu_per_request_us(run), one_by_one(MIX_PARTS.get(part, OPS))
+        if us and alone:
+            rows.append(f"| {part} | {run['rps']:.0f} | {fmt(run['overall']['p99_ms'])} | "
+                        f"{us[0]:.0f} | {alone:.0f} | {us[0] / alone:.2f} |")
+    if not rows:
+        return []
+    return ["", f"The mix's parts at {ac} connections, each in the mix's proportions, against "
+            "the same operations one at a time (the server's CPU a request; the rows above, "
+            "weighted as in the mix).  What a part costs beyond its operations alone is what "
+            "mixing them costs: the caches that each operation alone keeps warm, the CPU's and "
+            "the page cache, and for the writes what they make the readers read again.", "",
+            "| part | req/s | p99 ms | planner CPU us a request | one at a time | ratio |",
+            "|---|---:|---:|---:|---:|---:|"] + rows
+
+
 def report(r, base, name):
     """Markdown + PNGs; returns True if the run is invalid (unexpected answers)."""
     conns = sorted(int(c) for c in r["closed"])
@@ -756,6 +796,7 @@ def report(r, base, name):
                  f"{h['rps']:.0f} | {fmt(h['overall']['p50_ms'])} | "
                  f"{fmt(h['overall']['p99_ms'])} | {h['rps'] / ceiling[ac]['rps']:.3f} | "
                  f"{h['unexpected']} | {cpu_cell(h)} |")
+    L += parts_lines(r, closed, ac)
     nus = cpu_per_request_us(ceiling[ac])
     if nus:
         share = TARGETS["agenda_ratio"]
