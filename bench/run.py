@@ -500,16 +500,19 @@ def main():
             result["closed"][c], result["ceiling"][c] = median_run(runs), median_run(ceilings)
             if len(runs) > 1:
                 result["closed_runs"][c], result["ceiling_runs"][c] = runs, ceilings
+        # Each part of the mix right after its own operations one by one, so that it meets the
+        # database as they did: writes leave pages in the WAL that readers then read from it.
         for op in OPS:
             log(f"{op} alone at {alone_c} connections")
             result["alone"][op] = driver(args.build, out, [
                 "--plan", plan, "--connections", alone_c, "--duration", max(args.duration / 2, 2),
                 "--warmup", args.warmup / 2, "--only", op], planner.pids())
-        for part in MIX_PARTS:
-            log(f"the mix's {part} alone at {alone_c} connections")
-            result["parts"][part] = driver(args.build, out, [
-                "--plan", plan, "--connections", alone_c, "--duration", max(args.duration / 2, 2),
-                "--warmup", args.warmup / 2, "--only", part], planner.pids())
+            for part in [p for p, ops in MIX_PARTS.items() if ops[-1] == op]:
+                log(f"the mix's {part} alone at {alone_c} connections")
+                result["parts"][part] = driver(args.build, out, [
+                    "--plan", plan, "--connections", alone_c,
+                    "--duration", max(args.duration / 2, 2), "--warmup", args.warmup / 2,
+                    "--only", part], planner.pids())
         result["alone_connections"] = alone_c
         # planner's HTTP layer alone (no database, no authentication), against the same
         # ceiling: what is left between an operation and nginx is the operation's own work.
@@ -673,11 +676,13 @@ def parts_lines(r, closed, ac):
                         f"{us[0]:.0f} | {alone:.0f} | {us[0] / alone:.2f} |")
     if not rows:
         return []
-    return ["", f"The mix's parts at {ac} connections, each in the mix's proportions, against "
-            "the same operations one at a time (the server's CPU a request; the rows above, "
-            "weighted as in the mix).  What a part costs beyond its operations alone is what "
-            "mixing them costs: the caches that each operation alone keeps warm, the CPU's and "
-            "the page cache, and for the writes what they make the readers read again.", "",
+    return ["", f"The mix's parts at {ac} connections, each in the mix's proportions and run "
+            "right after its own operations one at a time, against them (the server's CPU a "
+            "request; the rows above, weighted as in the mix); the whole mix's row sets its "
+            "median run against all nine.  What a part costs beyond its operations alone is "
+            "what mixing them costs: the caches that each operation alone keeps warm, the CPU's "
+            "and the pages', and in the whole mix what the writes make the readers read again "
+            "(pages written since the WAL last started over are read from it, uncached).", "",
             "| part | req/s | p99 ms | planner CPU us a request | one at a time | ratio |",
             "|---|---:|---:|---:|---:|---:|"] + rows
 
