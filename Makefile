@@ -107,7 +107,7 @@ api-test: $(OUT)/planner
 
 test: deps
 	$(MAKE) check-layers checksrc
-	$(MAKE) all build/planner-tests
+	$(MAKE) all build/planner-tests build/planner-seed build/planner-load
 	$(MAKE) MODE=asan build/asan/planner build/asan/planner-tests
 	./build/planner-tests --jobs 2
 	@# Criterion counts a test whose process LeakSanitizer reports on as passed: read the log.
