@@ -1425,13 +1425,16 @@ static int parse_options(int argc, char **argv, struct options *o)
         if (strcmp(flag, "--plan") == 0) {
             o->plan_path = value;
         } else if (strcmp(flag, "--only") == 0) {
-            for (int k = 0; k < OP_STATIC; k++)
-                if (strcmp(value, op_names[k]) == 0)
+            bool found = false; /* an operation, or a part of the mix; the last --only wins */
+            o->only = -1;
+            o->part = &mix_parts[0];
+            for (int k = 0; k < OP_STATIC && !found; k++)
+                if ((found = strcmp(value, op_names[k]) == 0))
                     o->only = k;
-            for (size_t k = 0; k < sizeof mix_parts / sizeof mix_parts[0]; k++)
-                if (strcmp(value, mix_parts[k].name) == 0)
+            for (size_t k = 0; k < sizeof mix_parts / sizeof mix_parts[0] && !found; k++)
+                if ((found = strcmp(value, mix_parts[k].name) == 0))
                     o->part = &mix_parts[k];
-            if (o->only < 0 && o->part == &mix_parts[0] && strcmp(value, "mix") != 0) {
+            if (!found) {
                 fprintf(stderr, "planner-load: --only takes an operation of the mix, like agenda,"
                                 " or reads or writes\n");
                 return -1;
