@@ -6,6 +6,12 @@
         p99, and per request the planner processes' user and system CPU time (/proc/PID/stat)
         and their read and write system calls (/proc/PID/io: pread of pages, WAL writes);
         then the writer lock's share of the time and its hold and wait per write (/metrics).
+    bench/probe.py side BUILD OTHER --rate 100 [--op OP] [--connections 16] [--seconds 20]
+            [--rounds 5]
+        both builds at the same time, each on its own copy of the data and driven by its own
+        client at the same rate: the CPU share of each and their ratio, round after round.
+        The host's noise (at 100 req/s every request runs cold, and how cold depends on what
+        else the machine does) then falls on both alike, which turns in a row did not give.
     bench/probe.py callgrind BUILD [--op OP] [--seconds 10]
         one worker, one thread under valgrind's callgrind: instructions per request, counted
         between a zeroing and a dump of the counters around a 1-connection loop.
@@ -118,8 +124,52 @@ def cpu(args, workdir):
               f" {w['mean_hold_ms']:.3f} ms and waited {w['mean_wait_ms']:.3f} ms")
 
 
+def side(args, workdir):
+    if not args.rate or not args.other:
+        raise SystemExit("probe: side takes two builds and --rate")
+    builds = [args.build, args.other]
+    servers = []
+    try:
+        for i, build in enumerate(builds):
+            os.mkdir(os.path.join(workdir, str(i)))
+            servers.append(start(build, os.path.join(workdir, str(i)), args.workers,
+                                 args.threads, data=args.data))
+        pids = [run.process_and_children(proc.pid) for proc, _, _ in servers]
+        outs = [os.path.join(workdir, str(i), "out.json") for i in range(2)]
+        ratios = []
+        for rnd in range(args.rounds):
+            before, t0 = [counters(p) for p in pids], time.monotonic()
+            clients = [subprocess.Popen(
+                [LOAD, "--plan", plan, "--connections", str(args.connections), "--duration",
+                 str(args.seconds), "--warmup", "2", "--out", out, "--rate", str(args.rate)]
+                + ([] if args.op == "mix" else ["--only", args.op]),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for (_, _, plan), out in zip(servers, outs)]
+            if any(c.wait() != 0 for c in clients):
+                raise SystemExit("probe: planner-load failed")
+            after, elapsed = [counters(p) for p in pids], time.monotonic() - t0
+            shares = []
+            for b, a, out in zip(before, after, outs):
+                with open(out) as f:
+                    r = json.load(f)
+                if r["unexpected"]:
+                    raise SystemExit(f"probe: {r['unexpected']} unexpected answers")
+                # Over the clients' whole run, their 2 s of warm-up included (the same rate).
+                ticks = (a[0] - b[0]) + (a[1] - b[1])
+                shares.append(100 * ticks / run.CLK_TCK / elapsed)
+            ratios.append(shares[1] / shares[0] if shares[0] else float("inf"))
+            print(f"round {rnd + 1}: {args.op} at {args.rate:g} req/s: {shares[0]:.2f} % /"
+                  f" {shares[1]:.2f} % of one core (ratio {ratios[-1]:.2f})", flush=True)
+        ratios.sort()
+        print(f"median ratio {ratios[len(ratios) // 2]:.2f} ({builds[1]} against {builds[0]};"
+              f" {sum(r < 1 for r in ratios)} of {len(ratios)} rounds lower)")
+    finally:
+        for proc, _, _ in servers:
+            run.stop(proc)
+
+
 def callgrind(args, workdir):
-    wrapper = ["valgrind", "--tool=callgrind", "--trace-children=yes",
+    wrapper = ["valgrind", "--tool=callgrind", "--trace-children=yes", "--compress-strings=no",
                f"--callgrind-out-file={workdir}/cg.%p"]
     proc, _, plan = start(args.build, workdir, 1, 1, wrapper, data=args.data)
     try:
@@ -142,12 +192,38 @@ def callgrind(args, workdir):
                   if line.startswith(("summary:", "totals:")))
     print(f"{args.op}: {ir / r['requests']:,.0f} instructions per request"
           f" ({r['requests']} requests; profile {worker})")
+    own = self_costs(worker)
+    print("where they go, per request (a function's own instructions, not its callees'):")
+    for (obj, fn), n in sorted(own.items(), key=lambda kv: -kv[1])[:args.top]:
+        print(f"  {n / r['requests']:9,.0f}  {100 * n / ir:5.1f} %  {fn}  ({os.path.basename(obj)})")
+
+
+def self_costs(path):
+    """{(object, function): instructions spent in the function itself} from a callgrind dump
+    (written with --compress-strings=no).  A cost line that follows `calls=` is the call's
+    inclusive cost and counts for the callee, not here; the rest are the function's own."""
+    own, obj, fn, after_call = {}, "?", "?", False
+    with open(path) as f:
+        for line in f:
+            if line.startswith("ob="):
+                obj = line[3:].strip()
+            elif line.startswith("fn="):
+                fn, after_call = line[3:].strip(), False
+            elif line.startswith("calls="):
+                after_call = True
+            elif line[:1].isdigit() or line[:1] in "+-*":
+                parts = line.split()
+                if len(parts) >= 2 and not after_call:
+                    own[(obj, fn)] = own.get((obj, fn), 0) + int(parts[1])
+                after_call = False
+    return own
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=["cpu", "callgrind"])
+    ap.add_argument("what", choices=["cpu", "side", "callgrind"])
     ap.add_argument("build")
+    ap.add_argument("other", nargs="?", help="side: the build to set against BUILD")
     ap.add_argument("--op", default="mix", choices=["mix", "reads", "writes"] + run.OPS)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=10)
@@ -158,11 +234,13 @@ def main():
                     " CPU share")
     ap.add_argument("--data", help="a copy of the x1 data to start from (e.g. with a schema"
                     " change applied), in place of var/bench's")
+    ap.add_argument("--top", type=int, default=15, help="callgrind: how many functions to list")
+    ap.add_argument("--rounds", type=int, default=5, help="side: how many times")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (profiles)")
     args = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="planner-probe-")
     try:
-        (cpu if args.what == "cpu" else callgrind)(args, workdir)
+        {"cpu": cpu, "side": side, "callgrind": callgrind}[args.what](args, workdir)
     finally:
         if args.keep or args.what == "callgrind":
             print(f"work directory: {workdir}", file=sys.stderr)
