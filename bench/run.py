@@ -9,9 +9,11 @@ One run, on this machine, side by side:
   3. planner (2 workers = the cores, its default threads, production settings) under the W200
      request mix: a closed loop at 1, 16, 64 and 256 connections (the 64 point three times,
      the median reported), each operation alone at 64 connections (and planner's /healthz,
-     its HTTP layer alone), the mix's reads and its writes alone, and an open loop at 100 requests/s for 60 s during which the
-     CPU time and the RSS of every planner process are read from /proc, then the floor at
-     that rate (nginx, planner's /healthz);
+     its HTTP layer alone), the mix's reads and its writes alone, and an open loop at 100
+     requests/s for 60 s during which the CPU time and the RSS of every planner process are
+     read from /proc, then the floor at that rate (nginx, planner's /healthz).  Each of these
+     runs starts from the same data (W200, its users logged in, its series extended) on a
+     server started for it: the mix's creates add thousands of events a run;
   4. agenda p50 against data size (W200, and x10 / x100 with --scales);
 and writes bench/results/w200-<date>.md, the raw .json and gnuplot PNGs.
 
@@ -27,6 +29,7 @@ import resource
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -155,8 +158,8 @@ def process_and_children(pid):
 
 class Planner:
     def __init__(self, build, db, workdir, workers, threads, mmap_mb=0, cache_mb=4,
-                 page_cache_mb=6):
-        self.port = free_port()
+                 page_cache_mb=6, port=None):
+        self.port = port or free_port()  # the plan names the port: a restart keeps it
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(workdir, f"planner-{self.port}.log"), "w")
         self.proc = subprocess.Popen(
@@ -416,6 +419,32 @@ def seeded_db(build, scale, cache):
     return work
 
 
+def copy_database(src, dst):
+    """`dst` made a copy of the SQLite database `src` (its WAL too, if it has one; no server
+    on either), written out to the disk: else the kernel writes the copy back while the next
+    phase runs."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(dst + suffix):
+            os.remove(dst + suffix)
+    for suffix in ("", "-wal"):
+        if os.path.exists(src + suffix):
+            shutil.copyfile(src + suffix, dst + suffix)
+            fd = os.open(dst + suffix, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def count_events(db):
+    """The events in the database `db` now (read beside a running server: WAL mode)."""
+    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return c.execute("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        c.close()
+
+
 def bench_users(scale, n=200):
     """The simulated users: 200 of the data set's, spread over all of it."""
     total = 200 * scale
@@ -479,6 +508,27 @@ def main():
         make_plan(planner.base, planner.port, bench_users(1), plan)
         result["first_write_s"] = first_write(planner.base, plan)
         log(f"first write (extends the series' horizon): {result['first_write_s']:.2f} s")
+        result["events_at_start"] = count_events(db)
+        result["fresh_per_phase"] = True
+        # Every phase starts from this state, on a server started for it: W200 as seeded, its
+        # users logged in, its series extended.  The mix's creates outnumber its deletes, and
+        # at saturation a 10 s phase adds thousands of events, all in the weeks the agendas
+        # read; when the phases followed each other on one server, the later ones ran on
+        # twice W200's events and more, each on another data set.
+        port = planner.port
+        planner.close()
+        planner = None
+        snapshot = os.path.join(work, "w200-start.db")
+        copy_database(db, snapshot)
+
+        def fresh():
+            nonlocal planner
+            if planner:
+                planner.close()
+                planner = None
+            copy_database(snapshot, db)
+            planner = Planner(args.build, db, work, args.workers, args.threads,
+                              args.sqlite_mmap_mb, args.cache_mb, args.page_cache_mb, port)
         out = os.path.join(work, "out.json")
         alone_c = 64 if 64 in conns else conns[-1]
         for c in conns:
@@ -493,26 +543,32 @@ def main():
                     "--duration", max(args.duration / 2, 2), "--warmup", args.warmup],
                     nginx.pids()))
                 log(f"{c} connections: W200 mix")
+                fresh()
                 runs.append(with_writer_lock(planner.base, lambda: driver(args.build, out, [
                     "--plan", plan, "--connections", c, "--duration", args.duration,
                     "--warmup", args.warmup], planner.pids())))
-                log(f"  {runs[-1]['rps']:.0f} req/s, ceiling {ceilings[-1]['rps']:.0f} req/s")
+                runs[-1]["events_after"] = count_events(db)
+                log(f"  {runs[-1]['rps']:.0f} req/s, ceiling {ceilings[-1]['rps']:.0f} req/s,"
+                    f" {runs[-1]['events_after']} events after it")
             result["closed"][c], result["ceiling"][c] = median_run(runs), median_run(ceilings)
             if len(runs) > 1:
                 result["closed_runs"][c], result["ceiling_runs"][c] = runs, ceilings
-        # Each part of the mix right after its own operations one by one, so that it meets the
-        # database as they did: writes leave pages in the WAL that readers then read from it.
+        # Each part of the mix after its own operations one by one (only the order of the log).
         for op in OPS:
             log(f"{op} alone at {alone_c} connections")
+            fresh()
             result["alone"][op] = driver(args.build, out, [
                 "--plan", plan, "--connections", alone_c, "--duration", max(args.duration / 2, 2),
                 "--warmup", args.warmup / 2, "--only", op], planner.pids())
+            result["alone"][op]["events_after"] = count_events(db)
             for part in [p for p, ops in MIX_PARTS.items() if ops[-1] == op]:
                 log(f"the mix's {part} alone at {alone_c} connections")
+                fresh()
                 result["parts"][part] = driver(args.build, out, [
                     "--plan", plan, "--connections", alone_c,
                     "--duration", max(args.duration / 2, 2), "--warmup", args.warmup / 2,
                     "--only", part], planner.pids())
+                result["parts"][part]["events_after"] = count_events(db)
         result["alone_connections"] = alone_c
         # planner's HTTP layer alone (no database, no authentication), against the same
         # ceiling: what is left between an operation and nginx is the operation's own work.
@@ -521,6 +577,18 @@ def main():
             "--static", "/healthz", "--port", planner.port, "--connections", alone_c,
             "--duration", max(args.duration / 2, 2), "--warmup", args.warmup / 2],
             planner.pids())
+        # The open loop's server first carries the bench's heaviest load for a few seconds, as
+        # the one server of every phase did when they followed each other: the memory a
+        # burst leaves behind (page caches full, the allocator's arenas grown) counts in the
+        # RSS target.  It adds events as the mix does; their count after is reported.
+        fresh()
+        burst_s = max(args.duration / 2, 2)
+        log(f"burst before the open loop: the mix at {conns[-1]} connections for {burst_s:.0f} s")
+        burst = driver(args.build, out, ["--plan", plan, "--connections", conns[-1],
+                                         "--duration", burst_s, "--warmup", 0])
+        if burst["unexpected"]:
+            raise SystemExit(f"bench: the burst had {burst['unexpected']} unexpected answers:"
+                             f" {burst['unexpected_samples'][:3]}")
         log(f"open loop: {args.open_rate:.0f} requests/s for {args.open_duration:.0f} s")
         cmd = [os.path.join(args.build, "planner-load"), "--plan", plan, "--connections", "16",
                "--rate", str(args.open_rate), "--duration", str(args.open_duration),
@@ -533,6 +601,9 @@ def main():
         with open(out) as f:
             result["open"] = json.load(f)
         result["open"]["usage"] = usage
+        result["open"]["events_after"] = count_events(db)
+        result["open"]["burst"] = {"connections": conns[-1], "duration_s": burst_s,
+                                   "rps": burst["rps"]}
         log(f"  CPU {usage['cpu_pct_of_one_core']:.2f} % of one core, peak RSS "
             f"{usage['peak_rss_mb']:.1f} MB")
         # The floor at the same rate: what any HTTP server pays on this machine for the
@@ -676,13 +747,13 @@ def parts_lines(r, closed, ac):
                         f"{us[0]:.0f} | {alone:.0f} | {us[0] / alone:.2f} |")
     if not rows:
         return []
-    return ["", f"The mix's parts at {ac} connections, each in the mix's proportions and run "
-            "right after its own operations one at a time, against them (the server's CPU a "
-            "request; the rows above, weighted as in the mix); the whole mix's row sets its "
-            "median run against all nine.  What a part costs beyond its operations alone is "
-            "what mixing them costs: the caches that each operation alone keeps warm, the CPU's "
-            "and the pages', and in the whole mix what the writes make the readers read again "
-            "(pages written since the WAL last started over are read from it, uncached).", "",
+    return ["", f"The mix's parts at {ac} connections, each in the mix's proportions, against "
+            "the same operations run one at a time (the server's CPU a request; the rows above, "
+            "weighted as in the mix); the whole mix's row sets its median run against all "
+            "nine.  What a part costs beyond its operations alone is what mixing them costs: "
+            "the caches that each operation alone keeps warm, the CPU's and the pages', and in "
+            "the whole mix what the writes do to the reads: the pages their commits take from "
+            "the caches, and the events their creates add as the run goes on.", "",
             "| part | req/s | p99 ms | planner CPU us a request | one at a time | ratio |",
             "|---|---:|---:|---:|---:|---:|"] + rows
 
@@ -731,6 +802,18 @@ def report(r, base, name):
               " ms), nginx " + " / ".join(f"{x['rps']:.0f}" for x in ceiling_runs.get(c, [])) +
               " req/s."]
     top = 64 if 64 in closed else conns[-1]
+    grown = [x["events_after"] for x in runs.get(top, [closed[top]]) if "events_after" in x]
+    if r.get("fresh_per_phase") and grown:
+        L += ["", f"Every planner run here and below starts from the same data, on a server "
+              f"started for it: W200 as seeded, its users logged in and its series extended "
+              f"({r['events_at_start']:,} events).  The mix's creates outnumber its deletes, "
+              "so each run ends on more: " + " / ".join(f"{g:,}" for g in grown) +
+              f" events after the runs at {top} connections."]
+    elif grown:
+        L += ["", f"The runs followed each other on one server and one database, which began "
+              f"with {r['events_at_start']:,} events (W200 as seeded, its series extended) "
+              "and grew with every run's creates: " + " / ".join(f"{g:,}" for g in grown) +
+              f" events after the runs at {top} connections."]
     us, nus = cpu_per_request_us(closed[top]), cpu_per_request_us(ceiling[top])
     if us and nus:
         cores, goal = m["cores"], TARGETS["mix_rps_64"]
@@ -827,6 +910,12 @@ def report(r, base, name):
           ", counted once per process)" +
           (f"; peak PSS {u['peak_pss_mb']:.1f} MB (the same pages with each shared one counted "
            "once: the memory the processes take together)" if "peak_pss_mb" in u else "")]
+    if "burst" in o:
+        b = o["burst"]
+        L.append(f"- on a server started for it from the same data as every run, which first "
+                 f"carried the mix at {b['connections']} connections for {b['duration_s']:.0f} s "
+                 f"({b['rps']:.0f} req/s), so that its memory is that of a server just under "
+                 f"load; {o['events_after']:,} events at the end")
     floor = r.get("open_floor")
     if floor:
         L.append("- the floor at the same rate, from the same client, measured right after:")
