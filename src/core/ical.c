@@ -1320,9 +1320,9 @@ static void put_when(struct writer *w, const char *name, int64_t us, bool all_da
  * none (UTC has no component at all). */
 static char *vtimezone_text(const char *tz)
 {
-    if (strcmp(tz, "UTC") == 0 || core_tz_check(tz, NULL, NULL) != PL_OK)
+    if (strcmp(tz, "UTC") == 0)
         return NULL;
-    icaltimezone *zone = icaltimezone_get_builtin_timezone(tz);
+    icaltimezone *zone = core_tz_zone(tz);
     icalcomponent *c = zone ? icaltimezone_get_component(zone) : NULL;
     if (c == NULL)
         return NULL;

@@ -583,7 +583,7 @@ static int load_rrule(struct loader *ld, const char *value, struct pl_error *err
                 p->until_us = key_of(ld, &u, NULL);
             }
             r.until = icaltime_from_timet_with_zone((time_t)floor_div(p->until_us, US_PER_S), 0,
-                                                    icaltimezone_get_utc_timezone());
+                                                    core_tz_utc());
         }
     }
     p->rule = r;

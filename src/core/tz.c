@@ -7,7 +7,23 @@
 
 #include <ctype.h>
 #include <libical/ical.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
+
+/* libical keeps one table of its builtin zones for the process and builds it, and extends
+ * it, with no lock against its readers: the first lookup reads zone.tab into a table that is
+ * already visible, and a name zone.tab lacks is appended as it is found.  Two threads at
+ * their first lookups crashed a worker (a lane's binary search ran over the table another
+ * lane was filling: SIGSEGV in strcmp under icaltimezone_get_builtin_timezone, in one of a
+ * dozen fresh servers given 64 connections at once).  So every use of that table here goes
+ * through zone_lock: the lookups, the first use of libical's UTC zone (which builds the
+ * table), and the load of a zone's rules, so that a zone is whole before any other thread
+ * is handed it.  core_tz_zone's callers, here and in ical.c and recur.c, are the only ones.
+ * tests/unit/core_tz_test.c starts fresh processes whose threads all look zones up at once. */
+static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
+static icaltimezone *_Atomic utc_zone;
 
 /* Zones this thread looked up last, by name.  libical finds a builtin zone by name with
  * linear scans of its list of ~600 (measured: ~38,000 instructions a lookup, and expanding a
@@ -21,22 +37,41 @@ struct zone_entry {
 static _Thread_local struct zone_entry zone_cache[ZONE_CACHE];
 static _Thread_local unsigned zone_cache_next;
 
-/* The zone named `tz`, or NULL.  Names are checked by core_tz_check's rules here too, because
- * libical turns them into file paths under the zoneinfo directory. */
-static icaltimezone *zone_of(const char *tz)
+bool core_tz_name_ok(const char *tz)
+{
+    size_t n = strlen(tz);
+    return n > 0 && n <= CORE_TZ_NAME_MAX && !strstr(tz, "..") && tz[0] != '/' &&
+           strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") == n;
+}
+
+icaltimezone *core_tz_utc(void)
+{
+    icaltimezone *zone = atomic_load_explicit(&utc_zone, memory_order_acquire);
+    if (zone == NULL && pthread_mutex_lock(&zone_lock) == 0) {
+        zone = icaltimezone_get_utc_timezone();
+        atomic_store_explicit(&utc_zone, zone, memory_order_release);
+        (void)pthread_mutex_unlock(&zone_lock);
+    }
+    return zone;
+}
+
+icaltimezone *core_tz_zone(const char *tz)
 {
     if (strcmp(tz, "UTC") == 0)
-        return icaltimezone_get_utc_timezone();
+        return core_tz_utc();
     for (unsigned i = 0; i < ZONE_CACHE; i++)
         if (zone_cache[i].zone != NULL && strcmp(zone_cache[i].name, tz) == 0)
             return zone_cache[i].zone;
-    size_t len = strlen(tz);
-    if (core_tz_check(tz, NULL, NULL) != PL_OK || len > CORE_TZ_NAME_MAX)
+    /* The name is checked first because libical turns it into a file path. */
+    if (!core_tz_name_ok(tz) || core_tz_utc() == NULL || pthread_mutex_lock(&zone_lock) != 0)
         return NULL;
     icaltimezone *zone = icaltimezone_get_builtin_timezone(tz);
+    if (zone != NULL)
+        (void)icaltimezone_get_component(zone); /* loads its rules from the zoneinfo file */
+    (void)pthread_mutex_unlock(&zone_lock);
     if (zone != NULL) {
         struct zone_entry *e = &zone_cache[zone_cache_next++ % ZONE_CACHE];
-        memcpy(e->name, tz, len + 1);
+        memcpy(e->name, tz, strlen(tz) + 1);
         e->zone = zone;
     }
     return zone;
@@ -45,8 +80,7 @@ static icaltimezone *zone_of(const char *tz)
 /* The zone's UTC offset, in seconds, at the UTC instant `utc_s`. */
 static int offset_at(icaltimezone *zone, int64_t utc_s)
 {
-    struct icaltimetype tt = icaltime_from_timet_with_zone((time_t)utc_s, 0,
-                                                           icaltimezone_get_utc_timezone());
+    struct icaltimetype tt = icaltime_from_timet_with_zone((time_t)utc_s, 0, core_tz_utc());
     int is_dst = 0;
     return icaltimezone_get_utc_offset_of_utc_time(zone, &tt, &is_dst);
 }
@@ -60,7 +94,7 @@ static int64_t civil_seconds(const struct core_civil *c)
 int core_tz_to_utc(const char *tz, const struct core_civil *local, int64_t *utc_us,
                    const char *field, struct pl_error *err)
 {
-    icaltimezone *zone = zone_of(tz);
+    icaltimezone *zone = core_tz_zone(tz);
     if (zone == NULL)
         return pl_error_set(err, PL_EINVAL, field, "unknown time zone \"%.64s\"", tz);
     int64_t l = civil_seconds(local);
@@ -85,7 +119,7 @@ int core_tz_to_utc(const char *tz, const struct core_civil *local, int64_t *utc_
 int core_tz_from_utc(const char *tz, int64_t utc_us, struct core_civil *out, const char *field,
                      struct pl_error *err)
 {
-    icaltimezone *zone = zone_of(tz);
+    icaltimezone *zone = core_tz_zone(tz);
     if (zone == NULL)
         return pl_error_set(err, PL_EINVAL, field, "unknown time zone \"%.64s\"", tz);
     int64_t s = utc_us / CORE_TIME_US_PER_S - (utc_us % CORE_TIME_US_PER_S < 0);

@@ -5,6 +5,7 @@
 #ifndef PLANNER_CORE_TZ_H
 #define PLANNER_CORE_TZ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -14,6 +15,17 @@ struct core_civil {
     int hour, minute, second;
     int weekday;             /* ISO: 1 = Monday .. 7 = Sunday (output only) */
 };
+
+/* libical's zone (icaltimezone) named `tz`, loaded whole, or NULL for a name that is not an
+ * IANA zone of the system's tz database: "UTC" is libical's UTC zone.  Safe from any thread at
+ * any time, as libical's own lookups are not (tz.c says why): the only way into libical's
+ * table of builtin zones. */
+struct _icaltimezone *core_tz_zone(const char *tz);
+/* libical's UTC zone, for conversions. */
+struct _icaltimezone *core_tz_utc(void);
+/* Whether `tz` could name a zone: 1-CORE_TZ_NAME_MAX characters of letters, digits and
+ * "/_+-", not absolute, no "..": libical turns a name into a file path. */
+bool core_tz_name_ok(const char *tz);
 
 /* The UTC instant of `local` in `tz` (a name core_tz_check accepts).  PL_EINVAL naming
  * `field` for an unknown zone. */

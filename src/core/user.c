@@ -1,7 +1,8 @@
 /* Field rules for users, text and time zone names. */
 #include "core/user.h"
 
-#include <libical/ical.h>
+#include "core/tz.h"
+
 #include <string.h>
 
 int core_text_check(const char *s, const char *field, size_t max_chars, bool allow_empty,
@@ -102,12 +103,9 @@ const char *core_user_role_name(int role)
 
 int core_tz_check(const char *tz, const char *field, struct pl_error *err)
 {
-    /* Reject path tricks before libical turns the name into a zoneinfo file path. */
-    size_t n = strlen(tz);
-    if (n == 0 || n > CORE_TZ_NAME_MAX || strstr(tz, "..") || tz[0] == '/' ||
-        strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != n)
+    if (!core_tz_name_ok(tz))
         return pl_error_set(err, PL_EINVAL, field, "must be an IANA time zone name like Europe/Berlin");
-    if (strcmp(tz, "UTC") == 0 || icaltimezone_get_builtin_timezone(tz) != NULL)
+    if (core_tz_zone(tz) != NULL)
         return PL_OK;
     return pl_error_set(err, PL_EINVAL, field, "unknown time zone \"%s\"", tz);
 }

@@ -7,9 +7,14 @@
 
 #include "core/time.h"
 #include "core/tz.h"
+#include "core/user.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define US INT64_C(1000000)
@@ -444,5 +449,78 @@ Test(core_tz, parse_hhmm_rejects)
         EXPECT_INVALID(rc, err, "working_hours.end", "case %zu: \"%s\"", i, hhmm_bad[i]);
         cr_expect(eq(int, minutes, -7), "case %zu: output untouched", i);
         cr_expect(eq(int, core_tz_parse_hhmm(hhmm_bad[i], &minutes, "x", NULL), PL_EINVAL));
+    }
+}
+
+/* ---- first lookups from many threads at once --------------------------------------------- */
+
+/* libical builds its table of zones at the first lookup in a process, visible before it is
+ * full (tz.c).  A worker crashed when its lanes met their first requests together; here fresh
+ * processes start threads that all make their first lookups at the same moment: zones of
+ * zone.tab, names it lacks (which libical appends to the table as it finds them) and UTC. */
+#define RACE_PROCESSES 64
+#define RACE_THREADS 8
+static pthread_barrier_t race_start;
+static const char *const race_zones[RACE_THREADS] = {
+    "Europe/Moscow", "America/New_York", "Asia/Kolkata", "US/Pacific",
+    "Australia/Lord_Howe", "Etc/GMT+5", "UTC", "Africa/Cairo",
+};
+
+struct racer {
+    const char *tz;
+    long delay_us; /* after the start: the first lookup reads zone.tab for about a millisecond */
+};
+
+static void *first_lookup(void *arg)
+{
+    const struct racer *r = arg;
+    const char *tz = r->tz;
+    (void)pthread_barrier_wait(&race_start);
+    struct timespec delay = {0, r->delay_us * 1000};
+    (void)nanosleep(&delay, NULL);
+    struct core_civil local = {2026, 11, 23, 10, 0, 0, 0}, back;
+    int64_t us = 0;
+    struct pl_error err = {0};
+    bool ok = core_tz_check(tz, "time_zone", &err) == PL_OK &&
+              core_tz_to_utc(tz, &local, &us, "start", &err) == PL_OK &&
+              core_tz_from_utc(tz, us, &back, "start", &err) == PL_OK && back.hour == 10;
+    return ok ? (void *)tz : NULL;
+}
+
+/* One fresh process's race: exits 0 when every thread got its zone right. */
+static void race_in_child(void)
+{
+    pthread_t t[RACE_THREADS];
+    struct racer racers[RACE_THREADS];
+    if (pthread_barrier_init(&race_start, NULL, RACE_THREADS) != 0)
+        _exit(2);
+    for (int i = 0; i < RACE_THREADS; i++) {
+        racers[i] = (struct racer){race_zones[i], 150L * i};
+        if (pthread_create(&t[i], NULL, first_lookup, &racers[i]) != 0)
+            _exit(2);
+    }
+    int failed = 0;
+    for (int i = 0; i < RACE_THREADS; i++) {
+        void *got = NULL;
+        if (pthread_join(t[i], &got) != 0 || got == NULL)
+            failed++;
+    }
+    _exit(failed ? 1 : 0);
+}
+
+Test(core_tz, first_lookups_from_many_threads_at_once)
+{
+    /* This process has looked nothing up: its children start with libical's table unbuilt. */
+    for (int p = 0; p < RACE_PROCESSES; p++) {
+        pid_t pid = fork();
+        cr_assert(ne(int, pid, -1));
+        if (pid == 0)
+            race_in_child();
+        int status = 0;
+        cr_assert(eq(int, waitpid(pid, &status, 0), pid));
+        int signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        cr_assert(eq(int, signal, 0), "process %d: killed by signal %d", p, signal);
+        cr_assert(eq(int, code, 0), "process %d: a lookup went wrong", p);
     }
 }
