@@ -101,7 +101,9 @@ static int busy_wait(void *arg, int tries)
 /* Set by a commit that leaves STORE_WAL_CHECKPOINT_SOON_PAGES or more frames in the WAL that
  * no checkpoint has copied yet, taken by store_checkpoint_due (the worker's checkpointer). */
 static atomic_bool checkpoint_soon;
-static void (*checkpoint_waker)(void); /* store_checkpoint_wake */
+/* store_checkpoint_wake's; atomic, since a worker that fails to start may clear it while a
+ * side thread it could not stop still commits. */
+static void (*_Atomic checkpoint_waker)(void);
 /* Whether this process has a checkpointer (store_checkpoint has run): then it alone
  * checkpoints.  The CLI's processes (import, migrate) have none. */
 static atomic_bool has_checkpointer;
@@ -120,10 +122,11 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
         if (sqlite3_file_control(db, name, STORE_SQLITE_FCNTL_WAL_BACKLOG, &backlog) !=
             SQLITE_OK)
             backlog = frames;
+        void (*wake)(void);
         if (backlog >= STORE_WAL_CHECKPOINT_SOON_PAGES &&
             !atomic_exchange_explicit(&checkpoint_soon, true, memory_order_relaxed) &&
-            checkpoint_waker != NULL)
-            checkpoint_waker();
+            (wake = atomic_load_explicit(&checkpoint_waker, memory_order_acquire)) != NULL)
+            wake();
     }
     if (frames >= STORE_WAL_AUTOCHECKPOINT_PAGES &&
         !atomic_load_explicit(&has_checkpointer, memory_order_relaxed))
@@ -138,7 +141,7 @@ bool store_checkpoint_due(void)
 
 void store_checkpoint_wake(void (*wake)(void))
 {
-    checkpoint_waker = wake;
+    atomic_store_explicit(&checkpoint_waker, wake, memory_order_release);
 }
 
 const char *store_engine_name_get(const struct store *db)
