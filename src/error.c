@@ -24,7 +24,8 @@ const char *pl_error_slug(int status)
     }
 }
 
-int pl_error_set(struct pl_error *err, int status, const char *field, const char *fmt, ...)
+int pl_error_vset(struct pl_error *err, int status, const char *field, const char *fmt,
+                  va_list ap)
 {
     if (err == NULL)
         return status;
@@ -32,9 +33,15 @@ int pl_error_set(struct pl_error *err, int status, const char *field, const char
     err->type = pl_error_slug(status);
     err->retry_after_s = 0;
     snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+    vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+    return status;
+}
+
+int pl_error_set(struct pl_error *err, int status, const char *field, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+    int rc = pl_error_vset(err, status, field, fmt, ap);
     va_end(ap);
-    return status;
+    return rc;
 }

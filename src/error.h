@@ -4,6 +4,8 @@
 #ifndef PLANNER_ERROR_H
 #define PLANNER_ERROR_H
 
+#include <stdarg.h>
+
 #define PL_MUST_CHECK __attribute__((warn_unused_result))
 
 enum pl_status {
@@ -40,6 +42,10 @@ struct pl_error {
  * none.  The detail is formatted with printf rules and truncated to fit. */
 int pl_error_set(struct pl_error *err, int status, const char *field, const char *fmt,
                                ...) __attribute__((format(printf, 4, 5)));
+
+/* pl_error_set with the detail's arguments in a va_list. */
+int pl_error_vset(struct pl_error *err, int status, const char *field, const char *fmt,
+                  va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* The default problem slug for a status ("validation" for PL_EINVAL, ...). Never NULL. */
 const char *pl_error_slug(int status);

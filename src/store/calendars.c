@@ -62,10 +62,8 @@ int store_calendars_get(struct store *db, int64_t id, int64_t user_id, struct ar
         return rc;
     store_bind_int64(st, 1, id);
     store_bind_int64(st, 2, user_id);
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_step_one(st, err, "no calendar with id %lld", (long long)id)) < 0)
         return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "no calendar with id %lld", (long long)id);
     read_calendar(st, a, out);
     store_done(st);
     return PL_OK;
@@ -80,10 +78,8 @@ int store_calendars_default(struct store *db, int64_t user_id, int64_t *id, stru
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, user_id);
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_step_one(st, err, "the user has no default calendar")) < 0)
         return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "the user has no default calendar");
     *id = store_col_int64(st, 0);
     store_done(st);
     return PL_OK;

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -526,6 +527,18 @@ int store_step(struct store_stmt *st, struct pl_error *err)
     int64_t t0 = clock_mono_us();
     int rc = step(st, err);
     st->db->elapsed_us += clock_mono_us() - t0;
+    return rc;
+}
+
+int store_step_one(struct store_stmt *st, struct pl_error *err, const char *fmt, ...)
+{
+    int rc = store_step(st, err);
+    if (rc != STORE_DONE)
+        return rc == STORE_ROW ? PL_OK : rc;
+    va_list ap;
+    va_start(ap, fmt);
+    rc = pl_error_vset(err, PL_ENOTFOUND, NULL, fmt, ap);
+    va_end(ap);
     return rc;
 }
 

@@ -516,10 +516,8 @@ int store_events_get(struct store *db, int64_t id, int64_t viewer_id, struct are
         return rc;
     store_bind_int64(st, 1, id);
     store_bind_int64(st, 9, viewer_id);
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_step_one(st, err, "no event with id %lld", (long long)id)) < 0)
         return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "no event with id %lld", (long long)id);
     read_event(st, a, ev);
     *access = (int)store_col_int64(st, 22);
     *is_participant = store_col_int64(st, 23) != 0;
@@ -1006,10 +1004,8 @@ int store_events_override_get(struct store *db, int64_t series_id, int64_t recur
         return rc;
     store_bind_int64(st, 1, series_id);
     store_bind_int64(st, 2, recurrence_id);
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_step_one(st, err, "no such override")) < 0)
         return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "no such override");
     read_event(st, a, out);
     store_done(st);
     return PL_OK;
@@ -1379,10 +1375,8 @@ int store_events_find_uid(struct store *db, int64_t calendar_id, const char *uid
         return rc;
     store_bind_int64(st, 1, calendar_id);
     store_bind_text(st, 2, uid);
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_step_one(st, err, "no event with that UID")) < 0)
         return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "no event with that UID");
     read_event(st, a, out);
     store_done(st);
     return PL_OK;

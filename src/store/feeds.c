@@ -49,10 +49,8 @@ int store_feeds_lookup(struct store *db, const char *token_hash, struct calendar
     if (rc < 0)
         return rc;
     store_bind_text(st, 1, token_hash);
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_step_one(st, err, "no feed at this address")) < 0)
         return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "no feed at this address");
     out->calendar_id = store_col_int64(st, 0);
     out->created_by = store_col_int64(st, 1);
     out->created_us = store_col_int64(st, 2);

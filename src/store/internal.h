@@ -54,6 +54,10 @@ void store_bind_texts(struct store_stmt *st, int n, const char *const *v, size_t
  * PL_ECONFLICT for a unique constraint, PL_EUNAVAIL when the database stays locked,
  * PL_EDB otherwise (logged). */
 PL_MUST_CHECK int store_step(struct store_stmt *st, struct pl_error *err);
+/* Step `st` to the one row a lookup reads: PL_OK with the row to read (then store_done), a
+ * PL_ENOTFOUND whose detail is `fmt` formatted when there is none, or store_step's error. */
+PL_MUST_CHECK int store_step_one(struct store_stmt *st, struct pl_error *err, const char *fmt,
+                                 ...) __attribute__((format(printf, 3, 4)));
 /* Reads the current row of `st` into `item` (an element of the array store_read_all grows),
  * copying text into `a`. */
 typedef void store_row_fn(struct store_stmt *st, struct arena *a, void *item);

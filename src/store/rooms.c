@@ -128,10 +128,8 @@ int store_rooms_get(struct store *db, int64_t id, struct arena *a, struct room *
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, id);
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_step_one(st, err, "no room with id %lld", (long long)id)) < 0)
         return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "no room with id %lld", (long long)id);
     read_room(st, a, out);
     store_done(st);
     return PL_OK;

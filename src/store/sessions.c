@@ -46,10 +46,8 @@ int store_sessions_lookup(struct store *db, const char *token_hash, int64_t now_
         return rc;
     store_bind_text(st, 1, token_hash);
     store_bind_int64(st, 2, now_us);
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_step_one(st, err, "no such session")) < 0)
         return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "no such session");
     out->session_id = store_col_int64(st, 0);
     out->user_id = store_col_int64(st, 1);
     out->role = strcmp(store_col_text(st, 2), "admin") == 0 ? USER_ROLE_ADMIN : USER_ROLE_MEMBER;

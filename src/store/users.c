@@ -83,10 +83,8 @@ int store_users_get(struct store *db, int64_t id, struct arena *a, struct user *
     if (rc < 0)
         return rc;
     store_bind_int64(st, 1, id);
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_step_one(st, err, "no user with id %lld", (long long)id)) < 0)
         return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "no user with id %lld", (long long)id);
     read_user(st, a, out);
     store_done(st);
     return PL_OK;
@@ -102,10 +100,8 @@ int store_users_get_login(struct store *db, const char *email, struct arena *a, 
     if (rc < 0)
         return rc;
     store_bind_text(st, 1, email);
-    if ((rc = store_step(st, err)) < 0)
+    if ((rc = store_step_one(st, err, "no such user")) < 0)
         return rc;
-    if (rc == STORE_DONE)
-        return pl_error_set(err, PL_ENOTFOUND, NULL, "no such user");
     read_user(st, a, out);
     *password_hash = arena_strdup(a, store_col_text(st, 9));
     store_done(st);

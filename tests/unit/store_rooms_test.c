@@ -75,3 +75,20 @@ Test(store_rooms, seating_is_filtered_and_smallest_first)
     expect_seating(9, NULL, 100, NULL, 0);
     expect_seating(1, "video", 100, NULL, 0);
 }
+
+/* A lookup finds its one row, or answers PL_ENOTFOUND with the id in its detail
+ * (store_step_one). */
+Test(store_rooms, get_reads_the_row_or_names_the_missing_id)
+{
+    struct pl_error err = {0};
+    struct room r;
+    cr_assert(eq(int, store_rooms_get(db, ids[2], ar, &r, &err), PL_OK), "%s", err.detail);
+    cr_expect(eq(i64, r.id, ids[2]));
+    cr_expect(eq(int, r.capacity, 6));
+    cr_expect(eq(str, (char *)r.name, "Room 2"));
+    int64_t missing = ids[5] + 1000;
+    cr_expect(eq(int, store_rooms_get(db, missing, ar, &r, &err), PL_ENOTFOUND));
+    char want[64];
+    snprintf(want, sizeof want, "no room with id %lld", (long long)missing);
+    cr_expect(eq(str, err.detail, want));
+}
