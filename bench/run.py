@@ -161,7 +161,8 @@ class Planner:
                  page_cache_mb=6, port=None):
         self.port = port or free_port()  # the plan names the port: a restart keeps it
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log = open(os.path.join(workdir, f"planner-{self.port}.log"), "w")
+        # Appended to: a restart on the same port keeps the log of the runs before it.
+        self.log = open(os.path.join(workdir, f"planner-{self.port}.log"), "a")
         self.proc = subprocess.Popen(
             [os.path.join(build, "planner"), "serve", "--database", f"sqlite:{db}",
              "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
@@ -308,6 +309,11 @@ def driver(build, out, args, server_pids=None):
     with open(out) as f:
         result = json.load(f)
     if server_pids:
+        gone = [p for p in server_pids if not os.path.exists(f"/proc/{p}")]
+        if gone:
+            raise SystemExit(f"bench: planner process {gone} ended during {' '.join(cmd)}"
+                             " (a worker's crash: its master logs the signal; the work"
+                             " directory is kept)")
         result["cpu"] = {
             "server_s": (sum(cpu_ticks(p) for p in server_pids) - server0) / CLK_TCK,
             "client_s": children_cpu_s() - client0, "wall_s": time.monotonic() - t0}
