@@ -890,6 +890,18 @@ def report(r, base, name):
                  f"{h['rps']:.0f} | {fmt(h['overall']['p50_ms'])} | "
                  f"{fmt(h['overall']['p99_ms'])} | {h['rps'] / ceiling[ac]['rps']:.3f} | "
                  f"{h['unexpected']} | {cpu_cell(h)} |")
+    # An update or a delete needs an event of the connection's own: the driver creates one
+    # when it has none, and those creates are in the row too.
+    others = []
+    for op in OPS:
+        a = r["alone"].get(op, {})
+        drawn = {o: s["count"] for o, s in a.get("ops", {}).items() if s.get("count")}
+        if set(drawn) - {op}:
+            others.append(f"{OP_TITLES[op]}: " + ", ".join(
+                f"{n:,} {OP_TITLES.get(o, o).split(' (')[0]}" for o, n in sorted(drawn.items())))
+    if others:
+        L += ["", "Rows that also count the creates the driver made to have something to "
+              "update or delete (requests of each kind): " + "; ".join(others) + "."]
     L += parts_lines(r, closed, ac)
     nus = cpu_per_request_us(ceiling[ac])
     if nus:
