@@ -20,7 +20,8 @@
  * dozen fresh servers given 64 connections at once).  So every use of that table here goes
  * through zone_lock: the lookups, the first use of libical's UTC zone (which builds the
  * table), and the load of a zone's rules, so that a zone is whole before any other thread
- * is handed it.  core_tz_zone's callers, here and in ical.c and recur.c, are the only ones.
+ * is handed it.  Nothing else in planner looks zones up in libical: core_tz_check (user.c),
+ * the VTIMEZONE writer (ical.c) and the recurrence expander (recur.c) come through here.
  * tests/unit/core_tz_test.c starts fresh processes whose threads all look zones up at once. */
 static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 static icaltimezone *_Atomic utc_zone;
