@@ -5,6 +5,7 @@
 #include "arena.h"
 #include "clock.h"
 #include "config.h"
+#include "core/tz.h"
 #include "core/user.h"
 #include "log.h"
 #include "secret.h"
@@ -433,6 +434,9 @@ int main(int argc, char **argv)
         return 1;
     }
     icalerror_set_errors_are_fatal(0);
+    /* libical's table of zones, built now rather than at the first lookups of two threads
+     * (core/tz.c: its own lookups are locked, libical's internal uses of UTC are not). */
+    (void)core_tz_utc();
 
     struct config_flags flags = {0};
     struct cli cli = {0};

@@ -22,6 +22,9 @@
  * table), and the load of a zone's rules, so that a zone is whole before any other thread
  * is handed it.  Nothing else in planner looks zones up in libical: core_tz_check (user.c),
  * the VTIMEZONE writer (ical.c) and the recurrence expander (recur.c) come through here.
+ * main calls core_tz_utc before any thread starts, so that the table is built before
+ * libical's own uses of its UTC zone (converting a time of a zone an import defines) could
+ * race to build it; the lock does not depend on that.
  * tests/unit/core_tz_test.c starts fresh processes whose threads all look zones up at once. */
 static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 static icaltimezone *_Atomic utc_zone;
