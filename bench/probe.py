@@ -6,7 +6,7 @@
         p99, and per request the planner processes' user and system CPU time (/proc/PID/stat)
         and their read and write system calls (/proc/PID/io: pread of pages, WAL writes);
         then the writer lock's share of the time and its hold and wait per write (/metrics).
-    bench/probe.py side BUILD OTHER --rate 100 [--op OP] [--connections 16] [--seconds 20]
+    bench/probe.py side BUILD OTHER --rate 100 --connections 16 [--op OP] [--seconds 10]
             [--rounds 5]
         both builds at the same time, each on its own copy of the data and driven by its own
         client at the same rate: the CPU share of each and their ratio, round after round.
