@@ -1431,7 +1431,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             for (int k = 0; k < OP_STATIC && !found; k++)
                 if ((found = strcmp(value, op_names[k]) == 0))
                     o->only = k;
-            for (size_t k = 0; k < sizeof mix_parts / sizeof mix_parts[0] && !found; k++)
+            for (size_t k = 0; k < COUNT_OF(mix_parts) && !found; k++)
                 if ((found = strcmp(value, mix_parts[k].name) == 0))
                     o->part = &mix_parts[k];
             if (!found) {

@@ -815,11 +815,6 @@ def report(r, base, name):
               f"({r['events_at_start']:,} events).  The mix's creates outnumber its deletes, "
               "so each run ends on more: " + " / ".join(f"{g:,}" for g in grown) +
               f" events after the runs at {top} connections."]
-    elif grown:
-        L += ["", f"The runs followed each other on one server and one database, which began "
-              f"with {r['events_at_start']:,} events (W200 as seeded, its series extended) "
-              "and grew with every run's creates: " + " / ".join(f"{g:,}" for g in grown) +
-              f" events after the runs at {top} connections."]
     us, nus = cpu_per_request_us(closed[top]), cpu_per_request_us(ceiling[top])
     if us and nus:
         cores, goal = m["cores"], TARGETS["mix_rps_64"]

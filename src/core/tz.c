@@ -67,7 +67,7 @@ icaltimezone *core_tz_zone(const char *tz)
         if (zone_cache[i].zone != NULL && strcmp(zone_cache[i].name, tz) == 0)
             return zone_cache[i].zone;
     /* The name is checked first because libical turns it into a file path. */
-    if (!core_tz_name_ok(tz) || core_tz_utc() == NULL || pthread_mutex_lock(&zone_lock) != 0)
+    if (!core_tz_name_ok(tz) || pthread_mutex_lock(&zone_lock) != 0)
         return NULL;
     icaltimezone *zone = icaltimezone_get_builtin_timezone(tz);
     if (zone != NULL)
