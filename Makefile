@@ -1,4 +1,5 @@
-# Planner build.  `make` -> build/planner (optimised); `make asan` -> build/asan/planner.
+# Planner build.  `make` -> build/planner (optimised); `make asan` -> build/asan/planner;
+# `make tsan` -> build/tsan/planner (ThreadSanitizer).
 # `make test` installs missing Debian packages, then runs the unit tests and the API tests
 # against both builds.  See README.md.
 
@@ -17,6 +18,9 @@ CSTD    := -std=c17 -D_POSIX_C_SOURCE=200809L
 ifeq ($(MODE),asan)
   OUT      ?= build/asan
   OPTFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(MODE),tsan)
+  OUT      ?= build/tsan
+  OPTFLAGS := -O2 -g -fsanitize=thread -fno-omit-frame-pointer
 else
   OUT      ?= build
   OPTFLAGS := -O2 -g
@@ -35,7 +39,7 @@ TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(OUT)/obj/%.o)
 MIGRATIONS := $(sort $(wildcard src/store/migrations/sqlite/*.sql))
 
-.PHONY: all asan run test unit api-test check-layers checksrc install deps clean bench seed load
+.PHONY: all asan tsan run test unit api-test check-layers checksrc install deps clean bench seed load
 all: $(OUT)/planner
 
 $(OUT)/planner: $(OBJS)
@@ -82,6 +86,9 @@ $(OUT)/obj/gen/%.o: $(OUT)/gen/%.c
 asan:
 	$(MAKE) MODE=asan build/asan/planner build/asan/planner-tests
 
+tsan:
+	$(MAKE) MODE=tsan build/tsan/planner
+
 deps:
 	@sh scripts/install-deps.sh
 
@@ -116,6 +123,10 @@ test: deps
 	  ! grep -E 'Sanitizer|runtime error' build/asan/unit.log
 	PLANNER_BIN=$(CURDIR)/build/planner $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
 	PLANNER_BIN=$(CURDIR)/build/asan/planner PLANNER_ASAN=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
+	@# The server's threads under ThreadSanitizer (Criterion's runner cannot start under it,
+	@# so the unit tests are not run this way).
+	$(MAKE) MODE=tsan build/tsan/planner
+	PLANNER_BIN=$(CURDIR)/build/tsan/planner PLANNER_ASAN=1 PLANNER_TSAN=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
 
 install: all
 	install -D -m 0755 build/planner $(DESTDIR)$(PREFIX)/bin/planner

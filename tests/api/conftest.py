@@ -1,6 +1,7 @@
 """Fixtures for the black-box API tests: a real `planner serve` on a free loopback port with
 a temporary SQLite database.  PLANNER_BIN names the binary (the Makefile sets it); with
-PLANNER_ASAN=1 the server is the sanitizer build and its stderr is checked for reports."""
+PLANNER_ASAN=1 the server is a sanitizer build and its stderr is checked for reports; with
+PLANNER_TSAN=1 as well, that build is ThreadSanitizer's."""
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import requests
 BIN = os.environ.get("PLANNER_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "planner")
 ASAN = os.environ.get("PLANNER_ASAN") == "1"
+TSAN = os.environ.get("PLANNER_TSAN") == "1"
 START_TIMEOUT = 30 if ASAN else 10
 
 
@@ -136,7 +138,8 @@ class Server:
 def assert_sanitizer_clean(server):
     if ASAN:
         text = server.stderr()
-        assert "AddressSanitizer" not in text and "runtime error:" not in text, text[-4000:]
+        assert not any(s in text for s in ("AddressSanitizer", "runtime error:", "ThreadSanitizer")), \
+            text[-4000:]
 
 
 @pytest.fixture

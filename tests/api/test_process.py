@@ -16,7 +16,7 @@ import time
 import pytest
 import requests
 
-from conftest import ASAN
+from conftest import ASAN, TSAN
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # The sanitizer build is several times slower: every deadline below scales with this.
@@ -379,6 +379,7 @@ def wakeups(pid):
     return n
 
 
+@pytest.mark.skipif(TSAN, reason="ThreadSanitizer's own thread wakes every 100 ms")
 def test_an_idle_worker_wakes_about_once_a_second(make_server):
     """With nothing to do, a worker's threads sleep: its main thread wakes once a second (the
     checkpoint, the counts for /metrics), and a commit that wants a checkpoint sooner wakes it
