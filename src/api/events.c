@@ -591,6 +591,17 @@ static int check_room(struct http_request *rq, int64_t room_id, size_t people, b
     return PL_OK;
 }
 
+/* A cancelled event frees its room, so neither the room's size nor its state binds it; but a
+ * room newly named must still be one (an active one), as for any event: the row would
+ * otherwise name nothing (the foreign key refused it, a 500). */
+static int check_cancelled_room(struct http_request *rq, const struct event *ev,
+                                int64_t room_before, const char **room_name, struct pl_error *err)
+{
+    if (ev->status != EVENT_STATUS_CANCELLED || ev->room_id == 0 || ev->room_id == room_before)
+        return PL_OK;
+    return check_room(rq, ev->room_id, 0, true, room_name, err);
+}
+
 #define DAY_US (INT64_C(86400) * 1000000)
 /* How far ahead of now recurring events are ever expanded: a query past it is refused. */
 #define EXPAND_LIMIT_US (INT64_C(20) * 366 * DAY_US)
@@ -1288,6 +1299,8 @@ void api_events_patch(struct http_request *rq)
     /* Room rules bind a booking that is kept or made: a cancelled event frees its room, so it
      * may be cancelled whatever became of the room.  Capacity is checked when the room or the
      * people change, the room being free whenever anything could make it clash. */
+    if (check_cancelled_room(rq, &ev, old.room_id, &room_name, &err) < 0)
+        goto rollback;
     if (!same && ev.room_id && ev.status != EVENT_STATUS_CANCELLED) {
         bool room_changed = ev.room_id != old.room_id;
         if ((room_changed || b.has_participants) &&
@@ -1592,7 +1605,8 @@ static void patch_following(struct http_request *rq)
     ev.start_us = rid;
     ev.end_us = rid + (series.end_us - series.start_us);
     ev.sequence = 0;
-    if (parse_event(rq, body, false, &ev, &b, &err) < 0)
+    if (parse_event(rq, body, false, &ev, &b, &err) < 0 ||
+        check_cancelled_room(rq, &ev, series.room_id, &room_name, &err) < 0)
         goto rollback;
     /* The rest of the series, moved as far as the change moved this occurrence. */
     struct recur_series s = series_of(&series);
@@ -1712,7 +1726,8 @@ void api_events_instance_patch(struct http_request *rq)
     int64_t reach = reach_of(rq, &series);
     if (ev.end_us > reach)
         reach = ev.end_us;
-    if (api_materialize(rq, reach, ROOM_SCOPE(ev), true, &horizon, &err) < 0)
+    if (api_materialize(rq, reach, ROOM_SCOPE(ev), true, &horizon, &err) < 0 ||
+        check_cancelled_room(rq, &ev, series.room_id, &room_name, &err) < 0)
         goto rollback;
     if (ev.room_id && ev.status != EVENT_STATUS_CANCELLED) {
         if (check_room(rq, ev.room_id, npeople, ev.room_id != series.room_id, &room_name, &err) < 0)

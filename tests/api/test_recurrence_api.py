@@ -157,6 +157,20 @@ def test_cancelling_one_occurrence_frees_the_room(server, ctx):
     assert starts == ["2026-06-01", "2026-06-02", "2026-06-04", "2026-06-05"]
 
 
+def test_a_cancelled_occurrence_names_only_a_room_that_is(server, ctx):
+    """As for an event: an occurrence cancelled and moved to a missing room, alone or with
+    what follows it, is a 422 that changes nothing (it was a 500)."""
+    s = create(server, ctx, start="2026-06-15T09:00:00Z", end="2026-06-15T10:00:00Z",
+               recurrence=["RRULE:FREQ=DAILY;COUNT=5"]).json()
+    before = instances(server, ctx, s["id"])
+    for scope in ("", "?scope=following"):
+        r = server.request("PATCH", f"/api/v1/events/{s['id']}/instances/2026-06-17T09:00:00Z"
+                           + scope, token=ctx["t"],
+                           json_body={"status": "cancelled", "room_id": "999999"})
+        assert_problem(r, 422, field="room_id")
+        assert instances(server, ctx, s["id"]) == before
+
+
 def test_series_edit_keeps_overrides_that_still_apply(server, ctx):
     s = create(server, ctx, start="2026-07-06T08:00:00Z", end="2026-07-06T09:00:00Z",
                recurrence=["RRULE:FREQ=WEEKLY;COUNT=6"]).json()

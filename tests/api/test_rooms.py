@@ -405,6 +405,31 @@ def test_an_event_can_be_cancelled_after_its_room_shrank(server, admin, alice, b
     assert booked_ids(server, alice, room, s, e) == []
 
 
+def test_a_cancelled_event_names_only_a_room_that_is(server, admin, alice):
+    """A cancelled event holds no room, but a room it is given must still exist and be
+    active: cancelling and pointing at a missing room at once, or pointing a cancelled event at
+    one, was a 500 (the foreign key refused the row).  Refused with a 422, nothing changed."""
+    room = new_room(server, admin)
+    retired = new_room(server, admin)
+    assert server.request("DELETE", f"{ROOMS}/{retired['id']}", token=admin).status_code == 204
+    s, e = slot()
+    ev = create_event(server, alice, s, e, room_id=room["id"])
+    for bad in (999999, retired["id"]):
+        r = patch_event(server, alice, ev["id"], {"status": "cancelled", "room_id": str(bad)})
+        assert_problem(r, 422, field="room_id")
+        assert get_event(server, alice, ev["id"]).json() == ev
+    r = patch_event(server, alice, ev["id"], {"status": "cancelled"})
+    assert r.status_code == 200, r.text
+    cancelled = r.json()
+    for bad in (999999, retired["id"]):
+        assert_problem(patch_event(server, alice, ev["id"], {"room_id": str(bad)}), 422,
+                       field="room_id")
+        assert get_event(server, alice, ev["id"]).json() == cancelled
+    other = new_room(server, admin)
+    r = patch_event(server, alice, ev["id"], {"room_id": other["id"]})
+    assert r.status_code == 200 and r.json()["room_id"] == other["id"], r.text
+
+
 def test_bookings_show_other_peoples_private_events_as_busy(server, admin, alice, bob):
     room = new_room(server, admin)
     s, e = slot()
