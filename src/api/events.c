@@ -681,6 +681,11 @@ static int series_starts(struct http_request *rq, const struct event *ev, int64_
                             CORE_RECUR_MAX_PER_SERIES, rq->cfg->recurrence_horizon_days);
     if (rc < 0)
         return rc;
+    if (core_recur_too_many(&s, np, (int64_t)rq->cfg->recurrence_horizon_days * DAY_US, to))
+        return pl_error_set(err, PL_EINVAL, "recurrence",
+                            "the series would have more than %d occurrences from its first start"
+                            " on; start it later, recur less often or end it (COUNT, UNTIL)",
+                            CORE_RECUR_MAX_INDEXED);
     return expand_all(rq->arena, ev, EXPAND_FROM_US, to, starts, n, err);
 }
 

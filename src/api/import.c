@@ -78,9 +78,14 @@ static int series_starts(struct http_request *rq, const struct event *ev, int64_
                                CORE_RECUR_MAX_PER_SERIES, rq->arena, &all, &count, &why);
     *starts = NULL;
     *n = 0;
-    if (rc == PL_ETOOBIG)
-        return core_recur_expand(&s, ev->start_us, cap_to, CORE_RECUR_MAX_PER_SERIES, rq->arena,
-                                 &all, &count, &why);
+    if (rc == PL_ETOOBIG) {
+        rc = core_recur_expand(&s, ev->start_us, cap_to, CORE_RECUR_MAX_PER_SERIES, rq->arena,
+                               &all, &count, &why);
+        if (rc == PL_OK && core_recur_too_many(&s, count, cap_to - ev->start_us,
+                                               horizon > cap_to ? horizon : cap_to))
+            rc = PL_ETOOBIG;
+        return rc;
+    }
     if (rc < 0)
         return rc;
     while (k < count && all[k] < horizon) /* ascending: those before the horizon lead */

@@ -14,6 +14,8 @@ int core_event_check(const struct event *ev, struct pl_error *err)
         (rc = core_text_check(ev->location, "location", CORE_EVENT_LOCATION_MAX, true, false,
                               err)) < 0)
         return rc;
+    if (ev->start_us < CORE_EVENT_START_MIN_US)
+        return pl_error_set(err, PL_EINVAL, "start", "must be in 1900 or later");
     if (ev->end_us <= ev->start_us)
         return pl_error_set(err, PL_EINVAL, "end", "must be after start");
     if (ev->end_us - ev->start_us > CORE_EVENT_DURATION_MAX_US)

@@ -16,6 +16,11 @@
 #define CORE_EVENT_REMINDERS_MAX 10
 #define CORE_EVENT_REMINDER_MAX_MIN (4 * 7 * 24 * 60) /* four weeks ahead */
 #define CORE_EVENT_DURATION_MAX_US (INT64_C(31) * 86400 * 1000000)
+/* The earliest start an event may have: 1900-01-01T00:00:00Z.  A series is indexed from its
+ * first start on, so its cost grows with its age (a daily one from 1900 has ~46,000
+ * occurrences to the horizon, ~1 s to write); and libical walks rules across the switch to
+ * the Gregorian calendar (1582) out of order. */
+#define CORE_EVENT_START_MIN_US (INT64_C(-2208988800) * 1000000)
 #define CORE_CALENDAR_NAME_MAX 200
 #define CORE_ROOM_NAME_MAX 200
 #define CORE_ROOM_FEATURES_MAX 32
@@ -62,8 +67,9 @@ struct participant {
     int rsvp;          /* enum rsvp */
 };
 
-/* Check title, description, location (lengths, control characters) and the time range (end
- * after start, at most CORE_EVENT_DURATION_MAX_US).  PL_EINVAL naming the field. */
+/* Check title, description, location (lengths, control characters) and the time range (start
+ * from CORE_EVENT_START_MIN_US, end after start, at most CORE_EVENT_DURATION_MAX_US).
+ * PL_EINVAL naming the field. */
 PL_MUST_CHECK int core_event_check(const struct event *ev, struct pl_error *err);
 
 /* Check ?from=&to= style ranges: to after from, at most CORE_RANGE_MAX_US. */

@@ -1278,3 +1278,30 @@ int core_recur_split(const struct recur_series *s, int64_t at_us, int64_t shift_
     *after = f;
     return PL_OK;
 }
+
+/* How many windows of `window_us` from `from_us` reach `to_us`, saturating. */
+static uint64_t windows_to(int64_t from_us, int64_t to_us, int64_t window_us)
+{
+    if (to_us <= from_us || window_us <= 0)
+        return 1;
+    uint64_t span = (uint64_t)to_us - (uint64_t)from_us, w = (uint64_t)window_us;
+    return span / w + (span % w != 0);
+}
+
+static bool estimate_exceeds(size_t in_window, uint64_t windows)
+{
+    return in_window != 0 && windows > CORE_RECUR_MAX_INDEXED / in_window;
+}
+
+bool core_recur_too_many(const struct recur_series *s, size_t in_window, int64_t window_us,
+                         int64_t to_us)
+{
+    if (!estimate_exceeds(in_window, windows_to(s->dtstart_us, to_us, window_us)))
+        return false;
+    /* Only then is the series' end worth finding (a COUNT walks to it). */
+    int64_t last;
+    struct pl_error why = {0};
+    if (core_recur_last(s, &last, &why) == PL_OK && last < to_us)
+        to_us = last + 1;
+    return estimate_exceeds(in_window, windows_to(s->dtstart_us, to_us, window_us));
+}

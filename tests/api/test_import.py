@@ -302,6 +302,25 @@ def test_malformed_file_imports_the_good_events_and_lists_the_bad_by_line(server
     res = do_import(server, person, body, imported=0, skipped=2, errors=4)
 
 
+def test_import_refuses_series_too_old_to_index(server, person):
+    """The API's limits hold for an import: a start before 1900, or a series with more than
+    20,000 occurrences from its first start to the horizon, is listed by line and the rest
+    is imported."""
+    body = vcal(vevent("old@ext", "18991231T090000Z", "18991231T100000Z"),
+                vevent("daily-1960@ext", "19600301T080000Z", "19600301T083000Z", None,
+                       "RRULE:FREQ=DAILY"),
+                vevent("weekly-1960@ext", "19600301T080000Z", "19600301T083000Z", None,
+                       "RRULE:FREQ=WEEKLY"),
+                vevent("fine@ext"))
+    res = do_import(server, person, body, imported=2, errors=2)
+    first, second, third = (line_of(body, "BEGIN:VEVENT", i) for i in range(3))
+    assert all(first <= e["line"] < third for e in res["errors"]), res
+    assert any(e["line"] >= second for e in res["errors"]), res
+    uids = {u for (u,) in db_rows(server, "SELECT uid FROM events WHERE calendar_id = ?",
+                                  (person.calendar,))}
+    assert {"weekly-1960@ext", "fine@ext"} <= uids and not uids & {"old@ext", "daily-1960@ext"}
+
+
 def test_atomic_imports_nothing_from_a_malformed_file(server, person):
     body = malformed()
     counts = db_counts(server)

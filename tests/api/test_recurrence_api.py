@@ -171,6 +171,47 @@ def test_a_cancelled_occurrence_names_only_a_room_that_is(server, ctx):
         assert instances(server, ctx, s["id"]) == before
 
 
+def test_events_start_in_1900_or_later(server, ctx):
+    """A series is indexed from its first start on, and libical walks rules across 1582 out of
+    order: a weekly series from 1400 was a 500, a daily one from year 1 took 45 s of the writer
+    lock.  The earliest start is 1900; refused, nothing is created."""
+    before = db_rows(server, "SELECT count(*) FROM events")
+    for start in ("1899-12-31T23:00:00Z", "1400-01-05T16:30:00Z", "0001-01-01T10:00:00Z"):
+        end = start[:11] + "23:59:00Z"
+        for rec in ([], ["RRULE:FREQ=WEEKLY;BYDAY=MO,WE"], ["RRULE:FREQ=DAILY"]):
+            assert_problem(create(server, ctx, start=start, end=end, recurrence=rec), 422,
+                           field="start")
+    assert db_rows(server, "SELECT count(*) FROM events") == before
+    r = create(server, ctx, start="1900-01-01T00:00:00Z", end="1900-01-01T01:00:00Z")
+    assert r.status_code == 201, r.text
+    r = server.request("PATCH", f"/api/v1/events/{r.json()['id']}", token=ctx["t"],
+                       json_body={"start": "1899-12-31T23:00:00Z"},
+                       headers={"If-Match": r.json()["etag"]})
+    assert_problem(r, 422, field="start")
+
+
+def test_a_series_indexes_at_most_20000_occurrences(server, ctx):
+    """Every occurrence from the first start to the horizon is indexed in the write that makes
+    the series, so a long past costs in proportion (six a day from 1900: 13 s of the writer
+    lock).  Past 20,000 the series is refused, whatever its rule; one that ends, or recurs
+    less often, is not."""
+    before = db_rows(server, "SELECT count(*) FROM events")
+    for start, rule in (("1960-03-01", "RRULE:FREQ=DAILY"),
+                        ("2000-03-01", "RRULE:FREQ=DAILY;BYHOUR=8,9,10,11,12,13"),
+                        ("1950-03-01", "RRULE:FREQ=DAILY;COUNT=30000")):
+        r = create(server, ctx, start=f"{start}T08:00:00Z", end=f"{start}T08:30:00Z",
+                   recurrence=[rule])
+        p = assert_problem(r, 422, field="recurrence")
+        assert "20000" in p["detail"], p
+    assert db_rows(server, "SELECT count(*) FROM events") == before
+    for start, rule in (("1960-03-01", "RRULE:FREQ=WEEKLY"),
+                        ("1960-03-01", "RRULE:FREQ=DAILY;UNTIL=19700101T000000Z"),
+                        ("2000-03-01", "RRULE:FREQ=DAILY")):
+        r = create(server, ctx, start=f"{start}T08:00:00Z", end=f"{start}T08:30:00Z",
+                   recurrence=[rule])
+        assert r.status_code == 201, (rule, r.text)
+
+
 def test_series_edit_keeps_overrides_that_still_apply(server, ctx):
     s = create(server, ctx, start="2026-07-06T08:00:00Z", end="2026-07-06T09:00:00Z",
                recurrence=["RRULE:FREQ=WEEKLY;COUNT=6"]).json()
