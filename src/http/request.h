@@ -24,6 +24,7 @@ struct MHD_Connection;
 
 struct http_request {
     struct MHD_Connection *conn;
+    struct http_request **pending; /* its connection's slot (http/server.c), or NULL */
     struct arena *arena;
     const struct config *cfg;
     struct store *db; /* this thread's connection; NULL if it could not be opened */
