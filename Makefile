@@ -126,7 +126,8 @@ test: deps
 	@# The server's threads under ThreadSanitizer (Criterion's runner cannot start under it,
 	@# so the unit tests are not run this way).
 	$(MAKE) MODE=tsan build/tsan/planner
-	PLANNER_BIN=$(CURDIR)/build/tsan/planner PLANNER_ASAN=1 PLANNER_TSAN=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
+	TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp PLANNER_BIN=$(CURDIR)/build/tsan/planner \
+	  PLANNER_ASAN=1 PLANNER_TSAN=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
 
 install: all
 	install -D -m 0755 build/planner $(DESTDIR)$(PREFIX)/bin/planner
