@@ -1,7 +1,7 @@
 # Planner build.  `make` -> build/planner (optimised); `make asan` -> build/asan/planner;
 # `make tsan` -> build/tsan/planner (ThreadSanitizer).
-# `make test` installs missing Debian packages, then runs the unit tests and the API tests
-# against both builds.  See README.md.
+# `make test` installs missing Debian packages, then runs the unit tests (release and ASan
+# builds) and the API tests (release, ASan and TSan builds).  See README.md.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=

@@ -1279,7 +1279,7 @@ int core_recur_split(const struct recur_series *s, int64_t at_us, int64_t shift_
     return PL_OK;
 }
 
-/* How many windows of `window_us` from `from_us` reach `to_us`, saturating. */
+/* How many windows of `window_us` from `from_us` it takes to reach `to_us` (at least one). */
 static uint64_t windows_to(int64_t from_us, int64_t to_us, int64_t window_us)
 {
     if (to_us <= from_us || window_us <= 0)

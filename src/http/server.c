@@ -734,6 +734,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (slot != NULL) {
         if (*slot != NULL && (*slot)->method == NULL)
             request_free(*slot);
+        else if (*slot != NULL)
+            (*slot)->pending = NULL; /* on_completed's to end: it must not reach the slot */
         free(slot);
         *socket_context = NULL;
     }

@@ -2,6 +2,8 @@
 the exact 4xx it deserves as an RFC 9457 problem document, changes nothing, and leaves the
 server answering.  One table, one test: add a row to cover a new case."""
 import json
+import socket
+import time
 
 import pytest
 import requests
@@ -385,9 +387,6 @@ def test_request_lines_that_fill_the_connections_memory_leave_nothing_behind(mak
     for good, so every later drain waited its whole timeout (10.6 s).  Found by test_fuzz.py.
     Now the server ends such a request when its connection closes: the server still answers
     and stops at once, and under ASan nothing leaks."""
-    import socket
-    import time
-
     s = make_server(workers=1, threads=1)
     for n in (24100, 24400, 24500, 24600):
         c = socket.create_connection(("127.0.0.1", s.port))
