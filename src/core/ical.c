@@ -161,29 +161,10 @@ struct cline {
 
 static bool is_utf8(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                : (c & 0xF8) == 0xF0 ? 4 : 0;
-        if (n == 0 || (n == 2 && c < 0xC2) || (n == 4 && c > 0xF4))
-            return false;
-        for (size_t i = 1; i < n; i++)
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-        if (n == 3) {
-            unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6);
-            if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))
-                return false;
-        }
-        if (n == 4) {
-            unsigned cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12);
-            if (cp < 0x10000 || cp > 0x10FFFF)
-                return false;
-        }
-        p += n;
-    }
-    return true;
+    size_t len;
+    while (*s != '\0' && (len = core_utf8_char_len(s)) != 0)
+        s += len;
+    return *s == '\0';
 }
 
 /* Find the name and the value of a content line: NAME *(";" param) ":" value, where a

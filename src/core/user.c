@@ -5,6 +5,30 @@
 
 #include <string.h>
 
+size_t core_utf8_char_len(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned c = p[0];
+    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                              : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (len == 0 || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80) /* a NUL ends the check here */
+            return 0;
+    if (len == 3) { /* overlong forms and UTF-16 surrogates */
+        unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6);
+        if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+    }
+    if (len == 4) {
+        unsigned cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12);
+        if (cp < 0x10000 || cp > 0x10FFFF)
+            return 0;
+    }
+    return len;
+}
+
 int core_text_check(const char *s, const char *field, size_t max_chars, bool allow_empty,
                     bool allow_newlines, struct pl_error *err)
 {
@@ -12,28 +36,14 @@ int core_text_check(const char *s, const char *field, size_t max_chars, bool all
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         unsigned c = *p;
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                  : (c & 0xF8) == 0xF0 ? 4 : 0;
-        if (len == 0 || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
+        size_t len = core_utf8_char_len((const char *)p);
+        if (len == 0)
             return pl_error_set(err, PL_EINVAL, field, "is not valid UTF-8");
-        for (size_t i = 1; i < len; i++)
-            if ((p[i] & 0xC0) != 0x80)
-                return pl_error_set(err, PL_EINVAL, field, "is not valid UTF-8");
         if (len == 2 && c == 0xC2 && p[1] <= 0x9F) /* U+0080..U+009F: C1 controls */
             return pl_error_set(err, PL_EINVAL, field, "must not contain control characters");
         if (len == 1 && (c < 0x20 || c == 0x7F) &&
             !(allow_newlines && (c == '\n' || c == '\r' || c == '\t')))
             return pl_error_set(err, PL_EINVAL, field, "must not contain control characters");
-        if (len == 3) { /* overlong forms and UTF-16 surrogates */
-            unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-            if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))
-                return pl_error_set(err, PL_EINVAL, field, "is not valid UTF-8");
-        }
-        if (len == 4) {
-            unsigned cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12);
-            if (cp < 0x10000 || cp > 0x10FFFF)
-                return pl_error_set(err, PL_EINVAL, field, "is not valid UTF-8");
-        }
         p += len;
         if (++chars > max_chars)
             return pl_error_set(err, PL_EINVAL, field, "must be at most %zu characters", max_chars);

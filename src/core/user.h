@@ -42,6 +42,11 @@ PL_MUST_CHECK int core_user_role_parse(const char *s, const char *field, int *ou
                                        struct pl_error *err);
 const char *core_user_role_name(int role);
 
+/* The length in bytes (1 to 4) of the UTF-8 character that starts at p, or 0 if the bytes
+ * there are not one (RFC 3629: no overlong form, no UTF-16 surrogate, nothing past U+10FFFF).
+ * p is NUL-terminated: no byte past a NUL is read. */
+size_t core_utf8_char_len(const char *p);
+
 /* Check text: valid UTF-8, 0 (when allow_empty) or 1 to max_chars code points, no control
  * characters except (when allow_newlines) tab, CR and LF.  PL_EINVAL names `field`. */
 PL_MUST_CHECK int core_text_check(const char *s, const char *field, size_t max_chars,

@@ -2,11 +2,13 @@
 #include "http/request.h"
 
 #include "arena.h"
+#include "core/user.h"
 #include "http/json.h"
 
 #include <ctype.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,21 +201,55 @@ static const char *title_of(int status)
     }
 }
 
+const char *http_printable(struct arena *a, const char *s, size_t max)
+{
+    size_t n = 0, len;
+    while (s[n] != '\0' && (len = core_utf8_char_len(s + n)) != 0 && n + len <= max)
+        n += len;
+    if (s[n] == '\0')
+        return s;
+    size_t rest = strlen(s + n), cap = n + (rest > (max - n) / 3 ? max - n : 3 * rest);
+    char *out = arena_alloc(a, cap + 1);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, s, n);
+    size_t o = n;
+    while (s[n] != '\0') {
+        if ((len = core_utf8_char_len(s + n)) != 0) {
+            if (o + len > max)
+                break;
+            memcpy(out + o, s + n, len);
+        } else {
+            if (o + 3 > max)
+                break;
+            snprintf(out + o, 4, "%%%02X", (unsigned char)s[n]);
+            len = 1;
+            o += 2;
+        }
+        o += len;
+        n += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* Build the problem document; `status` overrides the mapping for statuses PL_E* lacks
  * (414, 431). */
 static void reply_problem(struct http_request *rq, int status, const struct pl_error *err)
 {
     const char *slug = err->type ? err->type : pl_error_slug(err->status);
+    /* The detail may quote the client's bytes (a path, a query value), and so may the
+     * field's name. */
+    const char *detail = http_printable(rq->arena, err->detail, SIZE_MAX),
+               *field = http_printable(rq->arena, err->field, SIZE_MAX);
     json_t *p = json_pack("{s:s+, s:s, s:i, s:s}", "type", "/problems/", slug, "title",
-                          title_of(status), "status", status, "detail", err->detail);
-    if (p == NULL) { /* only when detail is not UTF-8: never from our own messages */
+                          title_of(status), "status", status, "detail", detail ? detail : "");
+    if (p == NULL) /* out of memory: the answer says less */
         p = json_pack("{s:s+, s:s, s:i}", "type", "/problems/", slug, "title", title_of(status),
                       "status", status);
-    }
-    if (err->field[0] != '\0') {
-        json_object_set_new(p, "errors", json_pack("[{s:s, s:s}]", "field", err->field,
-                                                   "message", err->detail));
-    }
+    if (field != NULL && field[0] != '\0' && detail != NULL)
+        json_object_set_new(p, "errors", json_pack("[{s:s, s:s}]", "field", field,
+                                                   "message", detail));
     if (status == 500)
         json_object_set_new(p, "request_id", json_string(rq->request_id));
     http_reply_json(rq, status, p);

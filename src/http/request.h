@@ -100,6 +100,12 @@ void http_reply_reset(struct http_request *rq);
 void http_fail(struct http_request *rq, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Text from the client (a path, a method, a detail that quotes them) fit for a JSON string:
+ * at most `max` bytes of s, cut between characters, with each byte that is not part of a
+ * UTF-8 character written as %XX (what it was in the request target).  s itself when it is
+ * all that already; otherwise a copy in `a` (NULL only if `a` has no memory). */
+const char *http_printable(struct arena *a, const char *s, size_t max);
+
 /* The HTTP status for a PL_E* status. */
 int http_status_of(int pl_status);
 

@@ -30,6 +30,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,11 +229,12 @@ static bool match_route(struct http_request *rq)
     switch (http_route_match(api_routes, api_nroutes, rq->method, rq->path, rq->arena,
                              &rq->route, rq->params, &allow)) {
     case HTTP_MATCH_NO_PATH:
-        http_fail(rq, 404, NULL, "no resource at %.200s", rq->path);
+        http_fail(rq, 404, NULL, "no resource at %s", http_printable(rq->arena, rq->path, 200));
         return false;
     case HTTP_MATCH_NO_METHOD:
         rq->allow = allow;
-        http_fail(rq, 405, NULL, "%.16s is not allowed here; allowed: %s", rq->method, allow);
+        http_fail(rq, 405, NULL, "%s is not allowed here; allowed: %s",
+                  http_printable(rq->arena, rq->method, 16), allow);
         return false;
     case HTTP_MATCH_OK:
         break;
@@ -618,8 +620,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         metrics_record_request(route, rq->status, dur, db_us, queries);
         if (log_access_wanted(cfg->env == CONFIG_ENV_PRODUCTION, rq->status, dur,
                               (int64_t)cfg->slow_request_ms * 1000)) {
+            /* The client's bytes, made fit for JSON (else the line lost every field). */
+            const char *method = http_printable(rq->arena, rq->method, SIZE_MAX),
+                       *path = rq->path ? http_printable(rq->arena, rq->path, SIZE_MAX)
+                                        : "(too long)";
             json_t *f = json_pack("{s:s, s:s, s:i, s:f, s:f, s:i, s:s, s:s}", "method",
-                                  rq->method, "path", rq->path ? rq->path : "(too long)",
+                                  method ? method : "?", "path", path ? path : "?",
                                   "status", rq->status, "duration_ms", dur / 1000.0, "db_ms",
                                   db_us / 1000.0, "db_queries", (int)queries, "request_id",
                                   rq->request_id, "client", rq->client_addr);

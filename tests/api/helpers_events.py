@@ -43,7 +43,7 @@ class Person:
 
 def new_person(server, admin, prefix="member", **extra):
     n = next(_seq)
-    email = f"{prefix}{n}@example.org"
+    email = f"{prefix}.{n}@example.org"  # the dot: "imp2" 5 and "imp" 25 are two people
     u = server.create_user(admin, email, name=extra.pop("name", f"{prefix.title()} {n}"),
                            password=PASSWORD, **extra)
     return Person(server, u, server.login(email, PASSWORD))

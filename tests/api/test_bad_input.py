@@ -405,3 +405,31 @@ def test_request_lines_that_fill_the_connections_memory_leave_nothing_behind(mak
     t = time.monotonic()
     assert s.stop() == 0
     assert time.monotonic() - t < 5, "the drain waited for requests that were gone"
+
+
+@pytest.mark.parametrize("head,status,quoted", [
+    (b"GET /\xff HTTP/1.1\r\n", 404, "/%FF"),
+    (b"GET /caf\xc3\xa9/\xc0\xaf HTTP/1.1\r\n", 404, "/caf\u00e9/%C0%AF"),  # overlong '/'
+    (b"G\xffT /healthz HTTP/1.1\r\n", 405, "G%FFT"),
+    # The detail quotes 200 bytes of the path: never half a character.
+    (b"GET /" + "\u00e9".encode() * 120 + b" HTTP/1.1\r\n", 404, "/" + "\u00e9" * 99),
+], ids=["byte", "overlong", "method", "cut-character"])
+def test_client_bytes_that_are_not_utf8_are_quoted_not_dropped(server, head, status, quoted):
+    """A path or method that is not UTF-8 (or is cut inside a character) made the problem
+    document lose its detail and the access log line lose every field (jansson refuses such
+    strings), so such a request left no trace of what it asked.  Found by test_fuzz_http.py.
+    Such bytes are now written as %XX, in the answer and in the log."""
+    r = raw_exchange(server.port, head + b"Host: a\r\nConnection: close\r\n\r\n")
+    problem = assert_problem(r, status)
+    assert quoted in problem["detail"], problem
+    assert problem["detail"].endswith(quoted) or status == 405, problem
+    rid = r.headers["X-Request-Id"]
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        lines = [x for x in server.log_lines() if x.get("request_id") == rid]
+        if lines:
+            break
+        time.sleep(0.05)
+    assert lines and lines[0]["status"] == status, lines
+    logged = lines[0]["path"] if status == 404 else lines[0]["method"]
+    assert quoted[:20] in logged, lines[0]

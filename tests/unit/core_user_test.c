@@ -371,3 +371,26 @@ Test(core_user, tz_check_too_long)
     int rc = core_tz_check(repeat(buf, "A", CORE_TZ_NAME_MAX + 1), "time_zone", &err);
     EXPECT_INVALID(rc, err, "time_zone", "65-byte name");
 }
+
+/* One character's length, at each edge RFC 3629 draws. */
+Test(core_user, utf8_char_len)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+    } cases[] = {
+        {"a", 1}, {"\x7f", 1}, {"\xc2\x80", 2}, {"\xdf\xbf", 2}, {"\xe0\xa0\x80", 3},
+        {"\xed\x9f\xbf", 3}, {"\xee\x80\x80", 3}, {"\xef\xbf\xbf", 3},
+        {"\xf0\x90\x80\x80", 4}, {"\xf4\x8f\xbf\xbf", 4},
+        {"\x80", 0},                                 /* a continuation byte alone */
+        {"\xc0\xaf", 0}, {"\xc1\xbf", 0},            /* overlong 2-byte forms */
+        {"\xe0\x9f\xbf", 0},                         /* overlong 3-byte form */
+        {"\xed\xa0\x80", 0}, {"\xed\xbf\xbf", 0},    /* UTF-16 surrogates */
+        {"\xf0\x8f\xbf\xbf", 0},                     /* overlong 4-byte form */
+        {"\xf4\x90\x80\x80", 0}, {"\xf5\x80\x80\x80", 0}, /* past U+10FFFF */
+        {"\xff", 0}, {"\xc3", 0}, {"\xe2\x82", 0},   /* cut short by the NUL */
+        {"\xe2\x28\xa1", 0},                         /* a bad continuation */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert(eq(sz, core_utf8_char_len(cases[i].s), cases[i].len), "case %zu", i);
+}
