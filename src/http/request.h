@@ -21,6 +21,7 @@ struct MHD_Connection;
 
 #define HTTP_PATH_PARAMS_MAX 4
 #define HTTP_JSON_DEPTH_MAX 32
+#define HTTP_QUERY_PARAMS_MAX 100 /* query parameters a request may have (400 above) */
 
 struct http_request {
     struct MHD_Connection *conn;
@@ -31,6 +32,7 @@ struct http_request {
 
     const char *method, *path; /* path is decoded and excludes the query string */
     bool uri_too_long;
+    bool query_cut; /* had more than HTTP_QUERY_PARAMS_MAX parameters (on_uri) */
     const struct http_route *route;
     const char *params[HTTP_PATH_PARAMS_MAX]; /* the {placeholders} of the route, in order */
 
