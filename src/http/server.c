@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -559,11 +560,26 @@ static void sides_free(struct side sides[HTTP_SIDES])
         side_free(&sides[k]);
 }
 
+/* Whether the request asks for a 100 Continue (HTTP/1.1 only) but its framing says it has no
+ * body, which RFC 9110 (10.1.1) forbids a client to send, and for which a server may skip the
+ * 100.  libmicrohttpd 0.9.75 sends it, and then, if the client's next request is already in
+ * its buffer, calls the handler again as if for more body and refuses the answer queued
+ * there: the connection closed with nothing but the 100.  Answered at the first call instead,
+ * no 100 is sent. */
+static bool continue_without_body(struct http_request *rq, const char *version)
+{
+    const char *expect = http_header(rq, MHD_HTTP_HEADER_EXPECT),
+               *length = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
+           strncmp(version, "HTTP/1.", 7) == 0 && strcmp(version, "HTTP/1.0") != 0 &&
+           http_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING) == NULL &&
+           (length == NULL || strcmp(length, "0") == 0);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
-    (void)version;
     struct side *sides = cls; /* the worker's, HTTP_SIDES of them */
     struct http_request *rq = *con_cls;
     if (rq == NULL)
@@ -580,7 +596,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         client_address(rq);
         if (!check_headers(rq))
             return queue(rq);
-        return MHD_YES;
+        if (!continue_without_body(rq, version))
+            return MHD_YES; /* the body, if any, comes in the calls that follow */
+        /* else answered now, as the call after an empty body would */
     }
     if (*upload_size > 0) {
         size_t cap = (size_t)rq->cfg->max_body_bytes;

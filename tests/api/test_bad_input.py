@@ -2,6 +2,7 @@
 the exact 4xx it deserves as an RFC 9457 problem document, changes nothing, and leaves the
 server answering.  One table, one test: add a row to cover a new case."""
 import json
+import re
 import socket
 import time
 
@@ -459,3 +460,62 @@ def test_many_query_parameters_are_refused_not_left_hanging(make_server):
     t = time.monotonic()
     assert s.stop() == 0
     assert time.monotonic() - t < 5, "the drain waited for a request left hanging"
+
+
+def _read_answers(sock, count, timeout=5):
+    """The heads of the first `count` answers on `sock` (fewer if it closes; bodies skipped by
+    their length), and whether it closed."""
+    sock.settimeout(timeout)
+    data, heads = b"", []
+    while len(heads) < count:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if sep:
+            m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            n = int(m.group(1)) if m else 0
+            if len(rest) >= n:
+                heads.append(head)
+                data = rest[n:]
+                continue
+        chunk = sock.recv(65536)
+        if not chunk:
+            return heads, True
+        data += chunk
+    return heads, False
+
+
+@pytest.mark.parametrize("first", [
+    "GET /healthz HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n",
+    "POST /api/v1/auth/login HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+    "Content-Length: 0\r\n\r\n",  # a side thread's route
+], ids=["get", "post-empty"])
+def test_expect_continue_without_a_body_is_answered_at_once(server, first):
+    """A request that asks for 100 Continue but has no body (which RFC 9110 forbids a client to
+    send): libmicrohttpd sent the 100 and then, with the client's next request already
+    pipelined, closed the connection with no answer (the log said 200).  Found by
+    test_fuzz_http.py.  Now it is answered at once, with no 100; libmicrohttpd closes a
+    connection after an answer given before the request's end, and says so
+    (`Connection: close`), so the client knows to send the next request again."""
+    with socket.create_connection(("127.0.0.1", server.port)) as c:
+        c.sendall((first + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").encode())
+        heads, closed = _read_answers(c, 2)
+    assert heads, "no answer"
+    assert heads[0].startswith((b"HTTP/1.1 200", b"HTTP/1.1 4")), heads
+    assert not heads[0].startswith(b"HTTP/1.1 100"), heads
+    if len(heads) == 1:
+        assert closed and b"\r\nConnection: close" in heads[0], heads
+    else:
+        assert heads[1].startswith(b"HTTP/1.1 200 OK"), heads
+
+
+def test_expect_continue_with_a_body_still_gets_its_100(server, admin):
+    """The ordinary use of Expect (a body the client holds back) is unchanged."""
+    body = json.dumps({"email": "admin@planner.local", "password": server.admin_password})
+    with socket.create_connection(("127.0.0.1", server.port)) as c:
+        c.settimeout(5)
+        c.sendall(("POST /api/v1/auth/login HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                   "Content-Type: application/json\r\n"
+                   f"Content-Length: {len(body)}\r\n\r\n").encode())
+        assert c.recv(100).startswith(b"HTTP/1.1 100 Continue"), "no 100 Continue"
+        c.sendall(body.encode())
+        heads, _ = _read_answers(c, 1)
+        assert heads and heads[0].startswith(b"HTTP/1.1 200 OK"), heads
