@@ -39,6 +39,7 @@ struct http_request {
     char *body; /* NUL-terminated, capped at cfg->max_body_bytes */
     size_t body_len;
     size_t body_seen; /* bytes of body received, kept or not */
+    bool received;    /* all of it has arrived, or it is answered before (http/server.c) */
 
     char request_id[65];
     char client_addr[64];

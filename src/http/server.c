@@ -52,6 +52,24 @@
 
 static atomic_bool draining;
 static atomic_int in_flight;
+/* Requests begun (on_uri) and not all received yet (their head, or their body), and when a
+ * request last began or a body last grew.  A drain waits for these only while they arrive: a
+ * client that went away mid-request (libmicrohttpd 0.9.75 in epoll mode can miss the end of
+ * a connection whose FIN came with its last bytes, and then waits for the rest until the
+ * connection's idle timeout) held every drain for its whole timeout.  in_flight counts the
+ * requests received whole, or answered early. */
+static atomic_int arriving;
+static _Atomic int64_t last_arrival_us;
+
+/* rq has all arrived (or is answered before it has): from `arriving` to in_flight. */
+static void received(struct http_request *rq)
+{
+    if (rq->received)
+        return;
+    rq->received = true;
+    atomic_fetch_add(&in_flight, 1);
+    atomic_fetch_sub(&arriving, 1);
+}
 static pthread_key_t db_key;
 static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
 
@@ -181,7 +199,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     rq->now_us = clock_now_us();
     rq->uri_too_long = strlen(uri) > (size_t)cfg->max_url_bytes;
     cut_query(rq, uri);
-    atomic_fetch_add(&in_flight, 1);
+    atomic_fetch_add(&arriving, 1);
+    atomic_store(&last_arrival_us, rq->started_us);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     rq->pending = ci != NULL ? ci->socket_context : NULL;
@@ -594,13 +613,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         else
             secret_unique_id(rq->request_id);
         client_address(rq);
-        if (!check_headers(rq))
+        if (!check_headers(rq)) {
+            received(rq);
             return queue(rq);
+        }
         if (!continue_without_body(rq, version))
             return MHD_YES; /* the body, if any, comes in the calls that follow */
         /* else answered now, as the call after an empty body would */
     }
     if (*upload_size > 0) {
+        atomic_store(&last_arrival_us, clock_mono_us());
         size_t cap = (size_t)rq->cfg->max_body_bytes;
         rq->body_seen += *upload_size;
         /* A body without Content-Length (chunked) that grows past the cap.  libmicrohttpd
@@ -621,6 +643,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
+    received(rq);
     /* Called again once the side thread resumes the connection: route and answer are set. */
     if (rq->status == 0 && rq->route == NULL && match_route(rq) &&
         side_take(&sides[rq->route->side], rq))
@@ -646,9 +669,9 @@ static void request_free(struct http_request *rq)
 {
     if (rq->pending != NULL)
         *rq->pending = NULL;
+    atomic_fetch_sub(rq->received ? &in_flight : &arriving, 1);
     free(rq->resp_body);
     arena_free(rq->arena);
-    atomic_fetch_sub(&in_flight, 1);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -725,7 +748,7 @@ struct trim {
  * 5.3 MB instead of 1.7 after test_process.py's 400 connections, now and then). */
 static void give_memory_back(struct trim *last, unsigned connections)
 {
-    if (atomic_load(&in_flight) != 0)
+    if (atomic_load(&in_flight) != 0 || atomic_load(&arriving) != 0)
         return;
     long long anon = anon_bytes();
     bool grown = last->anon < 0 || anon > last->anon + TRIM_GROWTH_BYTES;
@@ -1051,9 +1074,11 @@ int http_server_run(const struct config *cfg, int listen_fd)
 
     /* Drain: stop accepting (the other workers and the master keep the socket open), then
      * wait for requests already read to be answered.  A connection may also hold a request
-     * whose first line has not arrived yet, which in_flight cannot see: give open connections
-     * a short grace to become requests or close (answers now carry Connection: close), but
-     * do not wait on idle keep-alive connections beyond it. */
+     * still arriving (`arriving`), or one whose first line has not (which no count sees):
+     * give open connections a short grace to become requests or close (answers now carry
+     * Connection: close), and past it wait only for requests that are still arriving (a byte
+     * of them came within the grace's length), not for stalled ones nor idle keep-alive
+     * connections. */
     atomic_store(&draining, true);
     uint64_t one = 1;
     bool stopped = write(ac.stop_fd, &one, sizeof one) == (ssize_t)sizeof one &&
@@ -1066,7 +1091,11 @@ int http_server_run(const struct config *cfg, int listen_fd)
     for (;;) {
         int64_t now = clock_mono_us();
         unsigned open_conns = open_connections(&ac);
-        if (now >= deadline || (atomic_load(&in_flight) == 0 && (open_conns == 0 || now >= grace)))
+        bool stalled = atomic_load(&arriving) == 0 ||
+                       now - atomic_load(&last_arrival_us) >= DRAIN_GRACE_US;
+        if (now >= deadline || (atomic_load(&in_flight) == 0 &&
+                                ((open_conns == 0 && atomic_load(&arriving) == 0) ||
+                                 (now >= grace && stalled))))
             break;
         struct timespec ms10 = {0, 10 * 1000 * 1000};
         nanosleep(&ms10, NULL);
