@@ -523,6 +523,12 @@ static const struct {
     const char *lines[4];
     const char *want;
 } normal_cases[] = {
+    /* BYSETPOS at the most days a period can have is taken (rule_check's bound is not
+     * tighter than the calendar): a fifth Monday, a year's 53rd Monday. */
+    {BER, false, {"RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=-5"},
+     "RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=-5"},
+    {BER, false, {"RRULE:FREQ=YEARLY;BYDAY=MO;BYSETPOS=53"},
+     "RRULE:FREQ=YEARLY;BYDAY=MO;BYSETPOS=53"},
     /* Lower case, both EXDATE forms of one instant merged, values sorted, one per line. */
     {BER, false,
      {"rrule:freq=weekly;byday=mo,we;until=20270101T000000Z",
@@ -622,6 +628,16 @@ static const struct {
      "BYSETPOS over several hours"},
     {{"RRULE:FREQ=MONTHLY;BYMONTHDAY=2,28,-2;BYSETPOS=-1"}, false, "recurrence[0]",
      "BYSETPOS over days named twice"},
+    /* A BYSETPOS past the days a period can have: refused at once (libical searched to the
+     * year 20000 first: 3.7 s). */
+    {{"RRULE:FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=100"}, false, "recurrence[0]",
+     "BYSETPOS past a month's days"},
+    {{"RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=-6"}, false, "recurrence[0]",
+     "BYSETPOS past a month's Mondays"},
+    {{"RRULE:FREQ=YEARLY;BYMONTH=1,2;BYMONTHDAY=1;BYSETPOS=3"}, false, "recurrence[0]",
+     "BYSETPOS past the days BYMONTHDAY picks"},
+    {{"RRULE:FREQ=YEARLY;BYDAY=1MO,-1FR;BYSETPOS=3"}, false, "recurrence[0]",
+     "BYSETPOS past a year's numbered days"},
     {{"RRULE:FREQ=WEEKLY;BYMONTHDAY=1"}, false, "recurrence[0]", "BYMONTHDAY in WEEKLY"},
     {{"RRULE:FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30,-31"}, false, "recurrence[0]",
      "no such day in those months"},
@@ -697,4 +713,27 @@ Test(core_recur, parse_limits)
     cr_expect(eq(int, core_recur_parse(rule, 1, "Mars/Base", false, a, &norm, &err), PL_EINVAL));
     cr_expect(eq(str, err.field, "time_zone"));
     arena_free(a);
+}
+
+/* A BYSETPOS no period can reach is refused by its bound, before libical is asked (which
+ * searched to the year 20000 first: 3.7 s a rule), and the answer says why. */
+Test(core_recur, set_pos_past_the_period_is_refused_by_its_bound)
+{
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"RRULE:FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=100", "more days than a month of this rule has (10)"},
+        {"RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=-6", "more days than a month of this rule has (5)"},
+        {"RRULE:FREQ=YEARLY;BYMONTH=1,2;BYMONTHDAY=1;BYSETPOS=3",
+         "more days than a year of this rule has (2)"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct arena *a = arena_new(256);
+        char *norm = NULL;
+        struct pl_error err = {0};
+        const char *lines[] = {cases[i].line};
+        cr_expect(eq(int, core_recur_parse(lines, 1, BER, false, a, &norm, &err), PL_EINVAL));
+        cr_expect(strstr(err.detail, cases[i].want) != NULL, "%s: %s", cases[i].line, err.detail);
+        arena_free(a);
+    }
 }
