@@ -1,11 +1,11 @@
 """NOT RUN BY `make test` YET (PLANNER_FUZZ_ICAL=1 runs it): it finds bugs not fixed so far.
 Found at its first run (2026-12-07, seed 20261123, release build), to fix before it joins the
 suite:
-  * imports that did not end within 10 s: one with a VTIMEZONE whose rule is FREQ=SECONDLY
-    (libical expands a zone's rules when it builds the zone), and one whose mutations were
+  * an import that did not end within 10 s, whose mutations were
     RRULE:FREQ=DAILY;INTERVAL=2147483648 and TZID 'Europe/' (each alone imports at once: the
-    cause is still to find).  (A third, RRULE:FREQ=MONTHLY;BYSETPOS=100;BYDAY=MO,TU in 21
-    VEVENTs, 1.1 s each, is fixed: core/recur.c's period_days_max.)
+    cause is still to find).  (Two more are fixed: RRULE:FREQ=MONTHLY;BYSETPOS=100;BYDAY=MO,TU
+    in 21 VEVENTs, 1.1 s each, by core/recur.c's period_days_max; a VTIMEZONE whose rule is
+    FREQ=SECONDLY, which libical expanded for good, by core/ical.c's custom_zone.)
   * exports that python3-icalendar refuses, of values the import kept as they came: a time
     "garbage", an UNTIL not in UTC with a DTSTART that is, a duration "-PNY", an empty date.
 
@@ -694,9 +694,9 @@ def m_rrule(rng, lines):
         searching = rng.random() < 0.15
         lines.insert(i, rng.choice(SEARCHING_RULES if searching else RRULES + ICAL_RRULES))
         note = f"{short(lines[i], 80)} added at {i}"
-    if rng.random() < (0.5 if searching else 0.05):
+    if rng.random() < (0.5 if searching else 0.03):
         b, e = [s for s in blocks(lines, "VEVENT") if s[0] < i < s[1]][0]
-        n = rng.choice([20, 30])
+        n = rng.choice([20, 30] if searching else [20])
         lines[e + 1:e + 1] = [f"{l}-c{k}" if name_of(l) == "UID" else l
                               for k in range(n) for l in lines[b:e + 1]]
         note += f", its VEVENT {n} times more (UIDs -c0...)"

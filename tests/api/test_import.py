@@ -586,6 +586,28 @@ def test_unknown_tzid_is_an_error_line(server, person):
     assert line_of(body, "BEGIN:VEVENT") <= e["line"] <= line_of(body, "END:VEVENT")
 
 
+def test_a_vtimezone_whose_rules_are_not_yearly_is_not_read(server, person):
+    """libical expands every rule of a zone when it builds it: a VTIMEZONE observance with
+    FREQ=SECONDLY had the import run for good (found by test_fuzz_ical.py).  Such a zone is
+    not read, so an event in it is an error line, at once; a yearly zone still works."""
+    def zone(tzid, freq):
+        return [x.replace("W. Europe Standard Time", tzid).replace("FREQ=YEARLY", freq)
+                for x in VTIMEZONE_OUTLOOK]
+    body = vcal(vevent("tz-secondly@ext", "DTSTART;TZID=Fuzz Zone:20330715T100000",
+                       "DTEND;TZID=Fuzz Zone:20330715T110000"),
+                vevent("tz-yearly@ext", "DTSTART;TZID=Good Zone:20330715T100000",
+                       "DTEND;TZID=Good Zone:20330715T110000"),
+                extra=zone("Fuzz Zone", "FREQ=SECONDLY") + zone("Good Zone", "FREQ=YEARLY"))
+    r = requests.post(server.url(f"{CALENDARS}/{person.calendar}/import"), data=body,
+                      headers={**ICS, "Authorization": f"Bearer {person.token}"}, timeout=10)
+    assert r.status_code == 200, r.text
+    res = r.json()
+    assert res["imported"] == 1 and len(res["errors"]) == 1, res
+    assert "Fuzz Zone" in res["errors"][0]["message"], res
+    got = events_by_uid(server, person)
+    assert utc(got["tz-yearly@ext"]["start"]) == datetime(2033, 7, 15, 8, tzinfo=UTC)
+
+
 def test_imported_alarms_remind(server, admin, person):
     """The file's alarms that are plain reminders are scheduled as any event's: for the
     calendar's owner and the attendees who are users; a moved occurrence is reminded at its
