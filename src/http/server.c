@@ -70,6 +70,7 @@ static void received(struct http_request *rq)
     atomic_fetch_add(&in_flight, 1);
     atomic_fetch_sub(&arriving, 1);
 }
+
 static pthread_key_t db_key;
 static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
 
@@ -160,10 +161,9 @@ static void client_address(struct http_request *rq)
         snprintf(rq->client_addr, sizeof rq->client_addr, "%s", addr);
 }
 
-/* Called by libmicrohttpd as soon as the request line is read: the request starts here. */
 /* Right after on_uri, libmicrohttpd 0.9.75 makes a record for each query parameter in the
- * connection's memory (whose size start_lane sets).  When they do not fit,
- * it queues its own 431 and then overwrites the state that would send it
+ * connection's memory (whose size start_lane sets).  When they do not fit, it queues its
+ * own 431 and then overwrites the state that would send it
  * (parse_initial_message_line sets MHD_CONNECTION_URL_RECEIVED after a failed
  * connection_add_header): the connection hangs unanswered until its timeout and the request
  * counts in flight, so a drain waits for it.  400 parameters in a 1.6 KB target did that.  A
@@ -187,6 +187,7 @@ static void cut_query(struct http_request *rq, const char *uri)
     }
 }
 
+/* Called by libmicrohttpd as soon as the request line is read: the request starts here. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     const struct config *cfg = cls;
