@@ -203,31 +203,35 @@ static const char *title_of(int status)
 
 const char *http_printable(struct arena *a, const char *s, size_t max)
 {
+    static const char hex[] = "0123456789ABCDEF";
     size_t n = 0, len;
     while (s[n] != '\0' && (len = core_utf8_char_len(s + n)) != 0 && n + len <= max)
         n += len;
     if (s[n] == '\0')
         return s;
-    size_t rest = strlen(s + n), cap = n + (rest > (max - n) / 3 ? max - n : 3 * rest);
+    size_t cap = n + 3 * strlen(s + n); /* every byte left as %XX at worst */
+    if (cap > max)
+        cap = max;
     char *out = arena_alloc(a, cap + 1);
     if (out == NULL)
         return NULL;
     memcpy(out, s, n);
     size_t o = n;
-    while (s[n] != '\0') {
-        if ((len = core_utf8_char_len(s + n)) != 0) {
-            if (o + len > max)
+    for (; s[n] != '\0'; n += len) {
+        if ((len = core_utf8_char_len(s + n)) == 0) {
+            if (o + 3 > cap)
+                break;
+            unsigned char c = (unsigned char)s[n];
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+            len = 1;
+        } else {
+            if (o + len > cap)
                 break;
             memcpy(out + o, s + n, len);
-        } else {
-            if (o + 3 > max)
-                break;
-            snprintf(out + o, 4, "%%%02X", (unsigned char)s[n]);
-            len = 1;
-            o += 2;
+            o += len;
         }
-        o += len;
-        n += len;
     }
     out[o] = '\0';
     return out;

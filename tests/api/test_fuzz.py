@@ -888,7 +888,8 @@ class StderrWatch:
         self.path = server.stderr_path
         self.pos = self.path.stat().st_size
 
-    def reports(self):
+    def read(self):
+        """Everything written since the last look."""
         size = self.path.stat().st_size
         if size <= self.pos:
             return ""
@@ -896,7 +897,14 @@ class StderrWatch:
             f.seek(self.pos)
             text = f.read(size - self.pos).decode("utf-8", "replace")
         self.pos = size
+        return text
+
+    def judge(self, text):
+        """`text` if it holds a crash or sanitizer report, else ""."""
         return text if any(m in text for m in self.MARKERS) else ""
+
+    def reports(self):
+        return self.judge(self.read())
 
 
 def judge(r):
@@ -915,13 +923,20 @@ def judge(r):
             return f"{s} body not JSON", ""
         return None
     if 400 <= s < 500:
-        try:
-            assert_problem(r, s)
-        except (AssertionError, ValueError, KeyError, TypeError) as e:
-            first = (str(e).splitlines() or [""])[0]
-            return f"{s} not a problem document", f"({type(e).__name__}: {first[:200]})"
-        return None
+        return problem_verdict(r)
     return f"status {s}", ""
+
+
+def problem_verdict(r):
+    """None if `r` is an RFC 9457 problem document for its status, else (kind, detail): the
+    4xx rule of every fuzz here."""
+    try:
+        assert_problem(r, r.status_code)
+    except (AssertionError, ValueError, KeyError, TypeError) as e:
+        first = (str(e).splitlines() or [""])[0]
+        return (f"{r.status_code} not a problem document",
+                f"({type(e).__name__}: {first[:200]})")
+    return None
 
 
 # The calendar's edges, where each valid body's (or query's) times are moved in turn before

@@ -106,10 +106,10 @@ import zlib
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from conftest import ASAN, assert_problem
+from conftest import ASAN
 from helpers_badinput import RawResponse
 from helpers_events import API, CALENDARS, EVENTS, PASSWORD, new_person
-from test_fuzz import Failures, StderrWatch, compact
+from test_fuzz import Failures, StderrWatch, compact, problem_verdict
 
 SEED = int(os.environ.get("PLANNER_FUZZ_SEED", "20261207"))
 # Exchanges per starting request (the unchanged one included); the module sends 7 batches.
@@ -1023,12 +1023,7 @@ def judge_answer(r, head_only):
         except ValueError:
             return f"{s} body not JSON", ""
         return None
-    try:
-        assert_problem(r, s)
-    except (AssertionError, ValueError, KeyError, TypeError) as e:
-        first = (str(e).splitlines() or [""])[0]
-        return f"{s} not a problem document", f"({type(e).__name__}: {first[:200]})"
-    return None
+    return problem_verdict(r)
 
 
 # Routes served on a worker's side thread (routes.c's SLOW): libmicrohttpd 0.9.75 suspends
@@ -1104,22 +1099,6 @@ def keepalive_ok(port):
 # --- the batches
 
 
-class Watch(StderrWatch):
-    """test_fuzz's StderrWatch, also handing over everything logged since the last look (a
-    failure shows the server's own lines about it)."""
-
-    def read(self):
-        size = self.path.stat().st_size
-        if size <= self.pos:
-            return ""
-        with open(self.path, "rb") as f:
-            f.seek(self.pos)
-            text = f.read(size - self.pos).decode("utf-8", "replace")
-        self.pos = size
-        return text
-
-    def judge(self, text):
-        return text if any(m in text for m in self.MARKERS) else ""
 
 
 def notable(logged):
@@ -1132,7 +1111,7 @@ def notable(logged):
 def test_fuzz_http(server, world, base):
     rng = random.Random(SEED ^ zlib.crc32(base.name.encode()))
     port = server.port
-    watch = Watch(server)
+    watch = StderrWatch(server)
     failures, statuses, ends, skipped = Failures(), {}, {}, 0
     half_close_failures, doubled = 0, 0
     for i in range(PER_BATCH):
