@@ -666,7 +666,7 @@ def test_slow_requests_still_waiting_when_the_drain_ends_get_a_503(make_server):
     """SIGTERM with five logins (moderate cost) for the side thread and a one-second drain:
     the ones it gets to are answered 200, the one it is on when the drain ends too, and those
     still waiting then get a 503 at once rather than hold the worker up; none is left
-    unanswered."""
+    unanswered, and nothing else is said."""
     s = make_server(args=("--drain-timeout-s", "1"), workers=1, threads=1,
                     env={"PLANNER_PWHASH": "moderate"})
     socks = [socket.create_connection(("127.0.0.1", s.port), timeout=30 * SLOW)
@@ -685,10 +685,12 @@ def test_slow_requests_still_waiting_when_the_drain_ends_get_a_503(make_server):
         for c in socks:
             c.close()
     s.proc.wait(timeout=30 * SLOW)
-    ok = [a for a in answers if a[0] == 200]
-    assert ok and answers[:len(ok)] == ok, answers  # served in order, then refused
-    assert answers[len(ok):] == [(503, "the server is stopping")] * (5 - len(ok)), answers
-    assert len(ok) < 5, answers
+    # Which ones are served is not asserted: the side thread's queue is oldest first, but when
+    # the worker is slow (TSan) several logins become ready at once and libmicrohttpd reads them
+    # in its own order, not the client's (CI saw 200, 200, 503, 200, 503).
+    served = answers.count((200, None))
+    refused = answers.count((503, "the server is stopping"))
+    assert served + refused == 5 and served >= 1 and refused >= 1, answers
 
 
 def test_sigterm_answers_a_login_on_the_side_thread(make_server):
