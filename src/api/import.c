@@ -125,6 +125,16 @@ static int import_one(struct http_request *rq, int64_t calendar_id, const char *
     if (rc < 0 && rc != PL_ENOTFOUND)
         return rc;
     bool exists = rc == PL_OK;
+    /* The store keeps an override under "<series UID>/<occurrence>", a form a VEVENT's own UID
+     * may have too: then the row found is not this VEVENT's, and neither takes the other's. */
+    if (exists && (old.parent_id != 0) != (ev->parent_id != 0)) {
+        add_error(out, x->line, ev->parent_id != 0
+                                    ? "an event of the calendar has the UID this occurrence is"
+                                      " kept under (the series' UID, '/', its start)"
+                                    : "the UID is the one an occurrence of another event of the"
+                                      " calendar is kept under");
+        return PL_OK;
+    }
     if (exists && ev->sequence <= old.sequence) {
         out->skipped++;
         return PL_OK;

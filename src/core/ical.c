@@ -462,8 +462,8 @@ static const struct tzref *resolve_tzid(struct parse_ctx *cx, const char *tzid)
 /* Parse one content line with libical.  Returns a VCALENDAR holding its properties (one per
  * value for a multi-valued EXDATE or RDATE), which the caller frees, or NULL after `f` was
  * set from libical's complaint (its X-LIC-ERROR text). */
-static icalcomponent *parse_property(struct parse_ctx *cx, const struct cline *c,
-                                     struct failure *f)
+static icalcomponent *parse_line(struct parse_ctx *cx, const struct cline *c, struct failure *f,
+                                 icalparameter_xlicerrortype *why)
 {
     text_reset(&cx->scratch);
     text_str(&cx->scratch, "BEGIN:VCALENDAR\r\n");
@@ -476,9 +476,12 @@ static icalcomponent *parse_property(struct parse_ctx *cx, const struct cline *c
     }
     icalproperty *e = icalcomponent_get_first_property(cal, ICAL_XLICERROR_PROPERTY);
     if (e != NULL) {
-        const char *why = icalproperty_get_xlicerror(e);
+        const char *text = icalproperty_get_xlicerror(e);
+        icalparameter *type = icalproperty_get_first_parameter(e, ICAL_XLICERRORTYPE_PARAMETER);
+        if (why != NULL && type != NULL)
+            *why = icalparameter_get_xlicerrortype(type);
         char msg[CORE_ICAL_MESSAGE_MAX];
-        snprintf(msg, sizeof msg, "%s", why ? why : "bad value");
+        snprintf(msg, sizeof msg, "%s", text ? text : "bad value");
         char *cut = strstr(msg, ". Removing entire property");
         if (cut != NULL)
             *cut = '\0';
@@ -492,6 +495,78 @@ static icalcomponent *parse_property(struct parse_ctx *cx, const struct cline *c
         return NULL;
     }
     return cal;
+}
+
+static icalcomponent *parse_property(struct parse_ctx *cx, const struct cline *c,
+                                     struct failure *f)
+{
+    return parse_line(cx, c, f, NULL);
+}
+
+/* Whether the parameters of `c`, between its name and the ':' before its value, follow RFC
+ * 5545 (section 3.1): each ";" name "=" value *("," value), a name of letters, digits and '-',
+ * a value either quoted (no '"' inside) or free of '"', ';', ':' and ','; no control
+ * characters but tabs.  libical takes more (";:", `CN="a"b`) that other readers refuse. */
+static bool params_ok(const struct cline *c)
+{
+    const char *p = c->text + c->name_len, *end = c->value - 1;
+    while (p < end) {
+        if (*p++ != ';')
+            return false;
+        const char *name = p;
+        while (p < end && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                           (*p >= '0' && *p <= '9') || *p == '-'))
+            p++;
+        if (p == name || p == end || *p++ != '=')
+            return false;
+        for (;;) {
+            bool quoted = p < end && *p == '"';
+            p += quoted;
+            for (; p < end && *p != '"' && (quoted || !strchr(";:,", *p)); p++)
+                if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+                    return false;
+            if (quoted && (p == end || *p++ != '"'))
+                return false;
+            if (p == end || *p != ',')
+                break;
+            p++;
+        }
+    }
+    return true;
+}
+
+/* A line kept verbatim goes out again in every export and feed of its calendar, where one
+ * value a calendar app cannot read can make it refuse the whole calendar (python3-icalendar
+ * does): libical must read it.  Text alone may be empty, or under a name libical does not
+ * know, since RFC 5545 passes other IANA and X- properties on as text. */
+static int check_kept(struct parse_ctx *cx, const struct cline *c, struct failure *f)
+{
+    int nl = (int)c->name_len;
+    if (!params_ok(c))
+        return fail(f, c->line, "bad %.*s: its parameters are not NAME=value;...", nl, c->text);
+    char name[64] = "";
+    if (c->name_len < sizeof name)
+        memcpy(name, c->text, c->name_len);
+    icalvalue_kind k = icalproperty_kind_to_value_kind(icalproperty_string_to_kind(name));
+    bool text = k == ICAL_TEXT_VALUE || k == ICAL_X_VALUE || k == ICAL_NO_VALUE;
+    icalparameter_xlicerrortype why = ICAL_XLICERRORTYPE_NONE;
+    icalcomponent *cal = parse_line(cx, c, f, &why);
+    if (cal == NULL)
+        return text && (why == ICAL_XLICERRORTYPE_VALUEPARSEERROR ||
+                        why == ICAL_XLICERRORTYPE_PROPERTYPARSEERROR)
+                   ? 0
+                   : -1;
+    icalcomponent_free(cal);
+    /* libical reads an INTEGER as C's atoi does ("REPEAT:x" is 0) and skips spaces around
+     * other values ("TRIGGER: -PT1H"): the text goes out as it came. */
+    const char *v = c->value, *digits = v + (*v == '-' || *v == '+');
+    size_t n = strlen(v);
+    if (k == ICAL_INTEGER_VALUE &&
+        (*digits == '\0' || strspn(digits, "0123456789") != strlen(digits)))
+        return fail(f, c->line, "bad %.*s: not an integer", nl, c->text);
+    if (!text && n > 0 && (strchr(" \t", v[0]) || strchr(" \t", v[n - 1])))
+        return fail(f, c->line, "bad %.*s: spaces around the value", nl, c->text);
+    return 0;
 }
 
 /* The TZID parameter of `p` (copied into the arena), or NULL. */
@@ -818,11 +893,15 @@ static int collect(struct parse_ctx *cx, size_t b, size_t e, struct ical_event *
             size_t end;
             if (!find_end(cx->lines, i, e, &end))
                 return fail(f, c->line, "BEGIN:%.40s without its END", c->value);
-            for (size_t k = i + 1; k < end; k++) /* what is kept must be well-formed too */
-                if (!cx->lines[k].is_clean || cx->lines[k].value == NULL)
-                    return fail(f, cx->lines[k].line, "%s",
-                                cx->lines[k].is_clean ? "not a content line (NAME:value)"
-                                                      : "the line is not valid UTF-8");
+            for (size_t k = i + 1; k < end; k++) { /* what is kept must be well-formed too */
+                const struct cline *in = &cx->lines[k];
+                if (!in->is_clean || in->value == NULL)
+                    return fail(f, in->line, "%s",
+                                in->is_clean ? "not a content line (NAME:value)"
+                                             : "the line is not valid UTF-8");
+                if (!is(in, "BEGIN") && !is(in, "END") && check_kept(cx, in, f) < 0)
+                    return -1;
+            }
             int m = is_begin(c, "VALARM") ? alarm_minutes(cx, i, end) : -1;
             bool dup = false;
             for (size_t k = 0; m >= 0 && k < ie->nreminders; k++)
@@ -854,13 +933,18 @@ static int collect(struct parse_ctx *cx, size_t b, size_t e, struct ical_event *
         } else if (is(c, "RDATE")) {
             push(cx, &vl->rdates, &vl->nrdates, &vl->cap_rd, c);
         } else if (is(c, "ATTENDEE")) {
-            if (!read_attendee(cx, c, ie, &att_cap))
+            if (!read_attendee(cx, c, ie, &att_cap)) {
+                if (check_kept(cx, c, f) < 0)
+                    return -1;
                 keep(props, c);
+            }
             else if (ie->nattendees > CORE_EVENT_PARTICIPANTS_MAX)
                 return fail(f, c->line, "more than %d attendees", CORE_EVENT_PARTICIPANTS_MAX);
         } else if (is(c, "EXRULE")) {
             return fail(f, c->line, "EXRULE is not supported (RFC 5545 deprecates it)");
         } else if (!is(c, "DTSTAMP") && !is(c, "CREATED") && !is(c, "LAST-MODIFIED")) {
+            if (check_kept(cx, c, f) < 0)
+                return -1;
             keep(props, c);
         }
     }

@@ -48,6 +48,23 @@ bool core_tz_name_ok(const char *tz)
            strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") == n;
 }
 
+/* Files of the zoneinfo tree that are not zone names, though libical reads them as such.
+ * posix/ and right/ hold second copies of every zone (right/ counting leap seconds), whose
+ * VTIMEZONEs calendar apps cannot match to a zone; localtime follows the host's setting;
+ * posixrules is a template for POSIX TZ strings. */
+static const char *const not_zones[] = {"posix", "right", "localtime", "posixrules"};
+
+bool core_tz_name_canonical(const char *tz)
+{
+    size_t n = strlen(tz), first = strcspn(tz, "/");
+    if (!core_tz_name_ok(tz) || tz[n - 1] == '/' || strstr(tz, "//"))
+        return false;
+    for (size_t i = 0; i < sizeof not_zones / sizeof not_zones[0]; i++)
+        if (strlen(not_zones[i]) == first && memcmp(tz, not_zones[i], first) == 0)
+            return false;
+    return true;
+}
+
 icaltimezone *core_tz_utc(void)
 {
     icaltimezone *zone = atomic_load_explicit(&utc_zone, memory_order_acquire);

@@ -26,6 +26,10 @@ struct _icaltimezone *core_tz_utc(void);
 /* Whether `tz` could name a zone: 1-CORE_TZ_NAME_MAX characters of letters, digits and
  * "/_+-", not absolute, no "..": libical turns a name into a file path. */
 bool core_tz_name_ok(const char *tz);
+/* Whether `tz` is also a zone's own name rather than another path to its file
+ * (posix/Europe/Berlin, Europe//Berlin), which calendar apps cannot match to the zone: what
+ * input is held to (core_tz_check).  Rows stored before the rule still look up. */
+bool core_tz_name_canonical(const char *tz);
 
 /* The UTC instant of `local` in `tz` (a name core_tz_check accepts).  PL_EINVAL naming
  * `field` for an unknown zone. */

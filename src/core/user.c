@@ -113,7 +113,7 @@ const char *core_user_role_name(int role)
 
 int core_tz_check(const char *tz, const char *field, struct pl_error *err)
 {
-    if (!core_tz_name_ok(tz))
+    if (!core_tz_name_canonical(tz))
         return pl_error_set(err, PL_EINVAL, field, "must be an IANA time zone name like Europe/Berlin");
     if (core_tz_zone(tz) != NULL)
         return PL_OK;

@@ -1,23 +1,4 @@
-"""NOT RUN BY `make test` YET (PLANNER_FUZZ_ICAL=1 runs it): it finds bugs not fixed so far.
-Found at its first runs (2026-12-07, seed 20261123 and seeds 1-3), to fix before it joins the
-suite (14 of the 15 corpus files fail on them):
-  * nested components kept as they came and exported unchanged: a VALARM that is not a
-    reminder (TRIGGER:x, TRIGGER:-P1Y, an empty TRIGGER;VALUE=DATE-TIME, TRIGGER;:-PT5M) or an
-    X- component (BEGIN:X-THING / DTSTART:x): the export, the event's .ics and the feed then
-    fail in python3-icalendar, one such event breaking the whole calendar's export;
-  * zone names that are paths in the zoneinfo tree rather than IANA names
-    (posix/Europe/Berlin, Europe//Berlin) are taken, by the import and the JSON API; the
-    export's VTIMEZONE under that name is valid, but python3-icalendar cannot rebuild it
-    ("RRULE UNTIL values must be specified in UTC when DTSTART is timezone-aware").
-Fixed since: a VTIMEZONE with a MINUTELY or SECONDLY observance ran the import for good
-(core/ical.c custom_zone), a BYSETPOS past its period's days cost 1.1 s a VEVENT
-(core/recur.c period_days_max).  Still open and outside these rules: the import does not run
-the API's check for rules that never occur (RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU;
-BYMONTHDAY=-1 is imported, 0.12 s a VEVENT each time it is expanded; taken out of
-SEARCHING_RULES for time); and a plain VEVENT whose UID is an override's stored one
-("s@x/<start in us>") with a higher SEQUENCE takes that override over.
-
-A deterministic mutation fuzz of the iCalendar import (API.md "iCalendar": POST
+"""A deterministic mutation fuzz of the iCalendar import (API.md "iCalendar": POST
 /api/v1/calendars/{id}/import): every file of a corpus of valid iCalendar files gets a batch of
 imports made from it, and whatever the file, the server must answer properly, keep answering,
 and still export, list and publish the calendar it imported into.
@@ -67,11 +48,22 @@ The rules checked are only the ones no input may break:
 The batches are reproducible: each corpus file has its own random.Random seeded from a fixed
 seed and the file's name (PLANNER_FUZZ_SEED picks another seed, PLANNER_FUZZ_REQUESTS another
 batch size), and its own server (make_server), so that `pytest -k <file>` replays a batch
-exactly and a hang or a crash stays the batch's.  A failure prints, for each kind of failure,
+exactly and a hang or a crash stays the batch's.  Under the sanitizers each file gets fewer
+imports (their servers run 3-10x slower; the release build covers the full batch).  A failure prints, for each kind of failure,
 the first offending request (its target, headers and exact body as Python expressions) with
 the answer, the mutations that made it and its index in the batch (an import may depend on
 what the batch's earlier ones left in the calendar: UIDs, series); for a document
-python3-icalendar refuses, the first of its components that it refuses on its own."""
+python3-icalendar refuses, the first of its components that it refuses on its own.
+
+Found by it and fixed (2026-12-07, each with a test of its own in test_import.py or
+core_recur): a VTIMEZONE with a MINUTELY or SECONDLY observance ran the import for good
+(core/ical.c custom_zone); a BYSETPOS past its period's days cost 1.1 s a VEVENT
+(core/recur.c period_days_max); kept lines libical cannot read (a VALARM's TRIGGER:x or
+-P1Y, an X- component's DTSTART:x, REPEAT:Mail) went out verbatim and made python3-icalendar
+refuse the whole export and feed (core/ical.c check_kept); zoneinfo paths such as
+posix/Europe/Berlin were taken as zone names (core_tz_name_canonical).  Known and outside its
+rules: the import does not run the API's check for rules that never occur, and a plain VEVENT
+whose UID has an override's stored form ("s@x/<start in us>") can take that override over."""
 import codecs
 import os
 import random
@@ -87,12 +79,8 @@ from helpers_events import API, CALENDARS, EVENTS, new_person
 from test_fuzz import (ODD, RRULE_PARTS, RRULES, Failures, StderrWatch, alive, compact,
                        problem_verdict, short, tweak_rule, tweak_string)
 
-pytestmark = pytest.mark.skipif(os.environ.get("PLANNER_FUZZ_ICAL") != "1",
-                                reason="finds open bugs (the docstring lists them): "
-                                       "PLANNER_FUZZ_ICAL=1 runs it")
-
 SEED = int(os.environ.get("PLANNER_FUZZ_SEED", "20261123"))
-PER_FILE = int(os.environ.get("PLANNER_FUZZ_REQUESTS", "300"))  # imports per corpus file
+PER_FILE = int(os.environ.get("PLANNER_FUZZ_REQUESTS", "100" if ASAN else "300"))  # a file
 CHECK_EVERY = 150  # imports between two looks at the export, the listings and the feed
 TIMEOUT = 30 if ASAN else 10  # seconds for one answer: the slowest seen take 2 s (ASan)
 BODY_LIMIT = 1 << 20  # max_body_bytes' default (src/config.c)

@@ -20,8 +20,8 @@ import pytest
 import requests
 
 from conftest import assert_problem
-from helpers_events import (API, CALENDARS, EVENTS, db_counts, db_rows, get_event, new_person,
-                            rfc3339)
+from helpers_events import (API, CALENDARS, EVENTS, db_counts, db_rows, event_body, get_event,
+                            new_person, post_event, rfc3339)
 
 UTC = timezone.utc
 ICS = {"Content-Type": "text/calendar"}
@@ -258,6 +258,64 @@ def test_unknown_properties_survive_a_round_trip(server, admin, person):
         "mail me"]
 
 
+def test_kept_lines_a_calendar_app_could_not_read_are_error_lines(server, person):
+    """What the model does not know goes out again verbatim in every export and feed, where
+    one value a calendar app cannot read makes it refuse the whole calendar (found by
+    test_fuzz_ical.py: python3-icalendar refused the feed).  So a kept line must be one libical
+    reads: a VEVENT holding another is an error line at that line, like any bad value.  Text
+    may still be empty, or under a name libical does not know."""
+    bad = {
+        "alarm-x@ext": ["BEGIN:VALARM", "ACTION:EMAIL", "TRIGGER:x", "END:VALARM"],
+        "alarm-years@ext": ["BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:d",
+                            "TRIGGER:-P1Y", "END:VALARM"],
+        "alarm-empty@ext": ["BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:d",
+                            "TRIGGER;VALUE=DATE-TIME:", "END:VALARM"],
+        "x-comp@ext": ["BEGIN:X-THING", "DTSTART:garbage", "END:X-THING"],
+        "priority@ext": ["PRIORITY:high"],
+        "spaced@ext": ["BEGIN:VALARM", "ACTION:EMAIL", "TRIGGER: -PT1H ", "END:VALARM"],
+        "geo@ext": ["GEO:here"],
+        "param-empty@ext": ["ATTACH;:https://files.example/a.pdf"],
+        "param-quote@ext": ['X-NOTE;X-BY="me"too:note'],
+    }
+    ok = ["X-EMPTY:", "CATEGORIES:", "COLOR:teal", "X-LATER;VALUE=DATE-TIME:soon",
+          'X-PARAMS;X-A="x;y:z",plain;X-B=:v',
+          "BEGIN:VALARM", "ACTION:EMAIL", "SUMMARY:s", "DESCRIPTION:d",
+          "ATTENDEE:mailto:me@example.org", "TRIGGER:-P1D", "REPEAT:2", "DURATION:PT5M",
+          "END:VALARM"]
+    body = vcal(*[vevent(uid, "20330402T090000Z", "20330402T100000Z", None, *lines)
+                  for uid, lines in bad.items()],
+                vevent("kept-ok@ext", "20330402T090000Z", "20330402T100000Z", None, *ok))
+    res = do_import(server, person, body, imported=1, errors=len(bad))
+    text = body.decode().split("\r\n")
+    for e, (uid, lines) in zip(res["errors"], bad.items()):
+        first_bad = [x for x in lines if not x.startswith(("BEGIN:", "END:", "ACTION:",
+                                                           "DESCRIPTION:"))][0]
+        assert text[e["line"] - 1] == first_bad, (uid, e)
+    _, cal = export(server, person)  # python3-icalendar reads it (export() checks)
+    (ev,) = vevents_by_uid(cal)["kept-ok@ext"]
+    assert str(ev["COLOR"]) == "teal" and str(ev["X-EMPTY"]) == ""
+    assert ev["X-PARAMS"].params["X-A"] == ["x;y:z", "plain"], ev["X-PARAMS"].params
+    (alarm,) = [a for a in ev.walk("VALARM") if str(a["ACTION"]) == "EMAIL"]
+    assert int(alarm["REPEAT"]) == 2
+
+
+def test_a_tzid_that_is_a_path_to_a_zone_file_is_read_as_the_zone(server, person):
+    """posix/Europe/Berlin is another path to Europe/Berlin's file, which libical reads, but
+    a VTIMEZONE under that name is one calendar apps cannot rebuild (found by
+    test_fuzz_ical.py): the event takes the zone's own name.  The JSON API refuses such names."""
+    body = vcal(vevent("tz-posix@ext", "DTSTART;TZID=posix/Europe/Berlin:20330715T100000",
+                       "DTEND;TZID=posix/Europe/Berlin:20330715T110000"))
+    do_import(server, person, body, imported=1, errors=0)
+    got = events_by_uid(server, person)["tz-posix@ext"]
+    assert got["time_zone"] == "Europe/Berlin", got
+    assert utc(got["start"]) == datetime(2033, 7, 15, 8, tzinfo=UTC)
+    for tz in ("posix/Europe/Berlin", "right/Europe/Berlin", "Europe//Berlin", "localtime"):
+        r = post_event(server, person, event_body(datetime(2033, 7, 16, 10, tzinfo=UTC),
+                                                  datetime(2033, 7, 16, 11, tzinfo=UTC),
+                                                  time_zone=tz))
+        assert_problem(r, 422, field="time_zone")
+
+
 # --- malformed files --------------------------------------------------------------------------------
 
 
@@ -361,6 +419,40 @@ def test_override_whose_series_is_missing_is_an_error_line(server, person):
     assert lines == [line_of(body, "BEGIN:VEVENT", 1), line_of(body, "BEGIN:VEVENT", 2)]
     assert all("RECURRENCE-ID" in e["message"] for e in res["errors"]), res
     assert set(events_by_uid(server, person)) == {"single@ext"}
+
+
+def test_a_uid_shaped_like_an_override_takes_nothing_over(server, person):
+    """An override is kept under "<series UID>/<start in us>", a form a VEVENT's own UID may
+    have: a plain VEVENT with that UID and a higher SEQUENCE took the override over (found by
+    test_fuzz_ical.py), and an override could take over a plain event so named.  Both are error
+    lines now, and the row found is left as it was."""
+    start = datetime(2033, 6, 14, 9, tzinfo=UTC)
+    stored = f"sh@ext/{int(start.timestamp()) * 1_000_000}"
+    series = vevent("sh@ext", "20330607T090000Z", "20330607T100000Z", "Series",
+                    "RRULE:FREQ=WEEKLY;COUNT=3")
+    override = vevent("sh@ext", "20330614T110000Z", "20330614T120000Z", "Moved",
+                      "RECURRENCE-ID:20330614T090000Z")
+    do_import(server, person, vcal(series, override), imported=2, errors=0)
+    assert db_rows(server, "SELECT title, parent_id IS NOT NULL FROM events WHERE uid = ?",
+                   (stored,)) == [("Moved", 1)]
+    body = vcal(vevent(stored, "20330701T090000Z", "20330701T100000Z", "Impostor",
+                       "SEQUENCE:9"))
+    res = do_import(server, person, body, imported=0, updated=0, errors=1)
+    assert res["errors"][0]["line"] == line_of(body, "BEGIN:VEVENT"), res
+    assert db_rows(server, "SELECT title, parent_id IS NOT NULL FROM events WHERE uid = ?",
+                   (stored,)) == [("Moved", 1)]
+    # The other way round: a plain event named like the override a later one would be.
+    other = f"pl@ext/{int(start.timestamp()) * 1_000_000}"
+    do_import(server, person, vcal(vevent(other, "20330801T090000Z", "20330801T100000Z",
+                                          "Plain")), imported=1, errors=0)
+    body = vcal(vevent("pl@ext", "20330607T090000Z", "20330607T100000Z", "Series",
+                       "RRULE:FREQ=WEEKLY;COUNT=3"),
+                vevent("pl@ext", "20330614T110000Z", "20330614T120000Z", "Moved", "SEQUENCE:9",
+                       "RECURRENCE-ID:20330614T090000Z"))
+    res = do_import(server, person, body, imported=1, updated=0, errors=1)
+    assert res["errors"][0]["line"] == line_of(body, "BEGIN:VEVENT", 1), res
+    assert db_rows(server, "SELECT title, parent_id IS NOT NULL FROM events WHERE uid = ?",
+                   (other,)) == [("Plain", 0)]
 
 
 # --- access and request checks --------------------------------------------------------------------

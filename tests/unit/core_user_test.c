@@ -351,6 +351,16 @@ static const struct {
     {"Europe/Moscow ", PL_EINVAL},
     {"Europe\\Moscow", PL_EINVAL},
     {"Europe/Mos%63ow", PL_EINVAL},
+    /* other paths to a zone's file, which a calendar app cannot match to the zone */
+    {"posix/Europe/Berlin", PL_EINVAL},
+    {"right/Europe/Berlin", PL_EINVAL},
+    {"Europe//Berlin", PL_EINVAL},
+    {"Europe/Berlin/", PL_EINVAL},
+    {"localtime", PL_EINVAL},
+    {"posixrules", PL_EINVAL},
+    {"Etc/GMT+5", PL_OK},
+    {"US/Eastern", PL_OK},
+    {"GB", PL_OK},
 };
 
 Test(core_user, tz_check)
