@@ -462,8 +462,8 @@ static const struct tzref *resolve_tzid(struct parse_ctx *cx, const char *tzid)
 /* Parse one content line with libical.  Returns a VCALENDAR holding its properties (one per
  * value for a multi-valued EXDATE or RDATE), which the caller frees, or NULL after `f` was
  * set from libical's complaint (its X-LIC-ERROR text). */
-static icalcomponent *parse_line(struct parse_ctx *cx, const struct cline *c, struct failure *f,
-                                 icalparameter_xlicerrortype *why)
+static icalcomponent *parse_property(struct parse_ctx *cx, const struct cline *c,
+                                     struct failure *f)
 {
     text_reset(&cx->scratch);
     text_str(&cx->scratch, "BEGIN:VCALENDAR\r\n");
@@ -476,12 +476,9 @@ static icalcomponent *parse_line(struct parse_ctx *cx, const struct cline *c, st
     }
     icalproperty *e = icalcomponent_get_first_property(cal, ICAL_XLICERROR_PROPERTY);
     if (e != NULL) {
-        const char *text = icalproperty_get_xlicerror(e);
-        icalparameter *type = icalproperty_get_first_parameter(e, ICAL_XLICERRORTYPE_PARAMETER);
-        if (why != NULL && type != NULL)
-            *why = icalparameter_get_xlicerrortype(type);
+        const char *why = icalproperty_get_xlicerror(e);
         char msg[CORE_ICAL_MESSAGE_MAX];
-        snprintf(msg, sizeof msg, "%s", text ? text : "bad value");
+        snprintf(msg, sizeof msg, "%s", why ? why : "bad value");
         char *cut = strstr(msg, ". Removing entire property");
         if (cut != NULL)
             *cut = '\0';
@@ -495,12 +492,6 @@ static icalcomponent *parse_line(struct parse_ctx *cx, const struct cline *c, st
         return NULL;
     }
     return cal;
-}
-
-static icalcomponent *parse_property(struct parse_ctx *cx, const struct cline *c,
-                                     struct failure *f)
-{
-    return parse_line(cx, c, f, NULL);
 }
 
 /* Whether the parameters of `c`, between its name and the ':' before its value, follow RFC
@@ -537,8 +528,9 @@ static bool params_ok(const struct cline *c)
 
 /* A line kept verbatim goes out again in every export and feed of its calendar, where one
  * value a calendar app cannot read can make it refuse the whole calendar (python3-icalendar
- * does): libical must read it.  Text alone may be empty, or under a name libical does not
- * know, since RFC 5545 passes other IANA and X- properties on as text. */
+ * does).  So its parameters must follow the grammar, and a value that is not text (by the
+ * property's name: unknown IANA and X- names are text, as RFC 5545 has them passed on) must
+ * be one libical reads, exactly. */
 static int check_kept(struct parse_ctx *cx, const struct cline *c, struct failure *f)
 {
     int nl = (int)c->name_len;
@@ -548,14 +540,11 @@ static int check_kept(struct parse_ctx *cx, const struct cline *c, struct failur
     if (c->name_len < sizeof name)
         memcpy(name, c->text, c->name_len);
     icalvalue_kind k = icalproperty_kind_to_value_kind(icalproperty_string_to_kind(name));
-    bool text = k == ICAL_TEXT_VALUE || k == ICAL_X_VALUE || k == ICAL_NO_VALUE;
-    icalparameter_xlicerrortype why = ICAL_XLICERRORTYPE_NONE;
-    icalcomponent *cal = parse_line(cx, c, f, &why);
+    if (k == ICAL_TEXT_VALUE || k == ICAL_X_VALUE || k == ICAL_NO_VALUE)
+        return 0; /* whatever libical says of it (the parameters are checked above) */
+    icalcomponent *cal = parse_property(cx, c, f);
     if (cal == NULL)
-        return text && (why == ICAL_XLICERRORTYPE_VALUEPARSEERROR ||
-                        why == ICAL_XLICERRORTYPE_PROPERTYPARSEERROR)
-                   ? 0
-                   : -1;
+        return -1;
     icalcomponent_free(cal);
     /* libical reads an INTEGER as C's atoi does ("REPEAT:x" is 0) and skips spaces around
      * other values ("TRIGGER: -PT1H"): the text goes out as it came. */
@@ -564,7 +553,7 @@ static int check_kept(struct parse_ctx *cx, const struct cline *c, struct failur
     if (k == ICAL_INTEGER_VALUE &&
         (*digits == '\0' || strspn(digits, "0123456789") != strlen(digits)))
         return fail(f, c->line, "bad %.*s: not an integer", nl, c->text);
-    if (!text && n > 0 && (strchr(" \t", v[0]) || strchr(" \t", v[n - 1])))
+    if (n > 0 && (strchr(" \t", v[0]) || strchr(" \t", v[n - 1])))
         return fail(f, c->line, "bad %.*s: spaces around the value", nl, c->text);
     return 0;
 }
