@@ -1197,7 +1197,7 @@ int core_ical_parse(const char *text, size_t len, const char *default_tz, struct
                     size_t *nerrors, struct pl_error *err)
 {
     int rc;
-    if ((rc = core_tz_check(default_tz, "time_zone", err)) < 0)
+    if ((rc = core_tz_known(default_tz, "time_zone", err)) < 0) /* the calendar's, stored */
         return rc;
     size_t nlines;
     const struct cline *lines = unfold(text, len, a, &nlines);

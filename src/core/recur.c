@@ -760,7 +760,7 @@ static int load(const char *const *lines, size_t n, const char *tz, bool all_day
     int rc;
     memset(p, 0, sizeof *p);
     p->until_us = p->until_day = INT64_MAX;
-    if ((rc = core_tz_check(tz, "time_zone", err)) < 0)
+    if ((rc = (from_client ? core_tz_check : core_tz_known)(tz, "time_zone", err)) < 0)
         return rc;
     if (n > CORE_RECUR_LINES_MAX)
         return pl_error_set(err, PL_EINVAL, "recurrence", "at most %d lines",

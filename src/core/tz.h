@@ -28,7 +28,7 @@ struct _icaltimezone *core_tz_utc(void);
 bool core_tz_name_ok(const char *tz);
 /* Whether `tz` is also a zone's own name rather than another path to its file
  * (posix/Europe/Berlin, Europe//Berlin), which calendar apps cannot match to the zone: what
- * input is held to (core_tz_check).  Rows stored before the rule still look up. */
+ * input is held to (core_tz_check); stored rows only to core_tz_known. */
 bool core_tz_name_canonical(const char *tz);
 
 /* The UTC instant of `local` in `tz` (a name core_tz_check accepts).  PL_EINVAL naming

@@ -111,6 +111,13 @@ const char *core_user_role_name(int role)
     return role == USER_ROLE_ADMIN ? role_names[1] : role_names[0];
 }
 
+int core_tz_known(const char *tz, const char *field, struct pl_error *err)
+{
+    if (core_tz_zone(tz) != NULL)
+        return PL_OK;
+    return pl_error_set(err, PL_EINVAL, field, "unknown time zone \"%.64s\"", tz);
+}
+
 int core_tz_check(const char *tz, const char *field, struct pl_error *err)
 {
     if (!core_tz_name_canonical(tz))

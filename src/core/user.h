@@ -52,7 +52,11 @@ size_t core_utf8_char_len(const char *p);
 PL_MUST_CHECK int core_text_check(const char *s, const char *field, size_t max_chars,
                                   bool allow_empty, bool allow_newlines, struct pl_error *err);
 
-/* An IANA time zone name known to the system tz database ("Europe/Moscow", "UTC"). */
+/* An IANA time zone name known to the system tz database ("Europe/Moscow", "UTC"), and the
+ * zone's own name (core_tz_name_canonical): what input is held to. */
 PL_MUST_CHECK int core_tz_check(const char *tz, const char *field, struct pl_error *err);
+/* A name the tz database has a zone under: what a stored row is held to, so that a row named
+ * before core_tz_check refused other paths to a zone (posix/Europe/Berlin) still reads. */
+PL_MUST_CHECK int core_tz_known(const char *tz, const char *field, struct pl_error *err);
 
 #endif

@@ -515,6 +515,31 @@ Test(core_recur, expand_refuses_bad_stored_lines)
     arena_free(a);
 }
 
+/* A series stored under another path to its zone's file (taken before core_tz_check held
+ * input to a zone's own name) still expands, in that zone; a client cannot give it now. */
+Test(core_recur, stored_series_in_another_name_of_its_zone_still_expands)
+{
+    struct arena *a = arena_new(1024);
+    struct recur_series s = {"RRULE:FREQ=WEEKLY;COUNT=2", at("2026-03-23T08:00:00Z"),
+                             "posix/Europe/Berlin", false};
+    int64_t *starts;
+    size_t n;
+    struct pl_error err = {0};
+    cr_assert(eq(int, core_recur_expand(&s, 0, INT64_MAX, 10, a, &starts, &n, &err), PL_OK),
+              "%s", err.detail);
+    char second[CORE_TIME_TEXT_MAX];
+    core_time_format(starts[1], second);
+    cr_expect(eq(sz, n, 2));
+    cr_expect(eq(str, second, "2026-03-30T07:00:00Z")); /* 09:00 Berlin, summer time */
+    char *normalized;
+    const char *lines[] = {"RRULE:FREQ=WEEKLY;COUNT=2"};
+    cr_expect(eq(int, core_recur_parse(lines, 1, "posix/Europe/Berlin", false, a, &normalized,
+                                       &err),
+                 PL_EINVAL));
+    cr_expect(eq(str, err.field, "time_zone"));
+    arena_free(a);
+}
+
 /* ---- core_recur_parse: normalisation --------------------------------------------------- */
 
 static const struct {

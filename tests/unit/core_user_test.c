@@ -374,6 +374,22 @@ Test(core_user, tz_check)
     }
 }
 
+/* What a stored row is held to: any name the tz database has a zone under, still no path. */
+Test(core_user, tz_known)
+{
+    static const struct {
+        const char *in;
+        int rc;
+    } known[] = {{"Europe/Berlin", PL_OK},       {"posix/Europe/Berlin", PL_OK},
+                 {"Europe//Berlin", PL_OK},      {"Mars/Base", PL_EINVAL},
+                 {"../etc/passwd", PL_EINVAL},   {"/usr/share/zoneinfo/UTC", PL_EINVAL}};
+    for (size_t i = 0; i < ARRAY_LEN(known); i++) {
+        struct pl_error err = {0};
+        cr_expect(eq(int, core_tz_known(known[i].in, "time_zone", &err), known[i].rc), "%s",
+                  known[i].in);
+    }
+}
+
 Test(core_user, tz_check_too_long)
 {
     char buf[CORE_TZ_NAME_MAX + 8];
