@@ -90,7 +90,8 @@ struct ical_error {
  * digits, which libical would take), a date out
  * of range, an unknown TZID, DTEND not after DTSTART (or no length at all), DTEND and DURATION
  * together, a property that may appear once appearing twice, EXRULE, RANGE=THISANDFUTURE, a
- * recurring override, more than CORE_RECUR_LINES_MAX recurrence lines or
+ * recurring override, an RRULE the JSON API would refuse (core_recur_parse: one that never
+ * occurs, one libical cannot start), more than CORE_RECUR_LINES_MAX recurrence lines or
  * CORE_EVENT_PARTICIPANTS_MAX attendees, a field core_event_check rejects (too long, an
  * event over 31 days), a line that is not a content line or not UTF-8, a VEVENT without
  * END:VEVENT.  At most CORE_ICAL_ERRORS_MAX errors are listed; the last one then says that

@@ -61,9 +61,11 @@ core_recur): a VTIMEZONE with a MINUTELY or SECONDLY observance ran the import f
 (core/recur.c period_days_max); kept lines libical cannot read (a VALARM's TRIGGER:x or
 -P1Y, an X- component's DTSTART:x, REPEAT:Mail) went out verbatim and made python3-icalendar
 refuse the whole export and feed (core/ical.c check_kept); zoneinfo paths such as
-posix/Europe/Berlin were taken as zone names (core_tz_name_canonical).  Known and outside its
-rules: the import does not run the API's check for rules that never occur, and a plain VEVENT
-whose UID has an override's stored form ("s@x/<start in us>") can take that override over."""
+posix/Europe/Berlin were taken as zone names (core_tz_name_canonical).  And outside its rules:
+the import did not check a rule as the JSON API does, and took one that never occurs
+(BYDAY=2SU;BYMONTHDAY=-1, 0.12 s an expansion; now refused from the rule alone, core/recur.c
+never_matches); a plain VEVENT whose UID had an override's stored form ("s@x/<start in us>")
+took that override over (api/import.c)."""
 import codecs
 import os
 import random
@@ -387,7 +389,9 @@ SEARCHING_RULES = [
     "RRULE:FREQ=YEARLY;INTERVAL=4;BYYEARDAY=366",
     "RRULE:FREQ=MONTHLY;BYMONTHDAY=31;BYDAY=FR;BYMONTH=2,4",
     "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
-    "RRULE:FREQ=YEARLY;BYWEEKNO=53;BYDAY=SU;BYMONTH=1"]
+    "RRULE:FREQ=YEARLY;BYWEEKNO=53;BYDAY=SU;BYMONTH=1",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU;BYMONTHDAY=-1",
+    "RRULE:FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=8"]
 ODD_TZIDS = ["", "Nowhere/Special", "Europe/Berlin ", "europe/berlin", "Europe//Berlin", "/",
              "//", "Europe/", "/Europe/Berlin", "/x/y/z/Europe/Berlin", "UTC", "GMT", "Z",
              "Etc/GMT-14", "Etc/GMT+12", "America/Argentina/ComodRivadavia", "Factory",

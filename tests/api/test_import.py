@@ -299,6 +299,26 @@ def test_kept_lines_a_calendar_app_could_not_read_are_error_lines(server, person
     assert int(alarm["REPEAT"]) == 2
 
 
+def test_rules_the_json_api_refuses_are_error_lines(server, person):
+    """The import checks a rule as the JSON API does (core_recur_parse), libical's start of it
+    included: a rule that never occurs (found by test_fuzz_ical.py: imported, it had libical
+    search to the year 20000 at every expansion) or that libical cannot start is an error line
+    at the RRULE, and the JSON API answers 422 for the same rule."""
+    rules = ["FREQ=YEARLY;BYMONTH=3;BYDAY=2SU;BYMONTHDAY=-1", "FREQ=YEARLY;BYYEARDAY=1;BYMONTH=2"]
+    body = vcal(*[vevent(f"rule-{i}@ext", "20330301T090000Z", "20330301T100000Z", None,
+                         f"RRULE:{rule}") for i, rule in enumerate(rules)],
+                vevent("rule-ok@ext", "20330301T090000Z", "20330301T100000Z", None,
+                       "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU"))
+    res = do_import(server, person, body, imported=1, errors=len(rules))
+    assert [e["line"] for e in res["errors"]] == [line_of(body, "RRULE:", i)
+                                                  for i in range(len(rules))], res
+    for rule in rules:
+        r = post_event(server, person, event_body(datetime(2033, 3, 1, 9, tzinfo=UTC),
+                                                  datetime(2033, 3, 1, 10, tzinfo=UTC),
+                                                  recurrence=[f"RRULE:{rule}"]))
+        assert_problem(r, 422, field="recurrence[0]")
+
+
 def test_a_tzid_that_is_a_path_to_a_zone_file_is_read_as_the_zone(server, person):
     """posix/Europe/Berlin is another path to Europe/Berlin's file, which libical reads, but
     a VTIMEZONE under that name is one calendar apps cannot rebuild (found by

@@ -540,6 +540,47 @@ Test(core_recur, stored_series_in_another_name_of_its_zone_still_expands)
     arena_free(a);
 }
 
+/* A numbered BYDAY within the month and a BYMONTHDAY that never meet: refused from the rule
+ * alone, stored or not (libical searched to the year 20000 first, 0.12 s an expansion, and
+ * the import stored such a series: test_fuzz_ical.py).  Rules where they can meet, some
+ * years only, still expand. */
+Test(core_recur, numbered_weekdays_that_never_fall_on_the_month_days)
+{
+    static const char *never[] = {
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU;BYMONTHDAY=-1",
+        "RRULE:FREQ=MONTHLY;BYDAY=2SU,3SU;BYMONTHDAY=1,-1",
+        "RRULE:FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=8",
+        "RRULE:FREQ=MONTHLY;BYDAY=-1FR;BYMONTHDAY=1,2,3",
+        "RRULE:FREQ=YEARLY;BYMONTH=4,6;BYDAY=1TU;BYMONTHDAY=-1,31",
+    };
+    static const char *sometimes[] = {
+        "RRULE:FREQ=MONTHLY;BYDAY=-1SU;BYMONTHDAY=25,26,27,28,29,30,31",
+        "RRULE:FREQ=YEARLY;BYMONTH=2;BYDAY=-1MO;BYMONTHDAY=22",
+        "RRULE:FREQ=YEARLY;BYMONTH=2;BYDAY=5MO;BYMONTHDAY=-1", /* 29 February, a Monday */
+        "RRULE:FREQ=MONTHLY;BYDAY=5FR;BYMONTHDAY=29",
+        "RRULE:FREQ=MONTHLY;BYDAY=MO;BYMONTHDAY=-1",           /* unnumbered: any day */
+        "RRULE:FREQ=YEARLY;BYMONTH=4,6;BYDAY=5TU;BYMONTHDAY=-1,31", /* 30 April or June */
+    };
+    struct arena *a = arena_new(1024);
+    for (size_t i = 0; i < ARRAY_LEN(never) + ARRAY_LEN(sometimes); i++) {
+        bool refused = i < ARRAY_LEN(never);
+        const char *rule = refused ? never[i] : sometimes[i - ARRAY_LEN(never)];
+        struct recur_series s = {rule, at("2026-01-01T09:00:00Z"), "UTC", false};
+        int64_t *starts;
+        size_t n = 0;
+        struct pl_error err = {0};
+        int rc = core_recur_expand(&s, 0, at("2100-01-01T00:00:00Z"), 5000, a, &starts, &n, &err);
+        if (refused) {
+            cr_expect(eq(int, rc, PL_EINVAL), "%s", rule);
+            cr_expect(ne(ptr, strstr(err.detail, "BYMONTHDAY"), NULL), "%s: %s", rule, err.detail);
+        } else {
+            cr_expect(eq(int, rc, PL_OK), "%s: %s", rule, err.detail);
+            cr_expect(gt(sz, n, 1), "%s", rule); /* more than DTSTART */
+        }
+    }
+    arena_free(a);
+}
+
 /* ---- core_recur_parse: normalisation --------------------------------------------------- */
 
 static const struct {
