@@ -882,24 +882,25 @@ static int collect(struct parse_ctx *cx, size_t b, size_t e, struct ical_event *
             size_t end;
             if (!find_end(cx->lines, i, e, &end))
                 return fail(f, c->line, "BEGIN:%.40s without its END", c->value);
-            for (size_t k = i + 1; k < end; k++) { /* what is kept must be well-formed too */
-                const struct cline *in = &cx->lines[k];
-                if (!in->is_clean || in->value == NULL)
-                    return fail(f, in->line, "%s",
-                                in->is_clean ? "not a content line (NAME:value)"
-                                             : "the line is not valid UTF-8");
-                if (!is(in, "BEGIN") && !is(in, "END") && check_kept(cx, in, f) < 0)
-                    return -1;
-            }
+            for (size_t k = i + 1; k < end; k++) /* well-formed, kept or not */
+                if (!cx->lines[k].is_clean || cx->lines[k].value == NULL)
+                    return fail(f, cx->lines[k].line, "%s",
+                                cx->lines[k].is_clean ? "not a content line (NAME:value)"
+                                                      : "the line is not valid UTF-8");
             int m = is_begin(c, "VALARM") ? alarm_minutes(cx, i, end) : -1;
             bool dup = false;
             for (size_t k = 0; m >= 0 && k < ie->nreminders; k++)
                 dup |= ie->reminders[k] == m;
-            if (m >= 0 && !dup && ie->nreminders < CORE_EVENT_REMINDERS_MAX)
+            if (m >= 0 && !dup && ie->nreminders < CORE_EVENT_REMINDERS_MAX) {
                 ie->reminders[ie->nreminders++] = m;
-            else if (!(m >= 0 && dup)) /* a second alarm at the same time adds nothing */
-                for (size_t k = i; k <= end; k++)
-                    keep(comps, &cx->lines[k]);
+            } else if (!(m >= 0 && dup)) { /* a second alarm at the same time adds nothing */
+                for (size_t k = i; k <= end; k++) {
+                    const struct cline *in = &cx->lines[k];
+                    if (!is(in, "BEGIN") && !is(in, "END") && check_kept(cx, in, f) < 0)
+                        return -1;
+                    keep(comps, in);
+                }
+            }
             i = end;
             continue;
         }
@@ -926,9 +927,9 @@ static int collect(struct parse_ctx *cx, size_t b, size_t e, struct ical_event *
                 if (check_kept(cx, c, f) < 0)
                     return -1;
                 keep(props, c);
-            }
-            else if (ie->nattendees > CORE_EVENT_PARTICIPANTS_MAX)
+            } else if (ie->nattendees > CORE_EVENT_PARTICIPANTS_MAX) {
                 return fail(f, c->line, "more than %d attendees", CORE_EVENT_PARTICIPANTS_MAX);
+            }
         } else if (is(c, "EXRULE")) {
             return fail(f, c->line, "EXRULE is not supported (RFC 5545 deprecates it)");
         } else if (!is(c, "DTSTAMP") && !is(c, "CREATED") && !is(c, "LAST-MODIFIED")) {
