@@ -6,6 +6,7 @@
 #include "api/internal.h"
 
 #include "arena.h"
+#include "clock.h"
 #include "config.h"
 #include "core/ical.h"
 #include "core/recur.h"
@@ -256,6 +257,32 @@ static void sort_errors(json_t *errors, size_t from, struct arena *a)
         json_array_set_new(errors, from + i, e[i]);
 }
 
+/* A non-atomic import commits whenever it has held the writers' lock this long, and lets the
+ * writers that queued meanwhile in before it goes on: a file of series that are costly to
+ * expand (FREQ=YEARLY;INTERVAL=4;BYYEARDAY=366 from a year after a leap year, 10 ms each in
+ * libical) held it for the whole file, 4.7 s for 455 of them, and another user's create
+ * beside it waited its 5 s and got a 503.  Each VEVENT's write stays whole, and a re-import
+ * of the file after a failure half-way redoes only what is missing (UIDs). */
+#define IMPORT_TX_MAX_US 50000
+
+/* Between two VEVENTs: end the transaction and start the next when this one is old enough
+ * (not for an atomic import, which is one transaction).  The next may find the server-wide
+ * horizon moved (api_materialize_ahead): *horizon follows it. */
+static int maybe_next_tx(struct http_request *rq, bool atomic, int64_t *tx_start,
+                         int64_t *horizon, struct pl_error *err)
+{
+    if (atomic || clock_mono_us() - *tx_start < IMPORT_TX_MAX_US)
+        return PL_OK;
+    int rc = store_commit(rq->db, err);
+    if (rc < 0)
+        return rc;
+    store_let_writers_in();
+    if ((rc = store_begin(rq->db, err)) < 0)
+        return rc;
+    *tx_start = clock_mono_us();
+    return api_materialize(rq, 0, NULL, true, horizon, err);
+}
+
 int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *text, size_t len,
                    bool atomic, api_import_progress_fn progress, void *progress_ctx,
                    struct import_result *out, struct pl_error *err)
@@ -284,6 +311,7 @@ int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *tex
         return rc;
     if ((rc = store_begin(rq->db, err)) < 0)
         goto done;
+    int64_t tx_start = clock_mono_us();
     if ((rc = api_materialize(rq, 0, NULL, true, &horizon, err)) < 0)
         goto fail;
     /* Series and single events first, then the overrides that point at them (in file order:
@@ -293,7 +321,8 @@ int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *tex
     for (size_t k = 0; k < nfirst; k++, done++) {
         if (progress)
             progress(progress_ctx, "writing", done, n);
-        if ((rc = import_one(rq, calendar_id, cal.time_zone, &events[first[k]], horizon, out,
+        if ((rc = maybe_next_tx(rq, atomic, &tx_start, &horizon, err)) < 0 ||
+            (rc = import_one(rq, calendar_id, cal.time_zone, &events[first[k]], horizon, out,
                              err)) < 0)
             goto fail;
     }
@@ -303,7 +332,8 @@ int api_import_ics(struct http_request *rq, int64_t calendar_id, const char *tex
             continue;
         if (progress)
             progress(progress_ctx, "writing", done, n);
-        if ((rc = import_one(rq, calendar_id, cal.time_zone, &events[i], horizon, out, err)) < 0)
+        if ((rc = maybe_next_tx(rq, atomic, &tx_start, &horizon, err)) < 0 ||
+            (rc = import_one(rq, calendar_id, cal.time_zone, &events[i], horizon, out, err)) < 0)
             goto fail;
         done++;
     }
