@@ -439,7 +439,10 @@ def test_a_far_read_extends_only_the_series_it_can_meet(make_server):
     cal2 = s.request("GET", "/api/v1/calendars", token=t2).json()["items"][0]["id"]
     room = s.request("POST", "/api/v1/rooms", token=admin,
                      json_body={"name": "Far", "capacity": 4}).json()["id"]
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    # The series start at 08:00-11:00 UTC tomorrow, whatever the hour now: find-a-time's
+    # working hours below end at 23:59, so a window that crossed midnight (the test run at
+    # 23:xx UTC) lost the slot before it (CI saw 00:30 for 23:30).
+    now = datetime.now(timezone.utc).replace(hour=8, minute=0, second=0, microsecond=0)
     ids = {}
     for i, (name, token, calendar, extra) in enumerate((
             ("mine", t, cal, {}),
