@@ -114,8 +114,8 @@ PL_MUST_CHECK int api_events_drop_stale_overrides(struct http_request *rq, const
 /* iCalendar import into calendar `calendar_id` for rq->user_id (api/import.c): idempotent by
  * UID, a higher SEQUENCE updates, `atomic` imports nothing when any VEVENT is unusable.  Runs
  * its own transactions: one for an atomic import, else a new one whenever the last has held
- * the writers' lock 50 ms (IMPORT_TX_MAX_US).  The counts and a JSON array of {line, message} come back in `out`
- * (out->errors is the caller's to release, also on failure).  Uses only rq's db, cfg, arena,
+ * the writers' lock 50 ms (IMPORT_TX_MAX_US).  The counts and a JSON array of {line,
+ * message} come back in `out` (out->errors is the caller's to release, also on failure).  Uses only rq's db, cfg, arena,
  * now_us and user_id, so that `planner import` can call it without a connection.
  * `progress`, when not NULL, is called with `progress_ctx` as the work goes: once with phase
  * "parsing" (done 0, total = len) before the text is parsed, then with "writing" for

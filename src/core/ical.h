@@ -84,11 +84,11 @@ struct ical_error {
  *   when there are none.
  *
  * A VEVENT that cannot be used produces one `struct ical_error` instead and the parse goes
- * on: no UID, no DTSTART, a value libical rejects (it marks them with X-LIC-ERROR; also in a
- * line that would be kept, unless it is text that is empty or has a name libical does not
- * know; and in a kept line, parameters off RFC 5545's grammar or an INTEGER that is not
- * digits, which libical would take), a date out
- * of range, an unknown TZID, DTEND not after DTSTART (or no length at all), DTEND and DURATION
+ * on: no UID, no DTSTART, a value libical rejects (it marks them with X-LIC-ERROR), also in
+ * a line that would be kept unless its value is text (the property's, or an unknown or X-
+ * name's); in a kept line, parameters off RFC 5545's grammar, an INTEGER not in digits or
+ * spaces around a value that is not text, which libical would take; a date out of range, an
+ * unknown TZID, DTEND not after DTSTART (or no length at all), DTEND and DURATION
  * together, a property that may appear once appearing twice, EXRULE, RANGE=THISANDFUTURE, a
  * recurring override, an RRULE the JSON API would refuse (core_recur_parse: one that never
  * occurs, one libical cannot start), more than CORE_RECUR_LINES_MAX recurrence lines or

@@ -61,6 +61,15 @@ static atomic_int in_flight;
 static atomic_int arriving;
 static _Atomic int64_t last_arrival_us;
 
+/* A byte of a request arrived.  Only the drain reads the time, and only arrivals after it
+ * began (its grace outlasts any earlier one), so the requests of a server at work do not all
+ * write the one shared value. */
+static void note_arrival(void)
+{
+    if (atomic_load_explicit(&draining, memory_order_relaxed))
+        atomic_store_explicit(&last_arrival_us, clock_mono_us(), memory_order_relaxed);
+}
+
 /* rq has all arrived (or is answered before it has): from `arriving` to in_flight. */
 static void received(struct http_request *rq)
 {
@@ -201,7 +210,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     rq->uri_too_long = strlen(uri) > (size_t)cfg->max_url_bytes;
     cut_query(rq, uri);
     atomic_fetch_add(&arriving, 1);
-    atomic_store(&last_arrival_us, rq->started_us);
+    note_arrival();
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     rq->pending = ci != NULL ? ci->socket_context : NULL;
@@ -623,7 +632,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* else answered now, as the call after an empty body would */
     }
     if (*upload_size > 0) {
-        atomic_store(&last_arrival_us, clock_mono_us());
+        note_arrival();
         size_t cap = (size_t)rq->cfg->max_body_bytes;
         rq->body_seen += *upload_size;
         /* A body without Content-Length (chunked) that grows past the cap.  libmicrohttpd
@@ -1093,7 +1102,8 @@ int http_server_run(const struct config *cfg, int listen_fd)
         int64_t now = clock_mono_us();
         unsigned open_conns = open_connections(&ac);
         bool stalled = atomic_load(&arriving) == 0 ||
-                       now - atomic_load(&last_arrival_us) >= DRAIN_GRACE_US;
+                       now - atomic_load_explicit(&last_arrival_us, memory_order_relaxed) >=
+                           DRAIN_GRACE_US;
         if (now >= deadline || (atomic_load(&in_flight) == 0 &&
                                 ((open_conns == 0 && atomic_load(&arriving) == 0) ||
                                  (now >= grace && stalled))))

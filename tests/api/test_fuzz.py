@@ -907,6 +907,16 @@ class StderrWatch:
         return self.judge(self.read())
 
 
+def check_after_batch(failures, healthy, watch):
+    """What every fuzz asks of the server once its batch is done: /healthz still answered
+    (`healthy`), and nothing on its stderr since the last look that reports a crash."""
+    if not healthy:
+        failures.add("healthz", "GET /healthz after the batch: no 200 {\"status\": \"ok\"}")
+    report = watch.reports()
+    if report:
+        failures.add("stderr report", f"the server's stderr after the batch:\n{report[-6000:]}")
+
+
 def judge(r):
     """None if the answer keeps the rules, else (kind, detail): `kind` groups the failures
     that are likely one bug (the route's batch reports the first request of each kind)."""
@@ -1107,11 +1117,7 @@ def test_fuzz_route(server, world, route):
         if report:
             failures.add("stderr report",
                          f"{req.describe()}\n  -> the server's stderr reports:\n{report[-6000:]}")
-    if not alive(server):
-        failures.add("healthz", "GET /healthz after the batch: no 200 {\"status\": \"ok\"}")
-    report = watch.reports()
-    if report:
-        failures.add("stderr report", f"the server's stderr after the batch:\n{report[-6000:]}")
+    check_after_batch(failures, alive(server), watch)
     print(f"{route.name}: {sum(statuses.values())} answers {sorted(statuses.items())}, "
           f"slowest {slowest:.3f} s")
     assert not failures, failures.report()

@@ -109,7 +109,7 @@ from requests.structures import CaseInsensitiveDict
 from conftest import ASAN
 from helpers_badinput import RawResponse
 from helpers_events import API, CALENDARS, EVENTS, PASSWORD, new_person
-from test_fuzz import Failures, StderrWatch, compact, problem_verdict
+from test_fuzz import Failures, StderrWatch, check_after_batch, compact, problem_verdict
 
 SEED = int(os.environ.get("PLANNER_FUZZ_SEED", "20261207"))
 # Exchanges per starting request (the unchanged one included); the module sends 7 batches.
@@ -1155,14 +1155,10 @@ def test_fuzz_http(server, world, base):
             failures.add("server gone", f"{plan.describe()}\n  -> the server exited "
                                         f"({server.proc.returncode})")
             break
-    if not healthz_ok(port):
-        failures.add("healthz", "GET /healthz after the batch: no 200 {\"status\": \"ok\"}")
     problem = keepalive_ok(port)
     if problem:
         failures.add("keep-alive", f"two requests on one connection after the batch: {problem}")
-    stderr = watch.reports()
-    if stderr:
-        failures.add("stderr report", f"the server's stderr after the batch:\n{stderr[-6000:]}")
+    check_after_batch(failures, healthz_ok(port), watch)  # last: its stderr covers the above
     print(f"{base.name}: answers {sorted(statuses.items())}, endings {ends}, "
           f"skipped {skipped}, doubled heads {doubled}, "
           f"left open after a half-close {half_close_failures}")

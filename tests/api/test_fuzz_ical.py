@@ -78,8 +78,9 @@ import requests
 
 from conftest import ASAN
 from helpers_events import API, CALENDARS, EVENTS, new_person
-from test_fuzz import (ODD, RRULE_PARTS, RRULES, Failures, StderrWatch, alive, compact,
-                       problem_verdict, short, tweak_rule, tweak_string)
+from test_fuzz import (ODD, RRULE_PARTS, RRULES, Failures, StderrWatch, alive,
+                       check_after_batch, compact, problem_verdict, short, tweak_rule,
+                       tweak_string)
 
 SEED = int(os.environ.get("PLANNER_FUZZ_SEED", "20261123"))
 PER_FILE = int(os.environ.get("PLANNER_FUZZ_REQUESTS", "100" if ASAN else "300"))  # a file
@@ -1369,11 +1370,7 @@ def test_fuzz_import(make_server, corpus):
         for what, problem in look_around(server, who, calendar, feed, looks, seen, last=True):
             failures.add(after_kind(what, problem),
                          f"after the batch (seed {SEED}), GET {what}: {problem}")
-    if not alive(server):
-        failures.add("healthz", "GET /healthz after the batch: no 200 {\"status\": \"ok\"}")
-    report = watch.reports()
-    if report:
-        failures.add("stderr report", f"the server's stderr after the batch:\n{report[-6000:]}")
+    check_after_batch(failures, alive(server), watch)
     print(f"{corpus.name}: {sum(statuses.values())} answers {sorted(statuses.items())}, "
           f"{with_errors} with error lines, {written} writing, slowest {slowest:.3f} s")
     assert not failures, failures.report()
